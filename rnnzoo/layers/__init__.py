@@ -1,0 +1,11 @@
+"""Custom layers and the recurrent-stack core."""
+
+from rnnzoo.layers.recurrent import (
+    Metadata,
+    MaskedGlobalPooling1D,
+    OneHot,
+    recurrent_layer,
+    recurrent_stack,
+    resolve_cell,
+    sequence_input,
+)

@@ -1,0 +1,293 @@
+"""The one recurrent-stack core every rnnzoo model is built on.
+
+`sequence_input` turns token ids (or dense features) into a sequence of vectors with a padding mask;
+`recurrent_stack` stacks SimpleRNN / GRU / LSTM layers on it. Task models differ only in their heads.
+
+Defaults keep LSTM and GRU on the cuDNN path: tanh/sigmoid activations, `recurrent_dropout=0`,
+`unroll=False`, `use_bias=True`, GRU `reset_after=True`, right-padded masks (id 0 is padding).
+"""
+
+import keras
+from keras import layers, ops
+
+CELLS = {"lstm": layers.LSTM, "gru": layers.GRU, "rnn": layers.SimpleRNN}
+CELL_ALIASES = {"simple_rnn": "rnn", "simplernn": "rnn", "vanilla": "rnn"}
+MERGE_MODES = ("concat", "sum", "mul", "ave")
+INPUT_MODES = ("embedding", "one_hot", "dense")
+
+
+def resolve_cell(cell):
+    """Returns the canonical cell name ("lstm", "gru" or "rnn") for `cell`, or raises ValueError."""
+    if not isinstance(cell, str):
+        raise ValueError(f"`cell` must be a string, one of {sorted(CELLS)}; got {cell!r}.")
+    key = CELL_ALIASES.get(cell.lower(), cell.lower())
+    if key not in CELLS:
+        raise ValueError(f"Unknown cell {cell!r}. Use one of {sorted(CELLS)} (or 'simple_rnn' for 'rnn').")
+    return key
+
+
+@keras.saving.register_keras_serializable(package="rnnzoo")
+class OneHot(layers.Layer):
+    """One-hot encodes token ids, the seeds' input formulation (x_t is a one-hot vector).
+
+    Args:
+        num_tokens: int. Size of the vocabulary (depth of the one-hot vectors).
+        mask_zero: bool. Whether id 0 is padding and produces a mask.
+
+    Example:
+    >>> OneHot(5)(keras.ops.convert_to_tensor([[1, 2, 0]])).shape
+    (1, 3, 5)
+    """
+
+    def __init__(self, num_tokens, mask_zero=True, **kwargs):
+        super().__init__(**kwargs)
+        self.num_tokens = int(num_tokens)
+        self.mask_zero = bool(mask_zero)
+        self.supports_masking = True
+
+    def call(self, inputs):
+        return ops.one_hot(ops.cast(inputs, "int32"), self.num_tokens, dtype=self.compute_dtype)
+
+    def compute_mask(self, inputs, mask=None):
+        if not self.mask_zero:
+            return None
+        return ops.not_equal(inputs, 0)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape) + (self.num_tokens,)
+
+    def get_config(self):
+        return {**super().get_config(), "num_tokens": self.num_tokens, "mask_zero": self.mask_zero}
+
+
+@keras.saving.register_keras_serializable(package="rnnzoo")
+class Metadata(layers.Layer):
+    """An identity layer that carries what a saved model needs besides its weights.
+
+    The text pipeline (tokenizer settings and vocabulary), the label names and the registry name travel in
+    this layer's config, so a `.keras` file alone turns raw text into predictions.
+
+    Args:
+        metadata: dict. JSON-serialisable metadata.
+    """
+
+    def __init__(self, metadata=None, **kwargs):
+        super().__init__(**kwargs)
+        self.metadata = dict(metadata or {})
+        self.supports_masking = True
+
+    def call(self, inputs):
+        return inputs
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "metadata": self.metadata}
+
+
+@keras.saving.register_keras_serializable(package="rnnzoo")
+class MaskedGlobalPooling1D(layers.Layer):
+    """Max or mean pooling over time that ignores padded steps.
+
+    Args:
+        mode: str. "max" or "mean".
+    """
+
+    def __init__(self, mode="max", **kwargs):
+        super().__init__(**kwargs)
+        if mode not in ("max", "mean"):
+            raise ValueError(f"`mode` must be 'max' or 'mean'; got {mode!r}.")
+        self.mode = mode
+        self.supports_masking = True
+
+    def call(self, inputs, mask=None):
+        if mask is None:
+            return ops.max(inputs, axis=1) if self.mode == "max" else ops.mean(inputs, axis=1)
+        m = ops.expand_dims(ops.cast(mask, inputs.dtype), -1)
+        if self.mode == "max":
+            very_negative = ops.cast(-1e9, inputs.dtype)
+            return ops.max(ops.where(m > 0, inputs, very_negative), axis=1)
+        return ops.sum(inputs * m, axis=1) / ops.maximum(ops.sum(m, axis=1), 1.0)
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], input_shape[2])
+
+    def get_config(self):
+        return {**super().get_config(), "mode": self.mode}
+
+
+def sequence_input(
+    input_mode="embedding",
+    vocabulary_size=None,
+    embedding_dim=128,
+    embeddings=None,
+    trainable_embeddings=True,
+    mask_zero=True,
+    num_features=None,
+    sequence_length=None,
+    metadata=None,
+    name="tokens",
+):
+    """Creates the model input and turns it into a (masked) sequence of vectors.
+
+    Args:
+        input_mode: str. "embedding" (learned lookup table), "one_hot" (the seeds' formulation) or "dense"
+            (real-valued features, e.g. a time series).
+        vocabulary_size: int. Number of token ids, padding and reserved ids included (not for "dense").
+        embedding_dim: int. Size of the learned embedding (ignored when `embeddings` is given).
+        embeddings: array of shape (vocabulary_size, dim) or None. A pretrained embedding matrix.
+        trainable_embeddings: bool. Whether the embedding is updated during training (freeze a pretrained one
+            with False).
+        mask_zero: bool. Treat id 0 as padding and mask it (right padding keeps LSTM/GRU on cuDNN).
+        num_features: int. Feature count for `input_mode="dense"`.
+        sequence_length: int or None. Fixed length, or None for variable-length batches.
+        metadata: dict or None. Carried in a `Metadata` layer so a saved model knows its text pipeline.
+        name: str. Name of the input.
+
+    Returns:
+        `(inputs, x)`: the `keras.Input` and the masked sequence tensor of shape (batch, time, features).
+
+    Example:
+    >>> inputs, x = sequence_input(vocabulary_size=50, embedding_dim=8)
+    >>> tuple(x.shape)
+    (None, None, 8)
+    """
+    if input_mode not in INPUT_MODES:
+        raise ValueError(f"Unknown input_mode {input_mode!r}; use one of {INPUT_MODES}.")
+    if input_mode == "dense":
+        if not num_features or int(num_features) < 1:
+            raise ValueError("input_mode='dense' needs `num_features` (the number of values per time step).")
+        inputs = keras.Input(shape=(sequence_length, int(num_features)), dtype="float32", name=name)
+        x = Metadata(metadata, name="metadata")(inputs)
+        return inputs, x
+    if vocabulary_size is None and embeddings is None:
+        raise ValueError(f"input_mode={input_mode!r} needs `vocabulary_size` (the number of token ids).")
+    if embeddings is not None:
+        embeddings = ops.convert_to_numpy(embeddings)
+        if embeddings.ndim != 2:
+            raise ValueError(f"`embeddings` must be a 2-D matrix (vocabulary_size, dim); got shape {embeddings.shape}.")
+        if vocabulary_size is not None and embeddings.shape[0] != vocabulary_size:
+            raise ValueError(
+                f"`embeddings` has {embeddings.shape[0]} rows but vocabulary_size is {vocabulary_size}; "
+                "they must match (one row per token id)."
+            )
+        vocabulary_size, embedding_dim = embeddings.shape
+    if int(vocabulary_size) < 2:
+        raise ValueError(f"vocabulary_size must be at least 2 (padding plus one token); got {vocabulary_size}.")
+    inputs = keras.Input(shape=(sequence_length,), dtype="int32", name=name)
+    x = Metadata(metadata, name="metadata")(inputs)
+    if input_mode == "one_hot":
+        return inputs, OneHot(int(vocabulary_size), mask_zero=mask_zero, name="one_hot")(x)
+    embedding = layers.Embedding(
+        int(vocabulary_size),
+        int(embedding_dim),
+        mask_zero=mask_zero,
+        trainable=trainable_embeddings,
+        embeddings_initializer=(
+            keras.initializers.Constant(embeddings) if embeddings is not None else "uniform"
+        ),
+        name="embedding",
+    )
+    return inputs, embedding(x)
+
+
+def recurrent_layer(cell, units, return_sequences=True, return_state=False, name=None, **kwargs):
+    """Creates one SimpleRNN / GRU / LSTM layer with cuDNN-eligible defaults.
+
+    Args:
+        cell: str. "lstm", "gru" or "rnn" (SimpleRNN).
+        units: int. Size of the hidden state.
+        return_sequences: bool. Return every step's output rather than the last.
+        return_state: bool. Also return the final state(s).
+        name: str or None. Layer name.
+        **kwargs: passed to the Keras layer (e.g. `recurrent_initializer`, `activation`).
+
+    Example:
+    >>> recurrent_layer("gru", 16).reset_after
+    True
+    """
+    cell = resolve_cell(cell)
+    if int(units) < 1:
+        raise ValueError(f"`units` must be a positive integer; got {units!r}.")
+    options = dict(recurrent_initializer="orthogonal", recurrent_dropout=0.0, unroll=False, use_bias=True)
+    if cell == "gru":
+        options["reset_after"] = True
+    options.update(kwargs)
+    return CELLS[cell](
+        int(units), return_sequences=return_sequences, return_state=return_state, name=name, **options
+    )
+
+
+def recurrent_stack(
+    x,
+    cell="lstm",
+    units=128,
+    num_layers=1,
+    bidirectional=False,
+    merge_mode="concat",
+    dropout=0.0,
+    residual=False,
+    return_sequences=True,
+    return_state=False,
+    name="recurrent",
+    **layer_options,
+):
+    """Stacks recurrent layers on a (masked) sequence tensor: the core of every rnnzoo model.
+
+    Args:
+        x: tensor of shape (batch, time, features), e.g. from `sequence_input`.
+        cell: str. "lstm", "gru" or "rnn" (SimpleRNN).
+        units: int. Hidden size of every layer (per direction when bidirectional).
+        num_layers: int. Number of stacked layers.
+        bidirectional: bool. Wrap each layer in `Bidirectional`.
+        merge_mode: str. How the two directions are merged: "concat", "sum", "mul" or "ave".
+        dropout: float. Dropout rate applied between layers (and after the last one when it returns sequences).
+        residual: bool. Add each layer's input to its output where their sizes agree (layers 2 and up).
+        return_sequences: bool. Whether the last layer returns every step (lower layers always do).
+        return_state: bool. Also return the last layer's final states.
+        name: str. Prefix of the layer names (`{name}_1`, `{name}_2`, ...).
+        **layer_options: passed to every Keras recurrent layer.
+
+    Returns:
+        The output tensor, or `(output, states)` when `return_state=True`, where `states` is a list
+        ([h] for GRU/RNN, [h, c] for LSTM; forward states then backward states when bidirectional).
+
+    Example:
+    >>> inputs, x = sequence_input(vocabulary_size=50, embedding_dim=8)
+    >>> y = recurrent_stack(x, cell="gru", units=16, num_layers=2, bidirectional=True, return_sequences=False)
+    >>> tuple(y.shape)
+    (None, 32)
+    """
+    cell = resolve_cell(cell)
+    if int(num_layers) < 1:
+        raise ValueError(f"`num_layers` must be at least 1; got {num_layers!r}.")
+    if merge_mode not in MERGE_MODES:
+        raise ValueError(f"Unknown merge_mode {merge_mode!r}; use one of {MERGE_MODES}.")
+    if not 0.0 <= float(dropout) < 1.0:
+        raise ValueError(f"`dropout` must be in [0, 1); got {dropout!r}.")
+    states = None
+    for i in range(int(num_layers)):
+        last = i == int(num_layers) - 1
+        layer = recurrent_layer(
+            cell,
+            units,
+            return_sequences=return_sequences or not last,
+            return_state=return_state and last,
+            name=f"{name}_{i + 1}" if not bidirectional else f"{name}_{i + 1}_{cell}",
+            **layer_options,
+        )
+        if bidirectional:
+            layer = layers.Bidirectional(layer, merge_mode=merge_mode, name=f"{name}_{i + 1}")
+        out = layer(x)
+        if return_state and last:
+            out, states = out[0], list(out[1:])
+        if residual and i > 0 and (return_sequences or not last) and out.shape[-1] == x.shape[-1]:
+            out = layers.Add(name=f"{name}_{i + 1}_residual")([x, out])
+        if dropout and (return_sequences or not last):
+            out = layers.Dropout(dropout, name=f"{name}_{i + 1}_dropout")(out)
+        x = out
+    return (x, states) if return_state else x

@@ -1,0 +1,180 @@
+"""The text pipeline: text → tokens → ids (and back), plus padded, length-bucketed `tf.data` sets."""
+
+import numpy as np
+import tensorflow as tf
+
+from rnnzoo.text.tokenizers import get_tokenizer
+from rnnzoo.text.vocabulary import END_ID, PAD_ID, START_ID, Vocabulary
+
+
+class TextEncoder:
+    """Tokenizer plus vocabulary: turns strings into id sequences and ids back into strings.
+
+    Its config (tokenizer settings and every vocabulary entry) is stored inside saved models, so a `.keras`
+    file alone can encode new text.
+
+    Args:
+        vocabulary: `Vocabulary` or list of tokens.
+        level: str. "word" or "char".
+        lowercase: bool or None. Case-fold before tokenizing (default: True for words, False for chars).
+        normalization: str or None. Unicode normalization form.
+        max_length: int or None. Longest id sequence accepted (see `encode`).
+
+    Example:
+    >>> enc = TextEncoder.fit(["The cat sat.", "the dog sat"], level="word")
+    >>> enc.decode(enc.encode("the cat sat")[0])
+    'the cat sat'
+    """
+
+    def __init__(self, vocabulary, level="word", lowercase=None, normalization="NFKC", max_length=None):
+        if lowercase is None:
+            lowercase = level == "word"
+        self.tokenizer = get_tokenizer(level, lowercase=lowercase, normalization=normalization)
+        self.vocabulary = vocabulary if isinstance(vocabulary, Vocabulary) else Vocabulary(vocabulary)
+        if max_length is not None and int(max_length) < 1:
+            raise ValueError(f"max_length must be a positive integer or None; got {max_length!r}.")
+        self.max_length = None if max_length is None else int(max_length)
+
+    @classmethod
+    def fit(cls, texts, level="word", min_frequency=1, max_size=None, lowercase=None, normalization="NFKC",
+            max_length=None, tokenized=False):
+        """Builds the vocabulary from `texts` (strings, or token lists when `tokenized=True`)."""
+        if lowercase is None:
+            lowercase = level == "word"
+        tokenizer = get_tokenizer(level, lowercase=lowercase, normalization=normalization)
+        texts = list(texts)
+        if not texts:
+            raise ValueError("Cannot build a vocabulary from an empty dataset: no texts were given.")
+        token_lists = [tokenizer.normalize(list(t)) for t in texts] if tokenized else tokenizer.tokenize(texts)
+        vocabulary = Vocabulary.build(token_lists, min_frequency=min_frequency, max_size=max_size)
+        return cls(vocabulary, level, lowercase, normalization, max_length)
+
+    @property
+    def level(self):
+        return self.tokenizer.level
+
+    def __len__(self):
+        return len(self.vocabulary)
+
+    def tokenize(self, texts):
+        return self.tokenizer.tokenize(texts)
+
+    def encode(self, texts, add_start=False, add_end=False, on_overflow="truncate", on_unknown="unk"):
+        """Encodes a string or a list of strings into a list of int32 id arrays.
+
+        Args:
+            texts: str or list of str.
+            add_start: bool. Prepend the `[START]` id.
+            add_end: bool. Append the `[END]` id.
+            on_overflow: str. When a sequence is longer than `max_length`: "truncate" or "error".
+            on_unknown: str. "unk" maps unknown tokens to `[UNK]`; "error" raises.
+
+        Returns:
+            A list with one int32 array per text (a list of one for a single string).
+        """
+        texts = [texts] if isinstance(texts, str) else texts
+        return self.encode_tokens(self.tokenize(texts), add_start, add_end, on_overflow, on_unknown,
+                                  normalized=True)
+
+    def encode_tokens(self, token_lists, add_start=False, add_end=False, on_overflow="truncate",
+                      on_unknown="unk", normalized=False):
+        """Encodes pre-tokenized texts (lists of tokens), normalizing each token like `tokenize` does."""
+        if on_overflow not in ("truncate", "error"):
+            raise ValueError(f"on_overflow must be 'truncate' or 'error'; got {on_overflow!r}.")
+        out = []
+        for tokens in token_lists:
+            tokens = list(tokens) if normalized else self.tokenizer.normalize(list(tokens))
+            ids = ([START_ID] if add_start else []) + self.vocabulary.encode(tokens, on_unknown) + (
+                [END_ID] if add_end else [])
+            if self.max_length is not None and len(ids) > self.max_length:
+                if on_overflow == "error":
+                    raise ValueError(
+                        f"A text has {len(ids)} tokens but this model accepts at most {self.max_length}; "
+                        "shorten it or pass on_overflow='truncate'."
+                    )
+                ids = ids[: self.max_length]
+            out.append(np.asarray(ids, dtype="int32"))
+        return out
+
+    def decode(self, ids, skip_reserved=True):
+        """Turns one id sequence back into a string (words joined by spaces, characters concatenated)."""
+        return self.tokenizer.separator.join(self.vocabulary.decode(ids, skip_reserved))
+
+    def get_config(self):
+        return {**self.tokenizer.get_config(), "max_length": self.max_length,
+                "vocabulary": self.vocabulary.get_config()["tokens"]}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        return cls(config.pop("vocabulary"), **config)
+
+
+def pad_sequences(sequences, length=None, value=PAD_ID, dtype="int32"):
+    """Right-pads a list of 1-D (or 2-D, for features) arrays to a common length."""
+    sequences = [np.asarray(s) for s in sequences]
+    if not sequences:
+        raise ValueError("No sequences to pad: the dataset is empty.")
+    length = length or max(len(s) for s in sequences)
+    out = np.full((len(sequences), length) + sequences[0].shape[1:], value, dtype=dtype)
+    for i, s in enumerate(sequences):
+        out[i, : min(len(s), length)] = s[:length]
+    return out
+
+
+def make_dataset(inputs, targets=None, batch_size=32, shuffle=False, seed=0, bucket_boundaries=None):
+    """A `tf.data.Dataset` of right-padded batches, grouped by length so little compute goes to padding.
+
+    Args:
+        inputs: list of 1-D int arrays (variable length).
+        targets: None, an array of per-sequence labels, or a list of per-step label arrays (same lengths as
+            `inputs`).
+        batch_size: int. Batch size.
+        shuffle: bool. Reshuffle the examples every epoch.
+        seed: int. Shuffle seed.
+        bucket_boundaries: list of int or None. Length boundaries of the buckets; None picks quantiles of the
+            observed lengths; [] disables bucketing (plain padded batches).
+
+    Example:
+    >>> ds = make_dataset([np.array([5, 6]), np.array([7])], np.array([1, 0]), batch_size=2)
+    >>> [tuple(x.shape) for x, y in ds]
+    [(2, 2)]
+    """
+    if len(inputs) == 0:
+        raise ValueError("The dataset is empty: there are no sequences to batch.")
+    lengths = np.array([len(s) for s in inputs])
+    if (lengths == 0).any():
+        raise ValueError(f"{int((lengths == 0).sum())} sequences are empty; drop empty texts before batching.")
+    per_step = targets is not None and not np.isscalar(targets[0]) and np.ndim(targets[0]) == 1
+    if targets is not None and len(targets) != len(inputs):
+        raise ValueError(f"{len(inputs)} inputs but {len(targets)} targets; they must match one to one.")
+
+    def generate():
+        order = np.random.default_rng(seed + generate.epoch).permutation(len(inputs)) if shuffle else range(len(inputs))
+        generate.epoch += 1
+        for i in order:
+            x = np.asarray(inputs[i], dtype="int32")
+            if targets is None:
+                yield x
+            else:
+                yield x, np.asarray(targets[i], dtype="int32")
+
+    generate.epoch = 0
+    x_spec = tf.TensorSpec([None], tf.int32)
+    if targets is None:
+        spec = x_spec
+    else:
+        spec = (x_spec, tf.TensorSpec([None] if per_step else [], tf.int32))
+    ds = tf.data.Dataset.from_generator(generate, output_signature=spec)
+    if bucket_boundaries is None:
+        qs = np.unique(np.quantile(lengths, [0.25, 0.5, 0.75, 0.9]).astype(int) + 1)
+        bucket_boundaries = [int(q) for q in qs if q > 1]
+    if bucket_boundaries:
+        ds = ds.bucket_by_sequence_length(
+            element_length_func=(lambda x, *y: tf.shape(x)[0]),
+            bucket_boundaries=list(bucket_boundaries),
+            bucket_batch_sizes=[batch_size] * (len(bucket_boundaries) + 1),
+        )
+    else:
+        ds = ds.padded_batch(batch_size)
+    return ds.prefetch(tf.data.AUTOTUNE)
