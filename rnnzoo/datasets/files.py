@@ -1,0 +1,136 @@
+"""Loaders for users' own files: plain text, CSV/TSV text+label, CoNLL token/tag columns, TSV pairs."""
+
+import csv
+import os
+
+from rnnzoo.datasets.base import PairData, TaggedData, TextClassificationData, TextCorpus
+
+
+def _check_file(path):
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"No such file: {path!r}. Check the path (relative to {os.getcwd()!r}).")
+    if os.path.isdir(path):
+        raise ValueError(f"{path!r} is a directory; pass a file.")
+    return path
+
+
+def _read(path):
+    try:
+        with open(_check_file(path), encoding="utf-8-sig") as f:
+            return f.read()
+    except UnicodeDecodeError as e:
+        raise ValueError(f"{path!r} is not UTF-8 text ({e.reason} at byte {e.start}); convert it to UTF-8.") from None
+
+
+def load_text_file(path, unit="line"):
+    """Loads a plain-text file for a language model.
+
+    Args:
+        path: str. A UTF-8 text file.
+        unit: str. "line" (one example per non-empty line) or "document" (the whole file as one text, for
+            character models trained on windows of running text).
+
+    Example:
+    >>> corpus = load_text_file("my_corpus.txt")  # doctest: +SKIP
+    """
+    if unit not in ("line", "document"):
+        raise ValueError(f"unit must be 'line' or 'document'; got {unit!r}.")
+    text = _read(path)
+    texts = [line for line in text.splitlines() if line.strip()] if unit == "line" else [text] if text.strip() else []
+    if not texts:
+        raise ValueError(f"{path!r} holds no text (it is empty or only whitespace).")
+    return TextCorpus(texts, name=os.path.basename(path))
+
+
+def _delimiter(path, delimiter):
+    if delimiter is not None:
+        return delimiter
+    return "\t" if path.lower().endswith((".tsv", ".tab")) else ","
+
+
+def load_classification_file(path, text_column="text", label_column="label", delimiter=None):
+    """Loads a CSV or TSV file with a header row into texts and labels.
+
+    Args:
+        path: str. File ending in .csv (comma) or .tsv (tab); `delimiter` overrides.
+        text_column: str. Header of the text column.
+        label_column: str. Header of the label column.
+
+    Example:
+    >>> data = load_classification_file("reviews.csv", text_column="review", label_column="sentiment")  # doctest: +SKIP
+    """
+    path = _check_file(path)
+    rows = list(csv.DictReader(_read(path).splitlines(), delimiter=_delimiter(path, delimiter)))
+    if not rows:
+        raise ValueError(f"{path!r} has no data rows (a header row and at least one example are needed).")
+    columns = list(rows[0].keys())
+    for role, column in (("text", text_column), ("label", label_column)):
+        if column not in columns:
+            raise ValueError(
+                f"{path!r} has no {role} column {column!r}; its columns are {columns}. "
+                f"Pass {role}_column= one of them (CLI: --{role}-column)."
+            )
+    texts, labels = [], []
+    for i, row in enumerate(rows, start=2):
+        text, label = (row[text_column] or "").strip(), (row[label_column] or "").strip()
+        if not label:
+            raise ValueError(f"{path!r} line {i}: the label is empty; every example needs a label.")
+        if text:
+            texts.append(text)
+            labels.append(label)
+    if not texts:
+        raise ValueError(f"{path!r}: every text is empty.")
+    data = TextClassificationData(texts, labels, name=os.path.basename(path))
+    if len(data.label_names) < 2:
+        raise ValueError(f"{path!r} has a single label {data.label_names}; a classifier needs at least two.")
+    return data
+
+
+def load_conll(path, token_column=0, tag_column=-1):
+    """Loads a CoNLL-style file: one `token ... tag` line per token, blank lines between sentences.
+
+    Columns are split on whitespace; `-DOCSTART-` lines and `#` comment lines are skipped.
+
+    Example:
+    >>> data = load_conll("train.conll", tag_column=3)  # doctest: +SKIP
+    """
+    sentences, tags, tokens_now, tags_now = [], [], [], []
+    for number, line in enumerate(_read(path).splitlines(), start=1):
+        fields = line.split()
+        if not fields or fields[0] == "-DOCSTART-" or line.startswith("#"):
+            if tokens_now:
+                sentences.append(tokens_now)
+                tags.append(tags_now)
+                tokens_now, tags_now = [], []
+            continue
+        try:
+            tokens_now.append(fields[token_column])
+            tags_now.append(fields[tag_column])
+        except IndexError:
+            raise ValueError(
+                f"{path!r} line {number} has {len(fields)} columns; token_column={token_column} and "
+                f"tag_column={tag_column} do not both exist there."
+            ) from None
+    if tokens_now:
+        sentences.append(tokens_now)
+        tags.append(tags_now)
+    if not sentences:
+        raise ValueError(f"{path!r} holds no tagged tokens.")
+    return TaggedData(sentences, tags, name=os.path.basename(path))
+
+
+def load_pairs_tsv(path):
+    """Loads tab-separated `source<TAB>target` pairs for sequence-to-sequence tasks."""
+    sources, targets = [], []
+    for number, line in enumerate(_read(path).splitlines(), start=1):
+        if not line.strip():
+            continue
+        parts = line.split("\t")
+        if len(parts) < 2 or not parts[0].strip() or not parts[1].strip():
+            raise ValueError(f"{path!r} line {number} is not 'source<TAB>target' with both sides non-empty.")
+        sources.append(parts[0].strip())
+        targets.append(parts[1].strip())
+    if not sources:
+        raise ValueError(f"{path!r} holds no pairs.")
+    return PairData(sources, targets, name=os.path.basename(path))

@@ -1,0 +1,197 @@
+"""Training and evaluation from data sources: data → text pipeline → model → fit → metrics → saved model."""
+
+import dataclasses
+import json
+import math
+import os
+import tempfile
+
+import keras
+import numpy as np
+
+from rnnzoo import datasets
+from rnnzoo.models.common import TASKS
+from rnnzoo.registry import get_spec
+from rnnzoo.serving import MODEL_FILE, compile_model, load, metadata, save, task_of, text_encoder
+from rnnzoo.text import TextEncoder, make_dataset
+
+_WINDOW = {"char": 100, "word": 50}
+
+
+@dataclasses.dataclass
+class Examples:
+    """Encoded examples: variable-length id arrays and their targets."""
+
+    inputs: list
+    targets: object
+
+    def __len__(self):
+        return len(self.inputs)
+
+
+def encode_examples(data, encoder, labels, task, window=None):
+    """Turns a dataset into model inputs and targets with `encoder` (and label names `labels`)."""
+    if task == "classifier":
+        index = {name: i for i, name in enumerate(labels)}
+        unknown = sorted({str(y) for y in data.labels} - set(index))
+        if unknown:
+            raise ValueError(f"Labels {unknown[:5]} were not seen in training; the model knows {labels}.")
+        inputs = encoder.encode(data.texts)
+        keep = [i for i, x in enumerate(inputs) if len(x)]
+        return Examples([inputs[i] for i in keep], np.array([index[str(data.labels[i])] for i in keep], "int32"))
+    if task == "tagger":
+        index = {name: i for i, name in enumerate(labels)}
+        inputs = encoder.encode_tokens(data.tokens)
+        targets = [np.array([index.get(t, 0) for t in tags[: len(x)]], "int32") for tags, x in zip(data.tags, inputs)]
+        return Examples(inputs, targets)
+    if task == "language_model":
+        window = window or _WINDOW[encoder.level]
+        inputs, targets = [], []
+        for ids in encoder.encode(data.texts, add_start=True, add_end=True):
+            # Windows of window+1 ids overlapping by one, so every token is predicted exactly once.
+            for start in range(0, max(len(ids) - 1, 1), window):
+                chunk = ids[start:start + window + 1]
+                if len(chunk) >= 2:
+                    inputs.append(chunk[:-1])
+                    targets.append(chunk[1:])
+        return Examples(inputs, targets)
+    raise ValueError(f"Training from data is not available for task {task!r} yet.")
+
+
+def _check_task(data, task, source):
+    if getattr(data, "task", None) != task:
+        raise ValueError(
+            f"Data {source!r} is for a {getattr(data, 'task', type(data).__name__)} but the model is a {task}; "
+            f"pick a matching model (rnnzoo list) or data source."
+        )
+    data.check_not_empty()
+
+
+def _labels(data, task):
+    return data.label_names if task in ("classifier", "tagger") else None
+
+
+def _atomic_json(obj, path):
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), prefix=".tmp-", suffix=".json")
+    with os.fdopen(fd, "w") as f:
+        json.dump(obj, f, indent=2, default=float)
+    os.replace(tmp, path)
+
+
+@dataclasses.dataclass
+class TrainResult:
+    model: keras.Model
+    encoder: TextEncoder
+    history: dict
+    metrics: dict
+    splits: tuple
+    out: str = None
+
+
+def train(model_name, data, epochs=10, out=None, batch_size=32, learning_rate=1e-3, clipnorm=1.0,
+          patience=3, seed=0, split=(0.8, 0.1, 0.1), min_frequency=2, max_vocabulary=20000, window=None,
+          text_options=None, verbose=1, **model_options):
+    """Trains a registered model on an embedded dataset or a user file and evaluates it on a held-out split.
+
+    Args:
+        model_name: str. A registered name (`rnnzoo.list_models()`).
+        data: str or dataset object. An embedded dataset name, a file path, or a `rnnzoo.datasets` object.
+        epochs: int. Maximum number of epochs (early stopping on the validation loss).
+        out: str or None. Directory for `model.keras`, `metrics.json`, `history.json` and a backup that lets
+            an interrupted run resume from its last finished epoch.
+        batch_size, learning_rate, clipnorm: training settings (clipnorm=None disables clipping).
+        patience: int. Epochs without validation improvement before stopping (best weights are restored).
+        seed: int. Seed for the split, the shuffling and the weights.
+        split: tuple. Train/validation/test fractions.
+        min_frequency, max_vocabulary: vocabulary settings; rarer tokens become `[UNK]`.
+        window: int or None. Language models: length of training windows.
+        text_options: dict or None. Tokenizer options (`level`, `lowercase`, `normalization`, `max_length`).
+        verbose: int. Keras verbosity (1 shows progress bars).
+        **model_options: builder overrides, e.g. `units=64`.
+
+    Returns:
+        A `TrainResult` with the trained model, its encoder, the history and the test metrics.
+
+    Example:
+    >>> result = rnnzoo.train("bilstm_classifier", "sentiment", epochs=5)  # doctest: +SKIP
+    >>> result.metrics["accuracy"]  # doctest: +SKIP
+    """
+    spec = get_spec(model_name)
+    task = spec.task
+    source = data if isinstance(data, str) else getattr(data, "name", "data")
+    if isinstance(data, str):
+        data = datasets.load(data, task=task)
+    _check_task(data, task, source)
+    keras.utils.set_random_seed(seed)
+    train_data, val_data, test_data = data.split(split, seed=seed)
+    text_options = {**spec.text, **(text_options or {})}
+    texts = train_data.tokens if task == "tagger" else train_data.texts
+    encoder = TextEncoder.fit(texts, min_frequency=min_frequency, max_size=max_vocabulary,
+                              tokenized=task == "tagger", **text_options)
+    labels = _labels(train_data, task)
+    parts = [encode_examples(d, encoder, labels, task, window) for d in (train_data, val_data, test_data)]
+    meta = {"model": model_name, "task": task, "text": encoder.get_config(), "labels": labels,
+            "data": source, "seed": seed, "split": list(split), "window": window}
+    head = {"classifier": {"num_classes": len(labels or [])}, "tagger": {"num_tags": len(labels or [])}}.get(task, {})
+    model = spec.builder(name=model_name, **{**spec.defaults, **head, **model_options,
+                                             "vocabulary_size": len(encoder), "metadata": meta})
+    compile_model(model, learning_rate=learning_rate, clipnorm=clipnorm)
+    train_ds = make_dataset(parts[0].inputs, parts[0].targets, batch_size, shuffle=True, seed=seed)
+    val_ds = make_dataset(parts[1].inputs, parts[1].targets, batch_size) if len(parts[1]) else None
+    callbacks = [keras.callbacks.TerminateOnNaN()]
+    if val_ds is not None:
+        callbacks.append(keras.callbacks.EarlyStopping(patience=patience, restore_best_weights=True))
+    if out:
+        os.makedirs(out, exist_ok=True)
+        callbacks.append(keras.callbacks.BackupAndRestore(os.path.join(out, "backup")))
+    history = model.fit(train_ds, validation_data=val_ds, epochs=epochs, callbacks=callbacks, verbose=verbose,
+                        shuffle=False)  # the tf.data set reshuffles itself
+    metrics = evaluate_examples(model, parts[2], batch_size) if len(parts[2]) else {}
+    metrics.update(examples={"train": len(parts[0]), "validation": len(parts[1]), "test": len(parts[2])},
+                   vocabulary_size=len(encoder), epochs_run=len(history.history.get("loss", [])))
+    result = TrainResult(model, encoder, history.history, metrics, (train_data, val_data, test_data), out)
+    if out:
+        save(model, os.path.join(out, MODEL_FILE))
+        _atomic_json(metrics, os.path.join(out, "metrics.json"))
+        _atomic_json(history.history, os.path.join(out, "history.json"))
+    return result
+
+
+def evaluate_examples(model, examples, batch_size=64):
+    """Evaluates `model` on encoded examples; adds perplexity for language models."""
+    ds = make_dataset(examples.inputs, examples.targets, batch_size)
+    metrics = model.evaluate(ds, return_dict=True, verbose=0)
+    metrics = {k: float(v) for k, v in metrics.items()}
+    if task_of(model).name == "language_model":
+        metrics["perplexity"] = math.exp(metrics["loss"])
+    return metrics
+
+
+def evaluate(model, data, batch_size=64):
+    """Evaluates a trained model (object or saved path) on a data source.
+
+    For the embedded dataset the model was trained on, the held-out test split (same seed) is used; for any
+    other source the whole dataset is evaluated.
+
+    Example:
+    >>> rnnzoo.training.evaluate("saved_models/sentiment_bilstm", "sentiment")  # doctest: +SKIP
+    """
+    if isinstance(model, (str, os.PathLike)):
+        model = load(model)
+    meta = metadata(model)
+    task = task_of(model).name
+    if task not in TASKS:
+        raise ValueError(f"Unknown task {task!r}.")
+    source = data if isinstance(data, str) else getattr(data, "name", "data")
+    if isinstance(data, str):
+        data = datasets.load(data, task=task)
+    _check_task(data, task, source)
+    if source == meta.get("data"):
+        data = data.split(tuple(meta.get("split", (0.8, 0.1, 0.1))), seed=meta.get("seed", 0))[2]
+    encoder = text_encoder(model)
+    examples = encode_examples(data, encoder, meta.get("labels"), task, meta.get("window"))
+    if not len(examples):
+        raise ValueError(f"No examples to evaluate in {source!r}.")
+    metrics = evaluate_examples(model, examples, batch_size)
+    metrics["examples"] = len(examples)
+    return metrics

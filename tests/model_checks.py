@@ -1,0 +1,72 @@
+"""The shared checks every registered model passes; a new model needs no new test code."""
+
+import json
+
+import keras
+import numpy as np
+
+import rnnzoo
+from rnnzoo.models.common import TASKS
+from rnnzoo.serving import compile_model
+
+BATCH, LENGTH = 6, 12
+
+
+def tiny(name):
+    """Builds `name` with its tiny test settings; returns (model, spec, task, (x, y))."""
+    spec = rnnzoo.get_spec(name)
+    task = TASKS[spec.task]
+    config = {**spec.defaults, **spec.tiny}
+    model = rnnzoo.build(name, **spec.tiny)
+    return model, spec, task, task.example_batch(config, BATCH, LENGTH, seed=1)
+
+
+def expected_shape(model, task, x):
+    classes = model.output_shape[-1]
+    return (x.shape[0], x.shape[1], classes) if task.sequence_output else (x.shape[0], classes)
+
+
+def check_config_round_trip(model, x):
+    clone = keras.Model.from_config(model.get_config())
+    clone.set_weights(model.get_weights())
+    np.testing.assert_allclose(clone.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6)
+    from_json = keras.models.model_from_json(json.dumps(json.loads(model.to_json())))
+    assert [w.shape for w in from_json.weights] == [w.shape for w in model.weights]
+
+
+def check_train_step_changes_every_weight(model, x, y):
+    compile_model(model, learning_rate=1e-2)
+    before = [np.array(w) for w in model.trainable_weights]
+    loss = model.train_on_batch(x, y)
+    loss = loss[0] if isinstance(loss, (list, tuple)) else loss
+    assert np.isfinite(loss), f"loss is {loss}"
+    unchanged = [w.path for w, b in zip(model.trainable_weights, before) if np.array_equal(np.array(w), b)]
+    assert not unchanged, f"weights not updated by a training step: {unchanged}"
+
+
+def check_save_load(model, x, path):
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6)
+
+
+def check_padding_invariance(model, task, x):
+    """Right-padding with extra zeros leaves the outputs at real positions unchanged (masking works)."""
+    padded = np.concatenate([x, np.zeros((x.shape[0], 7), x.dtype)], axis=1)
+    a, b = model.predict(x, verbose=0), model.predict(padded, verbose=0)
+    if task.sequence_output:
+        valid = x > 0
+        np.testing.assert_allclose(a[valid], b[:, : x.shape[1]][valid], atol=1e-5)
+    else:
+        np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+def check_variable_length(model, task, x):
+    """Shorter sequences and a tf.data pipeline work with the same model."""
+    from rnnzoo.text import make_dataset
+
+    short = x[:, :5]
+    assert model.predict(short, verbose=0).shape == expected_shape(model, task, short)
+    seqs = [row[row > 0] for row in x]
+    out = model.predict(make_dataset(seqs, batch_size=4, bucket_boundaries=[]), verbose=0)
+    assert out.shape[0] == x.shape[0]

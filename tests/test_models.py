@@ -1,0 +1,82 @@
+"""Every registered model, checked by the shared helper in model_checks.py."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import rnnzoo
+from model_checks import (
+    check_config_round_trip,
+    check_padding_invariance,
+    check_save_load,
+    check_train_step_changes_every_weight,
+    check_variable_length,
+    expected_shape,
+    tiny,
+)
+
+MODELS = rnnzoo.list_models()
+
+
+def test_registry_has_every_cell_and_task():
+    for cell in ("lstm", "gru", "rnn"):
+        for kind in ("classifier", "tagger", "language_model"):
+            assert rnnzoo.list_models(f"*{cell}_{kind}"), (cell, kind)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_model(name, tmp_path):
+    model, spec, task, (x, y) = tiny(name)
+    assert model.name == name
+    assert model.predict(x, verbose=0).shape == expected_shape(model, task, x)
+    assert all(v <= 50 for k, v in spec.tiny.items() if k == "vocabulary_size")
+    check_config_round_trip(model, x)
+    check_save_load(model, x, str(tmp_path / "m.keras"))
+    check_padding_invariance(model, task, x)
+    check_variable_length(model, task, x)
+    check_train_step_changes_every_weight(model, x, y)
+
+
+_TORCH_SCRIPT = r"""
+import json, sys
+import numpy as np
+import keras, rnnzoo
+from model_checks import tiny
+from rnnzoo.serving import compile_model
+results = {}
+for name in rnnzoo.list_models():
+    try:
+        model, spec, task, (x, y) = tiny(name)
+        compile_model(model)
+        loss = model.train_on_batch(x, y)
+        loss = float(loss[0] if isinstance(loss, (list, tuple)) else loss)
+        out = model.predict(x, verbose=0)
+        results[name] = {"loss": loss, "finite": bool(np.isfinite(out).all()), "shape": list(out.shape)}
+    except Exception as e:  # reported per model by the test
+        results[name] = {"error": f"{type(e).__name__}: {e}"}
+print("RESULTS" + json.dumps({"backend": keras.backend.backend(), "results": results}))
+"""
+
+
+@pytest.fixture(scope="module")
+def torch_results():
+    pytest.importorskip("torch")
+    env = {**os.environ, "KERAS_BACKEND": "torch", "PYTHONPATH": os.path.dirname(__file__)}
+    proc = subprocess.run([sys.executable, "-c", _TORCH_SCRIPT], env=env, capture_output=True, text=True,
+                          timeout=900)
+    line = [l for l in proc.stdout.splitlines() if l.startswith("RESULTS")]
+    assert line, proc.stderr[-3000:]
+    data = json.loads(line[0][len("RESULTS"):])
+    assert data["backend"] == "torch"
+    return data["results"]
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_model_on_torch_backend(name, torch_results):
+    result = torch_results[name]
+    assert "error" not in result, result.get("error")
+    assert np.isfinite(result["loss"]) and result["finite"]
