@@ -90,7 +90,7 @@ class TrainResult:
 
 def train(model_name, data, epochs=10, out=None, batch_size=32, learning_rate=1e-3, clipnorm=1.0,
           patience=3, seed=0, split=(0.8, 0.1, 0.1), min_frequency=2, max_vocabulary=20000, window=None,
-          text_options=None, verbose=1, **model_options):
+          text_options=None, verbose=1, callbacks=None, **model_options):
     """Trains a registered model on an embedded dataset or a user file and evaluates it on a held-out split.
 
     Args:
@@ -107,6 +107,7 @@ def train(model_name, data, epochs=10, out=None, batch_size=32, learning_rate=1e
         window: int or None. Language models: length of training windows.
         text_options: dict or None. Tokenizer options (`level`, `lowercase`, `normalization`, `max_length`).
         verbose: int. Keras verbosity (1 shows progress bars).
+        callbacks: list or None. Extra Keras callbacks.
         **model_options: builder overrides, e.g. `units=64`.
 
     Returns:
@@ -138,7 +139,7 @@ def train(model_name, data, epochs=10, out=None, batch_size=32, learning_rate=1e
     compile_model(model, learning_rate=learning_rate, clipnorm=clipnorm)
     train_ds = make_dataset(parts[0].inputs, parts[0].targets, batch_size, shuffle=True, seed=seed)
     val_ds = make_dataset(parts[1].inputs, parts[1].targets, batch_size) if len(parts[1]) else None
-    callbacks = [keras.callbacks.TerminateOnNaN()]
+    callbacks = [keras.callbacks.TerminateOnNaN(), *(callbacks or [])]
     if val_ds is not None:
         callbacks.append(keras.callbacks.EarlyStopping(patience=patience, restore_best_weights=True))
     if out:

@@ -1,0 +1,92 @@
+import keras
+import numpy as np
+import pytest
+
+from rnnzoo.layers import recurrent_layer, recurrent_stack, sequence_input
+
+
+def _recurrent_layers(model):
+    out = []
+    for layer in model.layers:
+        inner = [layer.forward_layer, layer.backward_layer] if isinstance(layer, keras.layers.Bidirectional) else [layer]
+        out += [l for l in inner if isinstance(l, keras.layers.RNN)]
+    return out
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
+def test_defaults_stay_on_the_cudnn_path(cell):
+    layer = recurrent_layer(cell, 8)
+    assert layer.cell.activation is keras.activations.tanh
+    if cell != "rnn":
+        assert layer.cell.recurrent_activation is keras.activations.sigmoid
+    assert layer.cell.recurrent_dropout == 0 and not layer.unroll and layer.cell.use_bias
+    assert isinstance(layer.cell.recurrent_initializer, keras.initializers.Orthogonal)
+    if cell == "gru":
+        assert layer.cell.reset_after
+
+
+@pytest.mark.parametrize("merge_mode,width", [("concat", 16), ("sum", 8), ("mul", 8), ("ave", 8)])
+def test_bidirectional_merge_modes(merge_mode, width):
+    inputs, x = sequence_input(vocabulary_size=20, embedding_dim=4)
+    y = recurrent_stack(x, cell="gru", units=8, bidirectional=True, merge_mode=merge_mode)
+    assert tuple(y.shape) == (None, None, width)
+
+
+def test_layers_residual_dropout_and_names():
+    inputs, x = sequence_input(vocabulary_size=20, embedding_dim=4)
+    y = recurrent_stack(x, cell="lstm", units=8, num_layers=3, residual=True, dropout=0.2)
+    model = keras.Model(inputs, y)
+    names = [l.name for l in model.layers]
+    assert {"recurrent_1", "recurrent_2", "recurrent_3"} <= set(names)
+    assert {"recurrent_2_residual", "recurrent_3_residual"} <= set(names)  # layer 1 changes the width
+    assert "recurrent_1_dropout" in names
+    assert len(_recurrent_layers(model)) == 3
+
+
+@pytest.mark.parametrize("cell,bidirectional,num_states", [("lstm", False, 2), ("gru", False, 1),
+                                                            ("lstm", True, 4), ("rnn", True, 2)])
+def test_return_state(cell, bidirectional, num_states):
+    inputs, x = sequence_input(vocabulary_size=20, embedding_dim=4)
+    y, states = recurrent_stack(x, cell=cell, units=8, bidirectional=bidirectional, return_sequences=False,
+                                return_state=True)
+    assert len(states) == num_states and all(tuple(s.shape) == (None, 8) for s in states)
+    ids = np.array([[1, 2, 3, 0]])
+    out = keras.Model(inputs, [y] + states).predict(ids, verbose=0)
+    np.testing.assert_allclose(out[0][:, :8], out[1], atol=1e-6)  # forward output == forward h
+
+
+def test_pretrained_embeddings_frozen_and_trainable():
+    matrix = np.random.default_rng(0).normal(size=(20, 6)).astype("float32")
+    for trainable in (False, True):
+        inputs, x = sequence_input(embeddings=matrix, trainable_embeddings=trainable)
+        model = keras.Model(inputs, x)
+        emb = model.get_layer("embedding")
+        np.testing.assert_allclose(emb.embeddings.numpy(), matrix)
+        assert emb.trainable is trainable
+    with pytest.raises(ValueError, match="rows"):
+        sequence_input(vocabulary_size=10, embeddings=matrix)
+    with pytest.raises(ValueError, match="2-D"):
+        sequence_input(embeddings=matrix[0])
+
+
+def test_one_hot_input_is_the_seeds_formulation():
+    inputs, x = sequence_input(input_mode="one_hot", vocabulary_size=5)
+    out = keras.Model(inputs, x).predict(np.array([[1, 4, 0]]), verbose=0)
+    np.testing.assert_array_equal(out[0], np.eye(5)[[1, 4, 0]])
+
+
+def test_dense_input_needs_num_features():
+    with pytest.raises(ValueError, match="num_features"):
+        sequence_input(input_mode="dense")
+    inputs, x = sequence_input(input_mode="dense", num_features=3)
+    assert tuple(x.shape) == (None, None, 3)
+
+
+def test_bad_stack_arguments():
+    inputs, x = sequence_input(vocabulary_size=20, embedding_dim=4)
+    for kwargs, match in [({"num_layers": 0}, "num_layers"), ({"merge_mode": "max"}, "merge_mode"),
+                          ({"dropout": 1.5}, "dropout"), ({"units": 0}, "units"), ({"cell": "lstmx"}, "cell")]:
+        with pytest.raises(ValueError, match=match):
+            recurrent_stack(x, **kwargs)
+    with pytest.raises(ValueError, match="input_mode"):
+        sequence_input(input_mode="words", vocabulary_size=10)

@@ -1,0 +1,142 @@
+"""End to end: data → text pipeline → model → fit → saved file → predictions from the file alone."""
+
+import json
+import os
+
+import keras
+import numpy as np
+import pytest
+
+import rnnzoo
+from rnnzoo import datasets
+from rnnzoo.cli import main as cli
+from rnnzoo.training import evaluate, train
+
+SMALL = dict(units=8, embedding_dim=8, verbose=0, batch_size=32)
+
+
+@pytest.fixture(scope="module")
+def sentiment_run(tmp_path_factory):
+    out = str(tmp_path_factory.mktemp("run") / "sentiment")
+    data = datasets.load("sentiment").subset(range(0, 4000, 8), name="sentiment-small")
+    return train("bilstm_classifier", data, epochs=2, out=out, **SMALL), out
+
+
+def test_training_writes_model_metrics_and_history(sentiment_run):
+    result, out = sentiment_run
+    assert sorted(f for f in os.listdir(out) if not f.startswith(".")) == ["history.json", "metrics.json", "model.keras"]
+    metrics = json.load(open(os.path.join(out, "metrics.json")))
+    assert 0.0 <= metrics["accuracy"] <= 1.0 and metrics["examples"]["test"] == 50
+    assert len(json.load(open(os.path.join(out, "history.json")))["loss"]) == metrics["epochs_run"]
+
+
+def test_saved_model_alone_turns_text_into_predictions(sentiment_run):
+    result, out = sentiment_run
+    model = rnnzoo.load(out)
+    meta = rnnzoo.metadata(model)
+    assert meta["labels"] == ["negative", "positive"] and meta["task"] == "classifier"
+    assert len(meta["text"]["vocabulary"]) == len(result.encoder)
+    pred = rnnzoo.predict_text(model, "a gorgeous , witty , seductive movie .")
+    assert pred["label"] in ("negative", "positive") and abs(sum(pred["probabilities"].values()) - 1) < 1e-5
+    same = rnnzoo.predict_text(result.model, ["a gorgeous , witty , seductive movie ."])[0]
+    assert same["probability"] == pytest.approx(pred["probability"], abs=1e-6)
+
+
+def test_predict_text_errors(sentiment_run):
+    model = sentiment_run[0].model
+    with pytest.raises(ValueError, match="empty"):
+        rnnzoo.predict_text(model, "   ")
+    with pytest.raises(ValueError, match="strings"):
+        rnnzoo.predict_text(model, [b"bytes"])
+    with pytest.raises(ValueError, match="no text pipeline"):
+        rnnzoo.predict_text(rnnzoo.build("gru_classifier", vocabulary_size=10, units=4), "hello")
+
+
+def test_evaluate_uses_the_held_out_split(sentiment_run):
+    result, out = sentiment_run
+    data = datasets.load("sentiment").subset(range(0, 4000, 8), name="sentiment-small")
+    metrics = evaluate(out, data)  # the training source: its held-out test split, same seed
+    assert metrics["examples"] == 50
+    assert metrics["accuracy"] == pytest.approx(result.metrics["accuracy"], abs=1e-6)
+    other = evaluate(out, data.subset(range(100), name="another"))  # any other source: evaluated whole
+    assert other["examples"] == 100
+
+
+def test_tagger_trains_on_pos_and_tags_raw_text(tmp_path):
+    data = datasets.load("pos").subset(range(1000))
+    result = train("bilstm_tagger", data, epochs=5, learning_rate=1e-2, **{**SMALL, "units": 16})
+    assert result.metrics["accuracy"] > 0.5  # the most frequent tag (NN) covers about 13% of tokens
+    tags = rnnzoo.predict_text(result.model, "The dog barks .")
+    assert [t for t, _ in tags] == ["the", "dog", "barks", "."]
+
+
+def test_char_language_model_trains_and_reports_perplexity():
+    text = datasets.load("shakespeare").texts[0][:6000]
+    data = datasets.TextCorpus([text[:4000], text[4000:5000], text[5000:]] * 8, name="shakespeare-small")
+    result = train("char_gru_language_model", data, epochs=1, window=40, **SMALL)
+    assert result.encoder.level == "char"
+    assert 1 < result.metrics["perplexity"] < len(result.encoder)
+
+
+class _Interrupt(keras.callbacks.Callback):
+    def on_train_batch_end(self, batch, logs=None):
+        if self.epoch == 1 and batch == 1:  # in the middle of the second epoch
+            raise KeyboardInterrupt("simulated interruption")
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+
+def test_interrupted_training_resumes(tmp_path):
+    data = datasets.load("sentiment").subset(range(0, 4000, 20))
+    out = str(tmp_path / "resume")
+    with pytest.raises(KeyboardInterrupt):
+        train("gru_classifier", data, epochs=3, out=out, patience=10, callbacks=[_Interrupt()], **SMALL)
+    assert os.path.isdir(os.path.join(out, "backup"))
+    result = train("gru_classifier", data, epochs=3, out=out, patience=10, **SMALL)
+    assert len(result.history["loss"]) == 2  # epochs 2 and 3 only: epoch 1 was restored from the backup
+    assert not os.path.exists(os.path.join(out, "backup"))
+
+
+def test_training_rejects_mismatched_or_empty_data():
+    with pytest.raises(ValueError, match="is for a tagger but the model is a classifier"):
+        train("lstm_classifier", datasets.load("pos").subset(range(10)), epochs=1, verbose=0)
+    with pytest.raises(ValueError, match="empty"):
+        train("lstm_classifier", datasets.TextClassificationData([], []), epochs=1, verbose=0)
+    with pytest.raises(ValueError, match="Unknown model"):
+        train("lstm_clasifier", "sentiment")
+
+
+def test_cli(tmp_path, capsys):
+    assert cli(["list", "*tagger"]) == 0
+    assert "bilstm_tagger" in capsys.readouterr().out
+    assert cli(["datasets"]) == 0
+    assert "sentiment" in capsys.readouterr().out
+    csv = tmp_path / "tiny.csv"
+    rows = ["great fun", "loved it", "wonderful", "superb acting"] * 10 + ["awful", "boring mess", "hated it",
+                                                                             "dull"] * 10
+    csv.write_text("review,stars\n" + "".join(f"{t},{'pos' if i < 40 else 'neg'}\n" for i, t in enumerate(rows)))
+    out = str(tmp_path / "cli_model")
+    assert cli(["train", "gru_classifier", "--data", str(csv), "--text-column", "review", "--label-column",
+                "stars", "--epochs", "1", "--out", out, "--set", "units=4", "--set", "embedding_dim=4"]) == 0
+    printed = capsys.readouterr().out  # progress bars, then the summary as JSON
+    assert json.loads(printed[printed.index("\n{") + 1:])["examples"]["train"] == 64
+    assert cli(["predict", out, "great fun"]) == 0
+    assert json.loads(capsys.readouterr().out.splitlines()[0])["prediction"]["label"] in ("pos", "neg")
+    assert cli(["evaluate", out, "--data", str(csv), "--text-column", "review", "--label-column", "stars"]) == 0
+    assert json.loads(capsys.readouterr().out)["examples"] == 8  # same source: its held-out test split
+    assert cli(["evaluate", str(tmp_path / "nothing"), "--data", "sentiment"]) == 2
+    assert "No saved model" in capsys.readouterr().err
+    assert cli(["train", "gru_classifier", "--data", str(csv), "--label-column", "missing"]) == 2
+    assert "no label column 'missing'" in capsys.readouterr().err
+    assert cli(["train", "nonexistent_model", "--data", "sentiment"]) == 2
+    assert "Unknown model" in capsys.readouterr().err
+
+
+def test_console_script_help():
+    import subprocess
+    import sys
+
+    for args in (["--help"], ["train", "--help"], ["evaluate", "--help"], ["list", "--help"]):
+        proc = subprocess.run([sys.executable, "-m", "rnnzoo.cli", *args], capture_output=True, text=True)
+        assert proc.returncode == 0 and "usage: rnnzoo" in proc.stdout
