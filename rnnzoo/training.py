@@ -90,7 +90,8 @@ class TrainResult:
 
 def train(model_name, data, epochs=10, out=None, batch_size=32, learning_rate=1e-3, clipnorm=1.0,
           patience=3, seed=0, split=(0.8, 0.1, 0.1), min_frequency=2, max_vocabulary=20000, window=None,
-          text_options=None, verbose=1, callbacks=None, **model_options):
+          text_options=None, verbose=1, callbacks=None, validation_data=None, test_data=None,
+          **model_options):
     """Trains a registered model on an embedded dataset or a user file and evaluates it on a held-out split.
 
     Args:
@@ -108,7 +109,10 @@ def train(model_name, data, epochs=10, out=None, batch_size=32, learning_rate=1e
         text_options: dict or None. Tokenizer options (`level`, `lowercase`, `normalization`, `max_length`).
         verbose: int. Keras verbosity (1 shows progress bars).
         callbacks: list or None. Extra Keras callbacks.
-        **model_options: builder overrides, e.g. `units=64`.
+        validation_data, test_data: datasets or None. When given, `data` is used whole for training and these
+            replace the split (e.g. for cross-validation).
+        **model_options: builder overrides, e.g. `units=64`. `embeddings` may be a callable that takes the
+            fitted `TextEncoder` and returns the embedding matrix for its vocabulary.
 
     Returns:
         A `TrainResult` with the trained model, its encoder, the history and the test metrics.
@@ -124,12 +128,18 @@ def train(model_name, data, epochs=10, out=None, batch_size=32, learning_rate=1e
         data = datasets.load(data, task=task)
     _check_task(data, task, source)
     keras.utils.set_random_seed(seed)
-    train_data, val_data, test_data = data.split(split, seed=seed)
+    if validation_data is None and test_data is None:
+        train_data, val_data, test_data = data.split(split, seed=seed)
+    else:
+        train_data = data
+        val_data, test_data = (data.subset([]) if d is None else d for d in (validation_data, test_data))
     text_options = {**spec.text, **(text_options or {})}
     texts = train_data.tokens if task == "tagger" else train_data.texts
     encoder = TextEncoder.fit(texts, min_frequency=min_frequency, max_size=max_vocabulary,
                               tokenized=task == "tagger", **text_options)
     labels = _labels(train_data, task)
+    if callable(model_options.get("embeddings")):  # e.g. vectors learned for this very vocabulary
+        model_options["embeddings"] = model_options["embeddings"](encoder)
     parts = [encode_examples(d, encoder, labels, task, window) for d in (train_data, val_data, test_data)]
     meta = {"model": model_name, "task": task, "text": encoder.get_config(), "labels": labels,
             "data": source, "seed": seed, "split": list(split), "window": window}

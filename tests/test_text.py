@@ -132,3 +132,20 @@ def test_dataset_pads_right_and_buckets_by_length():
 
 def test_pad_sequences():
     np.testing.assert_array_equal(pad_sequences([[1, 2], [3]]), [[1, 2], [3, 0]])
+
+
+def test_ppmi_svd_embeddings_place_related_words_together():
+    from rnnzoo.text.embeddings import ppmi_svd_embeddings
+
+    rng = np.random.default_rng(0)
+    animals, tools = ["cat", "dog", "cow", "horse"], ["hammer", "saw", "drill", "wrench"]
+    corpus = [[*rng.choice(animals, 3), "eats", "grass"] for _ in range(300)]
+    corpus += [[*rng.choice(tools, 3), "cuts", "wood"] for _ in range(300)]
+    vocab = Vocabulary.build(corpus)
+    vectors = ppmi_svd_embeddings(corpus, vocab, dim=4, window=2)
+    assert vectors.shape == (len(vocab), 4) and np.isfinite(vectors).all()
+    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    sim = lambda a, b: float(unit[vocab.word_to_index(a)] @ unit[vocab.word_to_index(b)])
+    assert sim("cat", "dog") > sim("cat", "hammer") and sim("saw", "drill") > sim("saw", "cow")
+    with pytest.raises(ValueError, match="smaller than the vocabulary"):
+        ppmi_svd_embeddings(corpus, vocab, dim=len(vocab))

@@ -1,0 +1,96 @@
+"""`make demo`: train a real sentiment classifier, compare it with a baseline, save it, use the saved file.
+
+Run: python -m rnnzoo.demo [--quick] [--out DIR]
+"""
+
+import argparse
+import json
+import os
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+# Settings chosen on the validation split (benchmarks/sentiment.py reports them over five folds).
+CLASSIFIER = dict(units=32, dropout=0.5, head_dropout=0.5, min_frequency=1, embedding_dim=64)
+SPLIT = (0.75, 0.1, 0.15)
+EXAMPLES = [
+    "a gorgeous , witty , seductive movie .",
+    "the plot is tired and the jokes fall flat .",
+    "an uneven but ultimately rewarding film about growing up .",
+    "i have never been so bored in a theatre .",
+]
+
+
+def _wilson(p, n, z=1.96):
+    """95% Wilson score interval for an accuracy p measured on n examples."""
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * ((p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5) / (1 + z * z / n)
+    return centre - half, centre + half
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--quick", action="store_true", help="tiny subset and one epoch (for CI)")
+    ap.add_argument("--out", default=os.path.join("saved_models", "demo_sentiment_bilstm"))
+    ap.add_argument("--epochs", type=int, default=15)
+    args = ap.parse_args(argv)
+    start = time.time()
+
+    import rnnzoo
+    from rnnzoo import datasets
+    from rnnzoo.baselines import bag_of_words_logistic_regression
+    from rnnzoo.text import WordTokenizer
+    from rnnzoo.text.embeddings import ppmi_svd_embeddings
+    from rnnzoo.training import train
+
+    data = datasets.load("sentiment")
+    reviews = datasets.load("sentiment_reviews")
+    epochs = args.epochs
+    if args.quick:
+        data = data.subset(range(0, len(data), 10), name="sentiment-quick")
+        reviews = reviews.subset(range(0, len(reviews), 30))
+        epochs = 1
+    print(f"rnnzoo demo: sentiment of movie-review sentences (Pang & Lee 2005), {len(data)} sentences, "
+          f"split {SPLIT} with seed 0")
+
+    tokenizer = WordTokenizer()
+    review_tokens = tokenizer.tokenize(reviews.texts)
+    print(f"\n[1/4] Word vectors from {len(reviews)} unlabelled full-length reviews "
+          f"({sum(map(len, review_tokens)):,} tokens, PPMI + SVD), then a Bi-LSTM that starts from them")
+    pretrained = train("bilstm_classifier", data, epochs=epochs, split=SPLIT, out=args.out,
+                       embeddings=lambda encoder: ppmi_svd_embeddings(review_tokens, encoder.vocabulary,
+                                                                      dim=CLASSIFIER["embedding_dim"]),
+                       **CLASSIFIER)
+    print("\n[2/4] The same Bi-LSTM with embeddings learned from the labelled sentences only")
+    scratch = train("bilstm_classifier", data, epochs=epochs, split=SPLIT, **CLASSIFIER)
+
+    print("\n[3/4] Baseline: bag-of-words logistic regression, same split and tokenizer (C tuned on validation)")
+    train_part, val_part, test_part = pretrained.splits
+    bow = bag_of_words_logistic_regression(
+        tokenizer.tokenize(train_part.texts), train_part.labels, tokenizer.tokenize(val_part.texts),
+        val_part.labels, tokenizer.tokenize(test_part.texts), test_part.labels)
+
+    print(f"\n[4/4] Reloading {args.out} (one .keras file: weights, vocabulary and labels) and predicting")
+    model = rnnzoo.load(args.out)
+    for text, pred in zip(EXAMPLES, rnnzoo.predict_text(model, EXAMPLES)):
+        print(f"  {pred['label']:8s} {pred['probability']:.2f}  {text}")
+
+    n = pretrained.metrics["examples"]["test"]
+    rows = [("Bi-LSTM, PPMI word vectors (saved)", pretrained.metrics["accuracy"]),
+            ("Bi-LSTM, embeddings from scratch", scratch.metrics["accuracy"]),
+            ("Bag-of-words logistic regression", bow["accuracy"])]
+    print(f"\nHeld-out test accuracy ({n} sentences, 95% Wilson interval):")
+    for label, acc in rows:
+        lo, hi = _wilson(acc, n)
+        print(f"  {label:38s} {acc:.3f}  [{lo:.3f}, {hi:.3f}]")
+    summary = {"test_examples": n, "bilstm_ppmi": rows[0][1], "bilstm_scratch": rows[1][1],
+               "bow_logistic_regression": rows[2][1], "bow_C": bow["C"], "seconds": round(time.time() - start)}
+    with open(os.path.join(args.out, "demo_summary.json"), "w") as f:
+        json.dump(summary, f, indent=2)
+    print(f"\nSaved {args.out}/model.keras; try: rnnzoo predict {args.out} \"a moving , funny film\"")
+    print(f"Finished in {summary['seconds']} s.")
+    return summary
+
+
+if __name__ == "__main__":
+    main()

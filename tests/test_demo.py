@@ -1,0 +1,18 @@
+"""`make demo` in its quick mode: the whole path runs and prints its held-out metric."""
+
+import json
+import os
+import subprocess
+import sys
+
+
+def test_demo_quick(tmp_path):
+    out = str(tmp_path / "demo")
+    proc = subprocess.run([sys.executable, "-m", "rnnzoo.demo", "--quick", "--out", out], capture_output=True,
+                          text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "Held-out test accuracy" in proc.stdout and "Bag-of-words logistic regression" in proc.stdout
+    summary = json.load(open(os.path.join(out, "demo_summary.json")))
+    assert summary["test_examples"] == 60
+    assert all(0 <= summary[k] <= 1 for k in ("bilstm_ppmi", "bilstm_scratch", "bow_logistic_regression"))
+    assert os.path.exists(os.path.join(out, "model.keras"))
