@@ -28,4 +28,8 @@ def __getattr__(name):
         from rnnzoo.training import train
 
         return train
+    if name in ("score", "generate"):
+        from rnnzoo import lm
+
+        return getattr(lm, name)
     raise AttributeError(f"module 'rnnzoo' has no attribute {name!r}")

@@ -1,0 +1,126 @@
+"""Character language model on tiny-shakespeare: train within a time budget, report validation nats/char.
+
+First 90% of ../shared/data/tinyshakespeare.txt trains, the last 10% validates (windows of the training
+length, no state carried in). Not a test. Example (the reference model in saved_models/):
+
+    python benchmarks/char_lm.py --minutes 50 --out saved_models/char_lstm_tinyshakespeare
+
+Prints the configuration, validation nats/char after each epoch, training tokens/s; writes the best model
+(by validation loss) and metrics.json (with the command line) to --out.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import sys
+import time
+
+import numpy as np
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_TEXT = os.path.join(HERE, "..", "..", "shared", "data", "tinyshakespeare.txt")
+
+
+def windows(ids, length, offset):
+    """Non-overlapping windows of `length` inputs with next-character targets, starting at `offset`."""
+    n = (len(ids) - 1 - offset) // length
+    x = ids[offset:offset + n * length].reshape(n, length)
+    y = ids[offset + 1:offset + 1 + n * length].reshape(n, length)
+    return x, y
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--text", default=DEFAULT_TEXT)
+    ap.add_argument("--minutes", type=float, default=50.0, help="training time budget")
+    ap.add_argument("--cell", default="lstm")
+    ap.add_argument("--units", type=int, default=256)
+    ap.add_argument("--layers", type=int, default=2)
+    ap.add_argument("--embedding-dim", type=int, default=64)
+    ap.add_argument("--dropout", type=float, default=0.1)
+    ap.add_argument("--window", type=int, default=100)
+    ap.add_argument("--batch-size", type=int, default=64)
+    ap.add_argument("--learning-rate", type=float, default=2e-3)
+    ap.add_argument("--out", default=None)
+    args = ap.parse_args(argv)
+
+    import keras
+
+    import rnnzoo
+    from rnnzoo.serving import compile_model, save
+    from rnnzoo.text import TextEncoder
+
+    if not os.path.exists(args.text):
+        sys.exit(f"{args.text} not found: pass --text PATH to tinyshakespeare.txt")
+    text = open(args.text, encoding="utf-8").read()
+    split = int(len(text) * 0.9)
+    encoder = TextEncoder.fit([text[:split]], level="char", min_frequency=1, normalization=None)
+    train_ids = encoder.encode(text[:split])[0]
+    val_ids = encoder.encode(text[split:])[0]
+    keras.utils.set_random_seed(0)
+    name = f"char_{args.cell}_language_model"
+    model = rnnzoo.build(name, vocabulary_size=len(encoder), embedding_dim=args.embedding_dim, units=args.units,
+                         num_layers=args.layers, dropout=args.dropout, mask_zero=False,
+                         metadata={"model": name, "task": "language_model", "text": encoder.get_config(),
+                                   "data": "tinyshakespeare", "window": args.window})
+    compile_model(model, learning_rate=args.learning_rate, clipnorm=1.0)
+    config = {k: v for k, v in vars(args).items() if k not in ("text",)}
+    print(f"config: {config}  vocabulary {len(encoder)}  parameters {model.count_params():,}  "
+          f"train {len(train_ids):,} chars, validation {len(val_ids):,} chars", flush=True)
+    x_val, y_val = windows(val_ids, args.window, 0)
+
+    deadline = time.time() + args.minutes * 60
+
+    class Budget(keras.callbacks.Callback):
+        batches = 0
+
+        def on_train_batch_end(self, batch, logs=None):
+            Budget.batches += 1
+            if time.time() > deadline:
+                self.model.stop_training = True
+
+    best, history, trained_tokens, train_seconds = None, [], 0, 0.0
+    rng = np.random.default_rng(0)
+    epoch = 0
+    while time.time() < deadline:
+        x, y = windows(train_ids, args.window, int(rng.integers(0, args.window)))
+        order = rng.permutation(len(x))
+        start = time.time()
+        h = model.fit(x[order], y[order], batch_size=args.batch_size, epochs=1, verbose=0, callbacks=[Budget()])
+        seconds = time.time() - start
+        done = min(len(x), Budget.batches * args.batch_size)
+        Budget.batches = 0
+        trained_tokens += done * args.window
+        train_seconds += seconds
+        val = float(model.evaluate(x_val, y_val, batch_size=256, verbose=0)[0])
+        epoch += 1
+        history.append({"epoch": epoch, "train_loss": float(h.history["loss"][-1]), "val_nats_per_char": val,
+                        "seconds": round(seconds, 1), "learning_rate": float(model.optimizer.learning_rate)})
+        print(f"epoch {epoch}: train {h.history['loss'][-1]:.4f}  validation {val:.4f} nats/char  "
+              f"({done * args.window / seconds:,.0f} tokens/s)", flush=True)
+        if best is None or val < best:
+            best = val
+            if args.out:
+                save(model, os.path.join(args.out, "model.keras"))
+        elif len(history) >= 2 and val >= history[-2]["val_nats_per_char"]:
+            model.optimizer.learning_rate = float(model.optimizer.learning_rate) * 0.5
+    metrics = {
+        "validation_nats_per_char": best, "epochs": epoch, "train_tokens_per_second": trained_tokens / train_seconds,
+        "minutes": args.minutes, "config": config, "parameters": model.count_params(),
+        "date": datetime.date.today().isoformat(), "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+        "command": "python benchmarks/char_lm.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "history": history,
+    }
+    print(f"\nbest validation: {best:.4f} nats/char after {epoch} epochs; "
+          f"training {metrics['train_tokens_per_second']:,.0f} tokens/s")
+    if args.out:
+        with open(os.path.join(args.out, "metrics.json"), "w") as f:
+            json.dump(metrics, f, indent=2)
+    return metrics
+
+
+if __name__ == "__main__":
+    main()
