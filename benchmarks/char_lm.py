@@ -104,7 +104,7 @@ def main(argv=None):
         if best is None or val < best:
             best = val
             if args.out:
-                save(model, os.path.join(args.out, "model.keras"))
+                save(model, os.path.join(args.out, "model.keras"), include_optimizer=False)
         elif len(history) >= 2 and val >= history[-2]["val_nats_per_char"]:
             model.optimizer.learning_rate = float(model.optimizer.learning_rate) * 0.5
     metrics = {

@@ -3,7 +3,7 @@
 Trains `lstm_language_model` on the spoken lines of the first plays, holds out the last plays, and checks that
 `rnnzoo.score` ranks each of 200 held-out lines (6+ tokens) above the same words shuffled. Not a test:
 
-    python benchmarks/word_lm.py --epochs 6 --out saved_models/word_lstm_shakespeare
+    python benchmarks/word_lm.py --out saved_models/word_lstm_shakespeare
 """
 
 import argparse
@@ -42,18 +42,19 @@ def shuffled_test(model, texts, n=200, min_tokens=6, seed=0):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--epochs", type=int, default=6)
-    ap.add_argument("--units", type=int, default=256)
+    ap.add_argument("--epochs", type=int, default=3)
+    ap.add_argument("--units", type=int, default=128)
+    ap.add_argument("--vocabulary", type=int, default=5000)
     ap.add_argument("--out", default=None)
     args = ap.parse_args(argv)
 
-    from rnnzoo import datasets
+    from rnnzoo.serving import save
     from rnnzoo.training import train
 
     start = time.time()
-    result = train("lstm_language_model", "shakespeare_lines", epochs=args.epochs, out=args.out, units=args.units,
-                   embedding_dim=128, output_dropout=0.2, max_vocabulary=10000, min_frequency=2, batch_size=64,
-                   verbose=2)
+    result = train("lstm_language_model", "shakespeare_lines", epochs=args.epochs, units=args.units,
+                   embedding_dim=64, output_dropout=0.2, max_vocabulary=args.vocabulary, min_frequency=2,
+                   batch_size=64, verbose=2)
     test = result.splits[2]
     wins, examples = shuffled_test(result.model, test.texts)
     metrics = {**result.metrics, "shuffled_sentence_ranking": wins, "minutes": round((time.time() - start) / 60, 1),
@@ -64,6 +65,7 @@ def main(argv=None):
     for real, fake in examples[:3]:
         print(f"  {real!r}  >  {fake!r}")
     if args.out:
+        save(result.model, os.path.join(args.out, "model.keras"), include_optimizer=False)
         with open(os.path.join(args.out, "metrics.json"), "w") as f:
             json.dump(metrics, f, indent=2, default=float)
     return metrics

@@ -1,4 +1,5 @@
-"""`make demo`: train a real sentiment classifier, compare it with a baseline, save it, use the saved file.
+"""`make demo`: train a real sentiment classifier, compare it with a baseline, save it, use the saved file;
+then score and generate text with the reference character language model.
 
 Run: python -m rnnzoo.demo [--quick] [--out DIR]
 """
@@ -26,6 +27,32 @@ def _wilson(p, n, z=1.96):
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * ((p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5) / (1 + z * z / n)
     return centre - half, centre + half
+
+
+REFERENCE_LM = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "saved_models",
+                            "char_lstm_tinyshakespeare")
+
+
+def language_model_demo(path=REFERENCE_LM):
+    """Scores and generates with the committed reference character model (trained by benchmarks/char_lm.py)."""
+    import rnnzoo
+
+    if not os.path.exists(os.path.join(path, "model.keras")):
+        print(f"\n(No reference language model at {path}; train one with benchmarks/char_lm.py.)")
+        return {}
+    with open(os.path.join(path, "metrics.json")) as f:
+        nats = json.load(f)["validation_nats_per_char"]
+    lm = rnnzoo.load(path)
+    print(f"\nLanguage model: {path} ({nats:.3f} nats/char on held-out tiny-shakespeare)")
+    real, shuffled = rnnzoo.score(lm, ["To be, or not to be: that is the question.",
+                                       "be: To question. that or is to be, not the"])
+    print(f"  log P(real line) = {real['log_prob']:.1f}   log P(shuffled words) = {shuffled['log_prob']:.1f}")
+    start = time.time()
+    text = rnnzoo.generate(lm, "ROMEO:", max_length=300, sampler="top_p", p=0.9, temperature=0.8, seed=1)
+    print(f"  generated (top-p 0.9, temperature 0.8, seed 1, {time.time() - start:.1f} s with compilation):\n")
+    print("    " + text.replace("\n", "\n    "))
+    return {"lm_validation_nats_per_char": nats, "lm_real_log_prob": real["log_prob"],
+            "lm_shuffled_log_prob": shuffled["log_prob"]}
 
 
 def main(argv=None):
@@ -83,12 +110,14 @@ def main(argv=None):
     for label, acc in rows:
         lo, hi = _wilson(acc, n)
         print(f"  {label:38s} {acc:.3f}  [{lo:.3f}, {hi:.3f}]")
+    print(f"\nSaved {args.out}/model.keras; try: rnnzoo predict {args.out} \"a moving , funny film\"")
     summary = {"test_examples": n, "bilstm_ppmi": rows[0][1], "bilstm_scratch": rows[1][1],
-               "bow_logistic_regression": rows[2][1], "bow_C": bow["C"], "seconds": round(time.time() - start)}
+               "bow_logistic_regression": rows[2][1], "bow_C": bow["C"]}
+    summary.update(language_model_demo())
+    summary["seconds"] = round(time.time() - start)
     with open(os.path.join(args.out, "demo_summary.json"), "w") as f:
         json.dump(summary, f, indent=2)
-    print(f"\nSaved {args.out}/model.keras; try: rnnzoo predict {args.out} \"a moving , funny film\"")
-    print(f"Finished in {summary['seconds']} s.")
+    print(f"\nFinished in {summary['seconds']} s.")
     return summary
 
 

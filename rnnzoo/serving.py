@@ -79,8 +79,12 @@ def load(path, compile=True):
     return keras.saving.load_model(resolve_model_path(path), compile=compile)
 
 
-def save(model, path):
-    """Saves `model` atomically: written to a temporary file in the same directory, then renamed."""
+def save(model, path, include_optimizer=True):
+    """Saves `model` atomically: written to a temporary file in the same directory, then renamed.
+
+    `include_optimizer=False` writes weights and config only (a third of the size for Adam), for models that
+    are shipped rather than trained further.
+    """
     path = os.fspath(path)
     if not path.endswith(".keras"):
         raise ValueError(f"Model files end in .keras; got {path!r}.")
@@ -89,6 +93,10 @@ def save(model, path):
     fd, tmp = tempfile.mkstemp(suffix=".keras", dir=directory, prefix=".tmp-")
     os.close(fd)
     try:
+        if not include_optimizer and model.optimizer is not None:
+            clone = keras.Model.from_config(model.get_config())
+            clone.set_weights(model.get_weights())
+            model = clone
         model.save(tmp)
         os.replace(tmp, path)
     finally:

