@@ -49,9 +49,14 @@ def compile_model(model, task=None, optimizer="adam", learning_rate=1e-3, clipno
     >>> rnnzoo.compile_model(model)  # doctest: +SKIP
     """
     spec = task_of(model, task)
-    opt = keras.optimizers.get({"class_name": optimizer, "config": {"learning_rate": learning_rate}})
+    config = {"learning_rate": learning_rate}
     if clipnorm is not None:
-        opt.clipnorm = float(clipnorm)
+        config["clipnorm"] = float(clipnorm)
+    try:
+        opt = keras.optimizers.get({"class_name": optimizer, "config": config})
+    except ValueError:
+        raise ValueError(f"Unknown optimizer {optimizer!r}; use a Keras optimizer name such as 'adam', "
+                         "'adamw', 'rmsprop' or 'sgd'.") from None
     model.compile(optimizer=opt, loss=spec.loss(), metrics=spec.metrics(), **compile_options)
     return model
 

@@ -62,3 +62,16 @@ def test_bad_builder_arguments_give_clear_errors():
         rnnzoo.build("lstm_classifier")
     with pytest.raises(ValueError, match="Unknown cell"):
         rnnzoo.build("lstm_classifier", vocabulary_size=10, cell="transformer")
+
+
+def test_compile_helper_defaults_and_errors():
+    model = rnnzoo.build("gru_classifier", vocabulary_size=10, units=4)
+    rnnzoo.compile_model(model)
+    assert type(model.optimizer).__name__ == "Adam" and model.optimizer.clipnorm == 1.0
+    rnnzoo.compile_model(model, optimizer="rmsprop", clipnorm=None, learning_rate=0.01)
+    assert model.optimizer.clipnorm is None
+    with pytest.raises(ValueError, match="Unknown optimizer"):
+        rnnzoo.compile_model(model, optimizer="nope")
+    anonymous = keras.Sequential([keras.layers.Dense(1)], name="custom")
+    with pytest.raises(ValueError, match="Cannot tell which task"):
+        rnnzoo.compile_model(anonymous)
