@@ -1,0 +1,108 @@
+"""NumPy versions of the recurrent equations, checked against the Keras layers in the tests.
+
+Shapes: x is (batch, time, features); states are (batch, units). Weights use the Keras layout, so
+`weights_of(layer)` feeds any trained `keras.layers.SimpleRNN / LSTM / GRU` straight in.
+
+Vanilla RNN:   s_t = tanh(x_t U + s_{t-1} W + b)                  (U: input weights, W: recurrent weights)
+LSTM:          i, f, o = σ(x_t U_{i,f,o} + h_{t-1} W_{i,f,o} + b_{i,f,o});  g = tanh(x_t U_g + h_{t-1} W_g + b_g)
+               c_t = f ⊙ c_{t-1} + i ⊙ g;  h_t = o ⊙ tanh(c_t)
+GRU:           z, r = σ(x_t U_{z,r} + h_{t-1} W_{z,r} + b_{z,r})
+               classic (reset_after=False):  ĥ = tanh(x_t U_h + (r ⊙ h_{t-1}) W_h + b_h)
+               Keras/cuDNN (reset_after=True): ĥ = tanh(x_t U_h + b_h + r ⊙ (h_{t-1} W_h + b'_h))
+               h_t = z ⊙ h_{t-1} + (1 − z) ⊙ ĥ
+A masked (padded) step leaves the state unchanged and repeats the previous output.
+"""
+
+import numpy as np
+
+
+def sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def weights_of(layer):
+    """(kernel, recurrent_kernel, bias) of a Keras recurrent layer as float64 NumPy arrays."""
+    cell = getattr(layer, "cell", layer)
+    return tuple(np.asarray(w, dtype="float64") for w in (cell.kernel, cell.recurrent_kernel, cell.bias))
+
+
+def _scan(step, x, state, mask):
+    outputs = []
+    for t in range(x.shape[1]):
+        new_state, out = step(x[:, t], state)
+        if mask is not None:
+            keep = mask[:, t, None].astype(bool)
+            new_state = tuple(np.where(keep, n, s) for n, s in zip(new_state, state))
+            out = np.where(keep, out, outputs[-1] if outputs else np.zeros_like(out))
+        state = new_state
+        outputs.append(out)
+    return np.stack(outputs, axis=1), state
+
+
+def simple_rnn(x, kernel, recurrent_kernel, bias, mask=None, initial_state=None):
+    """Vanilla RNN. Returns (outputs (batch, time, units), final state)."""
+    units = recurrent_kernel.shape[0]
+    h0 = np.zeros((x.shape[0], units)) if initial_state is None else initial_state
+
+    def step(x_t, state):
+        h = np.tanh(x_t @ kernel + state[0] @ recurrent_kernel + bias)
+        return (h,), h
+
+    outputs, (h,) = _scan(step, x, (h0,), mask)
+    return outputs, h
+
+
+def lstm(x, kernel, recurrent_kernel, bias, mask=None, initial_state=None):
+    """LSTM with Keras gate order (i, f, g, o). Returns (outputs, (h, c))."""
+    units = recurrent_kernel.shape[0]
+    zeros = np.zeros((x.shape[0], units))
+    state = (zeros, zeros) if initial_state is None else tuple(initial_state)
+
+    def step(x_t, state):
+        h, c = state
+        z = x_t @ kernel + h @ recurrent_kernel + bias
+        i, f, g, o = (z[:, k * units:(k + 1) * units] for k in range(4))
+        c = sigmoid(f) * c + sigmoid(i) * np.tanh(g)
+        h = sigmoid(o) * np.tanh(c)
+        return (h, c), h
+
+    return _scan(step, x, state, mask)
+
+
+def gru(x, kernel, recurrent_kernel, bias, reset_after=True, mask=None, initial_state=None):
+    """GRU with Keras gate order (z, r, h), either convention. Returns (outputs, final state)."""
+    units = recurrent_kernel.shape[0]
+    h0 = np.zeros((x.shape[0], units)) if initial_state is None else initial_state
+    input_bias, recurrent_bias = (bias[0], bias[1]) if reset_after else (bias, np.zeros_like(bias))
+
+    def split(m):
+        return [m[..., k * units:(k + 1) * units] for k in range(3)]
+
+    def step(x_t, state):
+        h = state[0]
+        xz, xr, xh = split(x_t @ kernel + input_bias)
+        wz, wr, wh = split(recurrent_kernel)
+        bz, br, bh = split(recurrent_bias)
+        z = sigmoid(xz + h @ wz + bz)
+        r = sigmoid(xr + h @ wr + br)
+        candidate = np.tanh(xh + r * (h @ wh + bh)) if reset_after else np.tanh(xh + (r * h) @ wh)
+        h = z * h + (1 - z) * candidate
+        return (h,), h
+
+    outputs, (h,) = _scan(step, x, (h0,), mask)
+    return outputs, h
+
+
+def forward(layer, x, mask=None):
+    """Runs the NumPy equations with the weights of a Keras SimpleRNN / LSTM / GRU layer."""
+    import keras
+
+    x = np.asarray(x, dtype="float64")
+    cell = getattr(layer, "cell", layer)
+    if isinstance(cell, keras.layers.LSTMCell):
+        return lstm(x, *weights_of(layer), mask=mask)
+    if isinstance(cell, keras.layers.GRUCell):
+        return gru(x, *weights_of(layer), reset_after=cell.reset_after, mask=mask)
+    if isinstance(cell, keras.layers.SimpleRNNCell):
+        return simple_rnn(x, *weights_of(layer), mask=mask)
+    raise ValueError(f"No NumPy reference for {type(layer).__name__}; use SimpleRNN, LSTM or GRU.")
