@@ -106,3 +106,63 @@ def forward(layer, x, mask=None):
     if isinstance(cell, keras.layers.SimpleRNNCell):
         return simple_rnn(x, *weights_of(layer), mask=mask)
     raise ValueError(f"No NumPy reference for {type(layer).__name__}; use SimpleRNN, LSTM or GRU.")
+
+
+def rnn_lm_loss_and_gradients(kernel, recurrent_kernel, output_kernel, inputs, targets):
+    """Loss and backpropagation-through-time gradients of the vanilla RNN language model.
+
+    The classic formulation with one-hot inputs and no biases, in the Keras layout (x_t one-hot, so x_t U is a
+    row of U):  s_t = tanh(x_t U + s_{t-1} W),  o_t = softmax(s_t V),  L = −(1/N) Σ_t log o_t[y_t].
+
+    Args:
+        kernel: U, (vocabulary, units). recurrent_kernel: W, (units, units). output_kernel: V, (units, vocabulary).
+        inputs, targets: int arrays (batch, time).
+
+    Returns:
+        `(loss, {"kernel": dL/dU, "recurrent_kernel": dL/dW, "output_kernel": dL/dV})`. The backward pass walks
+        the steps in reverse, adding each step's error to the one flowing back through W: the gradient reaching
+        s_k from step t is multiplied by Π diag(1 − s_j²) W for j = t..k+1, which is why it vanishes.
+    """
+    batch, time = inputs.shape
+    units = recurrent_kernel.shape[0]
+    states = [np.zeros((batch, units))]
+    probs = []
+    for t in range(time):
+        s = np.tanh(kernel[inputs[:, t]] + states[-1] @ recurrent_kernel)
+        z = s @ output_kernel
+        e = np.exp(z - z.max(-1, keepdims=True))
+        states.append(s)
+        probs.append(e / e.sum(-1, keepdims=True))
+    n = batch * time
+    rows = np.arange(batch)
+    loss = -sum(np.log(probs[t][rows, targets[:, t]]).sum() for t in range(time)) / n
+    grads = {k: np.zeros_like(v) for k, v in (("kernel", kernel), ("recurrent_kernel", recurrent_kernel),
+                                              ("output_kernel", output_kernel))}
+    carry = np.zeros((batch, units))  # dL/ds_t arriving from step t+1
+    for t in reversed(range(time)):
+        d_logits = probs[t].copy()
+        d_logits[rows, targets[:, t]] -= 1.0
+        d_logits /= n
+        s, s_prev = states[t + 1], states[t]
+        grads["output_kernel"] += s.T @ d_logits
+        d_pre = (d_logits @ output_kernel.T + carry) * (1.0 - s ** 2)
+        np.add.at(grads["kernel"], inputs[:, t], d_pre)
+        grads["recurrent_kernel"] += s_prev.T @ d_pre
+        carry = d_pre @ recurrent_kernel.T
+    return loss, grads
+
+
+def numerical_gradient(f, x, epsilon=1e-6):
+    """Central-difference gradient of the scalar function f at x (x is perturbed in place and restored)."""
+    grad = np.zeros_like(x)
+    it = np.nditer(x, flags=["multi_index"])
+    for _ in it:
+        i = it.multi_index
+        old = x[i]
+        x[i] = old + epsilon
+        plus = f()
+        x[i] = old - epsilon
+        minus = f()
+        x[i] = old
+        grad[i] = (plus - minus) / (2 * epsilon)
+    return grad

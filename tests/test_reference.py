@@ -43,3 +43,42 @@ def test_numpy_equations_match_keras(name, masked):
 def test_forward_rejects_other_layers():
     with pytest.raises(ValueError, match="No NumPy reference"):
         reference.forward(keras.layers.Dense(3), np.zeros((1, 2, 3)))
+
+
+def _rnn_lm_problem(vocabulary=7, units=5, batch=3, time=6):
+    rng = np.random.default_rng(2)
+    weights = [rng.normal(0, 0.5, s) for s in ((vocabulary, units), (units, units), (units, vocabulary))]
+    inputs = rng.integers(0, vocabulary, (batch, time))
+    targets = rng.integers(0, vocabulary, (batch, time))
+    return weights, inputs, targets
+
+
+def test_bptt_matches_a_numerical_gradient():
+    (u, w, v), inputs, targets = _rnn_lm_problem()
+    loss, grads = reference.rnn_lm_loss_and_gradients(u, w, v, inputs, targets)
+    for name, param in (("kernel", u), ("recurrent_kernel", w), ("output_kernel", v)):
+        numeric = reference.numerical_gradient(
+            lambda: reference.rnn_lm_loss_and_gradients(u, w, v, inputs, targets)[0], param)
+        error = np.linalg.norm(grads[name] - numeric) / max(np.linalg.norm(grads[name] + numeric), 1e-12)
+        assert error < 1e-4, (name, error)
+
+
+def test_bptt_matches_keras_gradients():
+    import tensorflow as tf
+
+    from rnnzoo.layers import OneHot
+
+    (u, w, v), inputs, targets = _rnn_lm_problem()
+    vocabulary, units = u.shape
+    model = keras.Sequential([keras.Input((None,), dtype="int32"), OneHot(vocabulary, mask_zero=False),
+                              keras.layers.SimpleRNN(units, use_bias=False, return_sequences=True),
+                              keras.layers.Dense(vocabulary, use_bias=False)])
+    model.set_weights([u.astype("float32"), w.astype("float32"), v.astype("float32")])
+    loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    with tf.GradientTape() as tape:
+        keras_loss = loss_fn(targets, model(inputs))
+    keras_grads = [g.numpy() for g in tape.gradient(keras_loss, model.trainable_weights)]
+    loss, grads = reference.rnn_lm_loss_and_gradients(u, w, v, inputs, targets)
+    assert float(keras_loss) == pytest.approx(loss, abs=1e-5)
+    for ours, theirs in zip((grads["kernel"], grads["recurrent_kernel"], grads["output_kernel"]), keras_grads):
+        np.testing.assert_allclose(ours, theirs, atol=1e-5)
