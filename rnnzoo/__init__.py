@@ -7,6 +7,7 @@ Example:
 
 from rnnzoo import models as _models  # noqa: F401  (registers the built-in models)
 from rnnzoo.layers import recurrent_layer, recurrent_stack, sequence_input
+from rnnzoo.cudnn import cudnn_report
 from rnnzoo.registry import build, get_spec, list_models, register_model
 from rnnzoo.serving import compile_model, load, metadata, predict_text
 
