@@ -58,6 +58,42 @@ def encode_examples(data, encoder, labels, task, window=None):
     raise ValueError(f"Training from data is not available for task {task!r} yet.")
 
 
+def stateful_windows(ids, batch_size, window):
+    """Cuts one long id stream into `batch_size` parallel streams and then into windows, ordered so that row b
+    of batch k continues row b of batch k−1 (what a stateful model needs for truncated BPTT)."""
+    per_stream = (len(ids) - 1) // batch_size
+    steps = per_stream // window
+    if steps < 1:
+        raise ValueError(
+            f"{len(ids)} tokens are too few for stateful batches of {batch_size} streams × {window} steps; "
+            "lower batch_size or window, or train without stateful=True."
+        )
+
+    def cut(stream):
+        rows = stream[: per_stream * batch_size].reshape(batch_size, per_stream)[:, : steps * window]
+        return rows.reshape(batch_size, steps, window).transpose(1, 0, 2).reshape(steps * batch_size, window)
+
+    return cut(ids[:-1]), cut(ids[1:])
+
+
+class ResetStates(keras.callbacks.Callback):
+    """Clears the states of stateful layers at each epoch and before and after each evaluation."""
+
+    def _reset(self):
+        for layer in self.model._flatten_layers(include_self=False, recursive=True):
+            if isinstance(layer, keras.layers.RNN) and layer.stateful:
+                layer.reset_states()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._reset()
+
+    def on_test_begin(self, logs=None):
+        self._reset()
+
+    def on_test_end(self, logs=None):
+        self._reset()
+
+
 def _check_task(data, task, source):
     if getattr(data, "task", None) != task:
         raise ValueError(
@@ -91,7 +127,7 @@ class TrainResult:
 def train(model_name, data, epochs=10, out=None, batch_size=32, learning_rate=1e-3, clipnorm=1.0,
           patience=3, seed=0, split=(0.8, 0.1, 0.1), min_frequency=2, max_vocabulary=20000, window=None,
           text_options=None, verbose=1, callbacks=None, validation_data=None, test_data=None,
-          **model_options):
+          stateful=False, **model_options):
     """Trains a registered model on an embedded dataset or a user file and evaluates it on a held-out split.
 
     Args:
@@ -111,6 +147,10 @@ def train(model_name, data, epochs=10, out=None, batch_size=32, learning_rate=1e
         callbacks: list or None. Extra Keras callbacks.
         validation_data, test_data: datasets or None. When given, `data` is used whole for training and these
             replace the split (e.g. for cross-validation).
+        stateful: bool. Language models: truncated BPTT over the whole text. The text is cut into `batch_size`
+            contiguous streams and the recurrent state is carried from one window to the next, so the model
+            learns dependencies longer than a window. The returned and saved model is the stateless twin with
+            the same weights.
         **model_options: builder overrides, e.g. `units=64`. `embeddings` may be a callable that takes the
             fitted `TextEncoder` and returns the embedding matrix for its vocabulary.
 
@@ -144,19 +184,36 @@ def train(model_name, data, epochs=10, out=None, batch_size=32, learning_rate=1e
     meta = {"model": model_name, "task": task, "text": encoder.get_config(), "labels": labels,
             "data": source, "seed": seed, "split": list(split), "window": window}
     head = {"classifier": {"num_classes": len(labels or [])}, "tagger": {"num_tags": len(labels or [])}}.get(task, {})
-    model = spec.builder(name=model_name, **{**spec.defaults, **head, **model_options,
-                                             "vocabulary_size": len(encoder), "metadata": meta})
+    options = {**spec.defaults, **head, **model_options, "vocabulary_size": len(encoder), "metadata": meta}
+    if stateful and task != "language_model":
+        raise ValueError(f"stateful=True is for language models; {model_name!r} is a {task}.")
+    model = spec.builder(name=model_name, **options, **({"stateful": True, "batch_size": batch_size} if stateful else {}))
     compile_model(model, learning_rate=learning_rate, clipnorm=clipnorm)
-    train_ds = make_dataset(parts[0].inputs, parts[0].targets, batch_size, shuffle=True, seed=seed)
-    val_ds = make_dataset(parts[1].inputs, parts[1].targets, batch_size) if len(parts[1]) else None
-    callbacks = [keras.callbacks.TerminateOnNaN(), *(callbacks or [])]
-    if val_ds is not None:
-        callbacks.append(keras.callbacks.EarlyStopping(patience=patience, restore_best_weights=True))
+    fit_callbacks = [keras.callbacks.TerminateOnNaN()]
+    if stateful:
+        fit_callbacks.append(ResetStates())
+        window = window or _WINDOW[encoder.level]
+        streams = [np.concatenate(encoder.encode(d.texts, add_start=True, add_end=True)) if len(d) else None
+                   for d in (train_data, val_data)]
+        train_xy = stateful_windows(streams[0], batch_size, window)
+        val_xy = stateful_windows(streams[1], batch_size, window) if streams[1] is not None else None
+        fit_data = dict(x=train_xy[0], y=train_xy[1], batch_size=batch_size, validation_data=val_xy)
+    else:
+        train_ds = make_dataset(parts[0].inputs, parts[0].targets, batch_size, shuffle=True, seed=seed)
+        val_ds = make_dataset(parts[1].inputs, parts[1].targets, batch_size) if len(parts[1]) else None
+        fit_data = dict(x=train_ds, validation_data=val_ds)
+    if fit_data["validation_data"] is not None:
+        fit_callbacks.append(keras.callbacks.EarlyStopping(patience=patience, restore_best_weights=True))
     if out:
         os.makedirs(out, exist_ok=True)
-        callbacks.append(keras.callbacks.BackupAndRestore(os.path.join(out, "backup")))
-    history = model.fit(train_ds, validation_data=val_ds, epochs=epochs, callbacks=callbacks, verbose=verbose,
-                        shuffle=False)  # the tf.data set reshuffles itself
+        fit_callbacks.append(keras.callbacks.BackupAndRestore(os.path.join(out, "backup")))
+    fit_callbacks += list(callbacks or [])  # after BackupAndRestore, so a backup exists when they stop training
+    history = model.fit(epochs=epochs, callbacks=fit_callbacks, verbose=verbose, shuffle=False, **fit_data)
+    if stateful:  # a stateless twin with the same weights serves any batch size and length
+        twin = spec.builder(name=model_name, **options)
+        twin.set_weights(model.get_weights())
+        compile_model(twin, learning_rate=learning_rate, clipnorm=clipnorm)
+        model = twin
     metrics = evaluate_examples(model, parts[2], batch_size) if len(parts[2]) else {}
     metrics.update(examples={"train": len(parts[0]), "validation": len(parts[1]), "test": len(parts[2])},
                    vocabulary_size=len(encoder), epochs_run=len(history.history.get("loss", [])))

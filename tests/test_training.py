@@ -154,3 +154,28 @@ def test_save_without_optimizer_is_smaller_and_predicts_the_same(sentiment_run, 
     np.testing.assert_allclose(rnnzoo.load(lean).predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6)
     with pytest.raises(ValueError, match=".keras"):
         save(model, str(tmp_path / "model.h5"))
+
+
+def test_stateful_windows_continue_each_stream():
+    from rnnzoo.training import stateful_windows
+
+    ids = np.arange(1, 42)
+    x, y = stateful_windows(ids, batch_size=2, window=5)
+    assert x.shape == (8, 5)
+    np.testing.assert_array_equal(y, x + 1)
+    np.testing.assert_array_equal(x[2, 0], x[0, -1] + 1)  # batch 2 row 0 continues batch 1 row 0
+    np.testing.assert_array_equal(x[3, 0], x[1, -1] + 1)
+    with pytest.raises(ValueError, match="too few"):
+        stateful_windows(np.arange(10), batch_size=4, window=5)
+
+
+def test_stateful_truncated_bptt_trains_and_returns_a_stateless_model():
+    text = datasets.load("shakespeare").texts[0][:8000]
+    data = datasets.TextCorpus([text[:6000], text[6000:7000], text[7000:]] * 7, name="shakespeare-small")
+    result = train("char_lstm_language_model", data, epochs=2, window=20, stateful=True, **{**SMALL, "batch_size": 8})
+    assert len(result.history["loss"]) == 2 and np.isfinite(result.history["val_loss"]).all()
+    assert result.model.input_shape == (None, None)  # usable at any batch size and length
+    assert not any(getattr(l, "stateful", False) for l in result.model.layers)
+    assert 1 < result.metrics["perplexity"] < len(result.encoder)
+    with pytest.raises(ValueError, match="stateful=True is for language models"):
+        train("lstm_classifier", datasets.load("sentiment").subset(range(40)), stateful=True, verbose=0)

@@ -129,6 +129,7 @@ def sequence_input(
     mask_zero=True,
     num_features=None,
     sequence_length=None,
+    batch_size=None,
     metadata=None,
     name="tokens",
 ):
@@ -145,6 +146,7 @@ def sequence_input(
         mask_zero: bool. Treat id 0 as padding and mask it (right padding keeps LSTM/GRU on cuDNN).
         num_features: int. Feature count for `input_mode="dense"`.
         sequence_length: int or None. Fixed length, or None for variable-length batches.
+        batch_size: int or None. Fixed batch size (needed by stateful layers), or None.
         metadata: dict or None. Carried in a `Metadata` layer so a saved model knows its text pipeline.
         name: str. Name of the input.
 
@@ -161,7 +163,8 @@ def sequence_input(
     if input_mode == "dense":
         if not num_features or int(num_features) < 1:
             raise ValueError("input_mode='dense' needs `num_features` (the number of values per time step).")
-        inputs = keras.Input(shape=(sequence_length, int(num_features)), dtype="float32", name=name)
+        inputs = keras.Input(shape=(sequence_length, int(num_features)), batch_size=batch_size, dtype="float32",
+                             name=name)
         x = Metadata(metadata, name="metadata")(inputs)
         return inputs, x
     if vocabulary_size is None and embeddings is None:
@@ -178,7 +181,7 @@ def sequence_input(
         vocabulary_size, embedding_dim = embeddings.shape
     if int(vocabulary_size) < 2:
         raise ValueError(f"vocabulary_size must be at least 2 (padding plus one token); got {vocabulary_size}.")
-    inputs = keras.Input(shape=(sequence_length,), dtype="int32", name=name)
+    inputs = keras.Input(shape=(sequence_length,), batch_size=batch_size, dtype="int32", name=name)
     x = Metadata(metadata, name="metadata")(inputs)
     if input_mode == "one_hot":
         return inputs, OneHot(int(vocabulary_size), mask_zero=mask_zero, name="one_hot")(x)
@@ -233,6 +236,7 @@ def recurrent_stack(
     residual=False,
     return_sequences=True,
     return_state=False,
+    stateful=False,
     name="recurrent",
     **layer_options,
 ):
@@ -249,6 +253,8 @@ def recurrent_stack(
         residual: bool. Add each layer's input to its output where their sizes agree (layers 2 and up).
         return_sequences: bool. Whether the last layer returns every step (lower layers always do).
         return_state: bool. Also return the last layer's final states.
+        stateful: bool. Carry each layer's final state into the next batch (truncated BPTT over long texts;
+            needs a fixed `batch_size` in `sequence_input`).
         name: str. Prefix of the layer names (`{name}_1`, `{name}_2`, ...).
         **layer_options: passed to every Keras recurrent layer.
 
@@ -277,6 +283,7 @@ def recurrent_stack(
             units,
             return_sequences=return_sequences or not last,
             return_state=return_state and last,
+            stateful=stateful,
             name=f"{name}_{i + 1}" if not bidirectional else f"{name}_{i + 1}_{cell}",
             **layer_options,
         )
