@@ -84,6 +84,14 @@ def load(path, compile=True):
     return keras.saving.load_model(resolve_model_path(path), compile=compile)
 
 
+def publish(tmp, path):
+    """Renames a finished temporary file onto `path` (atomic) with the usual permissions (mkstemp gives 0600)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
+    os.replace(tmp, path)
+
+
 def save(model, path, include_optimizer=True):
     """Saves `model` atomically: written to a temporary file in the same directory, then renamed.
 
@@ -103,7 +111,7 @@ def save(model, path, include_optimizer=True):
             clone.set_weights(model.get_weights())
             model = clone
         model.save(tmp)
-        os.replace(tmp, path)
+        publish(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)

@@ -12,7 +12,7 @@ import numpy as np
 from rnnzoo import datasets
 from rnnzoo.models.common import TASKS
 from rnnzoo.registry import get_spec
-from rnnzoo.serving import MODEL_FILE, compile_model, load, metadata, save, task_of, text_encoder
+from rnnzoo.serving import MODEL_FILE, compile_model, load, metadata, publish, save, task_of, text_encoder
 from rnnzoo.text import TextEncoder, make_dataset
 
 _WINDOW = {"char": 100, "word": 50}
@@ -111,7 +111,7 @@ def _atomic_json(obj, path):
     fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), prefix=".tmp-", suffix=".json")
     with os.fdopen(fd, "w") as f:
         json.dump(obj, f, indent=2, default=float)
-    os.replace(tmp, path)
+    publish(tmp, path)
 
 
 @dataclasses.dataclass

@@ -1,0 +1,47 @@
+"""The committed reference language models meet the figures their metrics.json files state."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+import rnnzoo
+
+ROOT = os.path.join(os.path.dirname(__file__), "..")
+WORD = os.path.join(ROOT, "saved_models", "word_lstm_shakespeare")
+CHAR = os.path.join(ROOT, "saved_models", "char_lstm_tinyshakespeare")
+TINY_SHAKESPEARE = os.path.join(ROOT, "..", "shared", "data", "tinyshakespeare.txt")
+
+
+def test_word_model_ranks_real_lines_above_shuffled_ones():
+    import sys
+
+    sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
+    from word_lm import shuffled_test
+
+    from rnnzoo import datasets
+
+    model = rnnzoo.load(WORD)
+    meta = rnnzoo.metadata(model)
+    held_out = datasets.load("shakespeare_lines").split(tuple(meta["split"]), seed=meta["seed"])[2]
+    wins, _ = shuffled_test(model, held_out.texts, n=200)
+    assert wins >= 0.95
+    assert wins == pytest.approx(json.load(open(os.path.join(WORD, "metrics.json")))["shuffled_sentence_ranking"])
+
+
+def test_char_model_validation_loss_matches_its_metrics():
+    if not os.path.exists(TINY_SHAKESPEARE):
+        pytest.skip(f"{TINY_SHAKESPEARE} is not on this machine")
+    model = rnnzoo.load(CHAR)
+    stated = json.load(open(os.path.join(CHAR, "metrics.json")))["validation_nats_per_char"]
+    text = open(TINY_SHAKESPEARE, encoding="utf-8").read()
+    held_out = text[int(len(text) * 0.9):][:20000]  # a fifth of the validation text keeps the test quick
+    ids = rnnzoo.serving.text_encoder(model).encode(held_out)[0]
+    n = (len(ids) - 1) // 100
+    x, y = ids[: n * 100].reshape(n, 100), ids[1: n * 100 + 1].reshape(n, 100)
+    logits = np.asarray(model.predict(x, verbose=0), "float64")
+    logp = logits - logits.max(-1, keepdims=True)
+    logp -= np.log(np.exp(logp).sum(-1, keepdims=True))
+    nats = -np.take_along_axis(logp, y[..., None], -1).mean()
+    assert nats == pytest.approx(stated, abs=0.08)  # a slice of the same held-out text
