@@ -90,7 +90,7 @@ def main(argv=None):
     torch_tps, torch_version, threads = torch_eager(vocabulary, embedding_dim, units, layers, args.tokens,
                                                     args.repeats)
     record = {"date": datetime.date.today().isoformat(), "machine": f"{platform.machine()}, {os.cpu_count()} cores",
-              "model": source, "sizes": sizes, "tokens": args.tokens, "keras_backend": keras.backend.backend(),
+              "model": os.path.relpath(source) if os.path.exists(source) else source, "sizes": sizes, "tokens": args.tokens, "keras_backend": keras.backend.backend(),
               "rnnzoo_tokens_per_second": ours_tps, "torch_eager_tokens_per_second": torch_tps,
               "ratio": ours_tps / torch_tps, "torch": torch_version, "torch_threads": threads}
     print(f"batch-1 generation, {sizes}, {args.tokens} tokens, best of {args.repeats}:")
