@@ -58,6 +58,7 @@ def main(argv=None):
     ap.add_argument("--model", default=os.path.join(HERE, "..", "saved_models", "char_lstm_tinyshakespeare"))
     ap.add_argument("--tokens", type=int, default=2000)
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--layers", type=int, default=2, help="LSTM layers of the random model (without --model)")
     args = ap.parse_args(argv)
 
     import keras
@@ -72,8 +73,8 @@ def main(argv=None):
 
         encoder = TextEncoder.fit(["".join(chr(32 + i) for i in range(65))], level="char", min_frequency=1)
         model = rnnzoo.build("char_lstm_language_model", vocabulary_size=len(encoder), embedding_dim=64, units=256,
-                             num_layers=2, metadata={"task": "language_model", "text": encoder.get_config()})
-        source = "random weights"
+                             num_layers=args.layers, metadata={"task": "language_model", "text": encoder.get_config()})
+        source = f"random weights, {args.layers} layer(s)"
     step = StepModel(model)
     vocabulary, layers = step.vocabulary_size, len(step.cells)
     units = step.cells[0].units
@@ -90,7 +91,8 @@ def main(argv=None):
     torch_tps, torch_version, threads = torch_eager(vocabulary, embedding_dim, units, layers, args.tokens,
                                                     args.repeats)
     record = {"date": datetime.date.today().isoformat(), "machine": f"{platform.machine()}, {os.cpu_count()} cores",
-              "model": os.path.relpath(source) if os.path.exists(source) else source, "sizes": sizes, "tokens": args.tokens, "keras_backend": keras.backend.backend(),
+              "model": os.path.relpath(source) if source == args.model else source, "sizes": sizes,
+              "tokens": args.tokens, "keras_backend": keras.backend.backend(),
               "rnnzoo_tokens_per_second": ours_tps, "torch_eager_tokens_per_second": torch_tps,
               "ratio": ours_tps / torch_tps, "torch": torch_version, "torch_threads": threads}
     print(f"batch-1 generation, {sizes}, {args.tokens} tokens, best of {args.repeats}:")
@@ -98,7 +100,8 @@ def main(argv=None):
     print(f"  PyTorch {torch_version} eager loop:            {torch_tps:,.0f} tokens/s")
     print(f"  ratio: {record['ratio']:.1f}x")
     os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
-    with open(os.path.join(HERE, "results", "generation.json"), "w") as f:
+    name = "generation.json" if source == args.model else f"generation_random_{args.layers}layer.json"
+    with open(os.path.join(HERE, "results", name), "w") as f:
         json.dump(record, f, indent=2)
     return record
 

@@ -173,7 +173,7 @@ class StepModel:
         return self.output_layer(x), new_states
 
 
-def _decode_loop(step, sampler, prompts, prompt_lengths, uniforms, max_new, end_id, pad_id):
+def _decode_loop(step, sampler, prompts, prompt_lengths, uniforms, max_new, end_id, pad_id, suppress=()):
     """Feeds each row's prompt, then samples up to `max_new` tokens; rows stop at `end_id`.
 
     prompts: (batch, P) int32, right-padded; prompt_lengths: (batch,) int32 ≥ 1; uniforms: (max_new + P, batch).
@@ -184,19 +184,23 @@ def _decode_loop(step, sampler, prompts, prompt_lengths, uniforms, max_new, end_
     buffer = ops.concatenate([prompts, ops.zeros((batch, max_new), "int32") + pad_id], axis=1)
     positions = ops.expand_dims(ops.arange(total, dtype="int32"), 0)
     limit = prompt_lengths + max_new  # each row's last position + 1
+    banned = np.zeros((1, step.vocabulary_size), "float32")
+    banned[0, list(suppress)] = NEG_INF  # ids never to generate (padding, [START], [UNK] by default)
+    banned = ops.convert_to_tensor(banned)
 
     def cond(t, buffer, finished, states):
         return ops.logical_and(t < total - 1, ops.logical_not(ops.all(finished)))
 
     def at(buffer, t):
-        return ops.take_along_axis(buffer, ops.full((batch, 1), t, "int32"), axis=1)[:, 0]
+        return ops.slice(buffer, (0, t), (batch, 1))[:, 0]
 
     def body(t, buffer, finished, states):
         logits, states = step(at(buffer, t), states)
+        logits = ops.cast(logits, "float32") + banned
         # Position t+1 takes a sampled token once the row's prompt is consumed, until it ends or is full.
         writes = (t + 1 >= prompt_lengths) & (t + 1 < limit) & ops.logical_not(finished)
         token = ops.where(writes, sampler(logits, uniforms[t]), at(buffer, t + 1))
-        buffer = ops.where(positions == t + 1, ops.expand_dims(token, 1), buffer)
+        buffer = ops.slice_update(buffer, (0, t + 1), ops.expand_dims(token, 1))
         finished = finished | (writes & (token == end_id)) | (t + 2 >= limit)
         return t + 1, buffer, finished, states
 
@@ -206,7 +210,8 @@ def _decode_loop(step, sampler, prompts, prompt_lengths, uniforms, max_new, end_
     return buffer
 
 
-def decode(model, prompts, prompt_lengths, max_new, sampler, seed=None, end_id=3, pad_id=0, compile=True):
+def decode(model, prompts, prompt_lengths, max_new, sampler, seed=None, end_id=3, pad_id=0, compile=True,
+           suppress=(0, 1, 2)):
     """Generates ids from a language model; see `rnnzoo.generate` for the text-level API.
 
     Args:
@@ -217,6 +222,7 @@ def decode(model, prompts, prompt_lengths, max_new, sampler, seed=None, end_id=3
         sampler: `Sampler` or name.
         seed: int or None. Same seed, same output.
         compile: bool. Run the loop compiled (XLA on TensorFlow, jit on JAX).
+        suppress: ids that are never generated (default `[PAD]`, `[UNK]`, `[START]`).
 
     Returns:
         int32 NumPy array (batch, P + max_new): prompts followed by generated ids, `pad_id` after `[END]`.
@@ -227,24 +233,26 @@ def decode(model, prompts, prompt_lengths, max_new, sampler, seed=None, end_id=3
     seed = int(np.random.randint(2**31 - 1)) if seed is None else int(seed)
     uniforms = keras.random.uniform((prompts.shape[1] + int(max_new), prompts.shape[0]), seed=seed)
     step = StepModel(model)
-    fn = _compiled(model, sampler, int(max_new), end_id, pad_id) if compile else None
+    suppress = tuple(sorted(set(suppress)))
+    fn = _compiled(model, sampler, int(max_new), end_id, pad_id, suppress) if compile else None
     if fn is None:
-        out = _decode_loop(step, sampler, prompts, prompt_lengths, uniforms, int(max_new), end_id, pad_id)
+        out = _decode_loop(step, sampler, prompts, prompt_lengths, uniforms, int(max_new), end_id, pad_id, suppress)
     else:
         out = fn(prompts, prompt_lengths, uniforms)
     return ops.convert_to_numpy(out)
 
 
-def _compiled(model, sampler, max_new, end_id, pad_id):
+def _compiled(model, sampler, max_new, end_id, pad_id, suppress):
     backend = keras.backend.backend()
     cache = model.__dict__.setdefault("_rnnzoo_decoders", {})  # compiled loops live with their model
-    key = (type(sampler).__name__, tuple(sorted(sampler.get_config().items())), max_new, end_id, pad_id, backend)
+    key = (type(sampler).__name__, tuple(sorted(sampler.get_config().items())), max_new, end_id, pad_id, suppress,
+           backend)
     if key in cache:
         return cache[key]
     step = StepModel(model)
 
     def run(prompts, prompt_lengths, uniforms):
-        return _decode_loop(step, sampler, prompts, prompt_lengths, uniforms, max_new, end_id, pad_id)
+        return _decode_loop(step, sampler, prompts, prompt_lengths, uniforms, max_new, end_id, pad_id, suppress)
 
     if backend == "tensorflow":
         import tensorflow as tf

@@ -10,7 +10,7 @@ import numpy as np
 from keras import ops
 
 from rnnzoo.serving import task_of, text_encoder
-from rnnzoo.text import END, END_ID, PAD_ID, UNK, UNK_ID, pad_sequences
+from rnnzoo.text import END, END_ID, PAD_ID, START_ID, UNK, UNK_ID, pad_sequences
 
 
 def _check_lm(model):
@@ -79,7 +79,8 @@ def score(model, texts, include_end=None, batch_size=64):
     return results[0] if single else results
 
 
-def generate(model, prompt="", max_length=200, sampler="greedy", seed=None, compile=True, **sampler_options):
+def generate(model, prompt="", max_length=200, sampler="greedy", seed=None, compile=True, allow_unknown=False,
+             **sampler_options):
     """Generates text from a language model, continuing each prompt.
 
     Args:
@@ -89,6 +90,7 @@ def generate(model, prompt="", max_length=200, sampler="greedy", seed=None, comp
         sampler: str. "greedy", "random" (temperature), "top_k" or "top_p".
         seed: int or None. The same seed gives the same text.
         compile: bool. Run the decode loop compiled (XLA on TensorFlow).
+        allow_unknown: bool. Let the model generate `[UNK]` (by default it is never sampled).
         **sampler_options: `temperature`, `k` (top_k), `p` (top_p).
 
     Returns:
@@ -109,8 +111,9 @@ def generate(model, prompt="", max_length=200, sampler="greedy", seed=None, comp
     encoder = text_encoder(model)
     ids = encoder.encode(prompts, add_start=True)
     lengths = np.array([len(s) for s in ids], "int32")
+    suppress = (PAD_ID, START_ID) if allow_unknown else (PAD_ID, START_ID, UNK_ID)
     out = decode(model, pad_sequences(ids), lengths, int(max_length), chosen, seed=seed, compile=compile,
-                 end_id=END_ID, pad_id=PAD_ID)
+                 end_id=END_ID, pad_id=PAD_ID, suppress=suppress)
     texts = []
     for row, n, prompt_text in zip(out, lengths, prompts):
         new = [int(i) for i in row[n:]]

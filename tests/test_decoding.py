@@ -132,3 +132,19 @@ def tiny_lm_encoder_id(model, token):
     from rnnzoo.serving import text_encoder
 
     return text_encoder(model).vocabulary.word_to_index(token)
+
+
+def test_suppressed_ids_are_never_generated():
+    encoder = TextEncoder.fit(["ab"], level="char", min_frequency=1)
+    model = rnnzoo.build("char_gru_language_model", vocabulary_size=len(encoder), units=4, embedding_dim=4,
+                         metadata={"task": "language_model", "text": encoder.get_config()})
+    logits = model.get_layer("logits")
+    kernel, bias = logits.get_weights()
+    bias[:] = 0.0
+    bias[1] = 5.0  # [UNK] is the most likely token
+    logits.set_weights([np.zeros_like(kernel), bias])
+    out = decode(model, np.array([[2]], "int32"), np.array([1], "int32"), 30, get_sampler("random"), seed=0)
+    assert 1 not in out[0, 1:] and 2 not in out[0, 1:]
+    allowed = decode(model, np.array([[2]], "int32"), np.array([1], "int32"), 30, get_sampler("greedy"),
+                     suppress=(0,))
+    assert allowed[0, 1] == 1
