@@ -3,7 +3,7 @@
 First 90% of ../shared/data/tinyshakespeare.txt trains, the last 10% validates (windows of the training
 length, no state carried in). Not a test. Example (the reference model in saved_models/):
 
-    python benchmarks/char_lm.py --minutes 50 --out saved_models/char_lstm_tinyshakespeare
+    python benchmarks/char_lm.py --minutes 50 --out saved_models/char_lstm_tiny_shakespeare
 
 Prints the configuration, validation nats/char after each epoch, training tokens/s; writes the best model
 (by validation loss) and metrics.json (with the command line) to --out.

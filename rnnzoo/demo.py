@@ -30,7 +30,7 @@ def _wilson(p, n, z=1.96):
 
 
 SAVED = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "saved_models")
-REFERENCE_LM = os.path.join(SAVED, "char_lstm_tinyshakespeare")
+REFERENCE_LM = os.path.join(SAVED, "char_lstm_tiny_shakespeare")
 REFERENCE_WORD_LM = os.path.join(SAVED, "word_lstm_shakespeare")
 
 

@@ -10,7 +10,7 @@ import rnnzoo
 
 ROOT = os.path.join(os.path.dirname(__file__), "..")
 WORD = os.path.join(ROOT, "saved_models", "word_lstm_shakespeare")
-CHAR = os.path.join(ROOT, "saved_models", "char_lstm_tinyshakespeare")
+CHAR = os.path.join(ROOT, "saved_models", "char_lstm_tiny_shakespeare")
 TINY_SHAKESPEARE = os.path.join(ROOT, "..", "shared", "data", "tinyshakespeare.txt")
 
 
