@@ -8,6 +8,8 @@ The loop runs one recurrent step per token, carrying the states of every layer (
 one XLA-compiled `while` loop on the TensorFlow backend (`jax.jit` on JAX; eager on PyTorch).
 """
 
+import inspect
+
 import keras
 import numpy as np
 from keras import ops
@@ -120,7 +122,7 @@ def get_sampler(sampler="greedy", **options):
     cls = SAMPLERS[sampler]
     if cls is GreedySampler:
         options.pop("temperature", None)
-    unknown = set(options) - set(cls.__init__.__code__.co_varnames[1:cls.__init__.__code__.co_argcount])
+    unknown = set(options) - set(inspect.signature(cls.__init__).parameters) - {"self"}
     if unknown:
         raise ValueError(f"The {sampler!r} sampler does not take {sorted(unknown)}.")
     return cls(**options)
@@ -182,7 +184,6 @@ def _decode_loop(step, sampler, prompts, prompt_lengths, uniforms, max_new, end_
     batch = ops.shape(prompts)[0]
     total = prompts.shape[1] + max_new
     buffer = ops.concatenate([prompts, ops.zeros((batch, max_new), "int32") + pad_id], axis=1)
-    positions = ops.expand_dims(ops.arange(total, dtype="int32"), 0)
     limit = prompt_lengths + max_new  # each row's last position + 1
     banned = np.zeros((1, step.vocabulary_size), "float32")
     banned[0, list(suppress)] = NEG_INF  # ids never to generate (padding, [START], [UNK] by default)

@@ -63,8 +63,8 @@ def score(model, texts, include_end=None, batch_size=64):
         x = pad_sequences([s[:-1] for s in chunk])
         y = pad_sequences([s[1:] for s in chunk])
         logits = ops.convert_to_numpy(model(x, training=False)).astype("float64")
-        logp = logits - np.log(np.exp(logits - logits.max(-1, keepdims=True)).sum(-1, keepdims=True)) - \
-            logits.max(-1, keepdims=True)
+        shifted = logits - logits.max(-1, keepdims=True)
+        logp = shifted - np.log(np.exp(shifted).sum(-1, keepdims=True))  # log-softmax
         picked = np.take_along_axis(logp, y[..., None], axis=-1)[..., 0]
         for row, seq in enumerate(chunk):
             n = len(seq) - 1
