@@ -205,7 +205,7 @@ def _decode_loop(step, sampler, prompts, prompt_lengths, uniforms, max_new, end_
         finished = finished | (writes & (token == end_id)) | (t + 2 >= limit)
         return t + 1, buffer, finished, states
 
-    state0 = step.initial_states(batch) if hasattr(step, "initial_states") else None
+    state0 = step.initial_states(batch)
     _, buffer, _, _ = ops.while_loop(
         cond, body, (ops.convert_to_tensor(0, "int32"), buffer, ops.zeros((batch,), "bool"), state0))
     return buffer
@@ -233,11 +233,10 @@ def decode(model, prompts, prompt_lengths, max_new, sampler, seed=None, end_id=3
     prompt_lengths = ops.convert_to_tensor(prompt_lengths, "int32")
     seed = int(np.random.randint(2**31 - 1)) if seed is None else int(seed)
     uniforms = keras.random.uniform((prompts.shape[1] + int(max_new), prompts.shape[0]), seed=seed)
-    step = StepModel(model)
     suppress = tuple(sorted(set(suppress)))
     fn = _compiled(model, sampler, int(max_new), end_id, pad_id, suppress) if compile else None
     if fn is None:
-        out = _decode_loop(step, sampler, prompts, prompt_lengths, uniforms, int(max_new), end_id, pad_id, suppress)
+        out = _decode_loop(StepModel(model), sampler, prompts, prompt_lengths, uniforms, int(max_new), end_id, pad_id, suppress)
     else:
         out = fn(prompts, prompt_lengths, uniforms)
     return ops.convert_to_numpy(out)

@@ -10,21 +10,12 @@ import numpy as np
 from keras import ops
 
 from rnnzoo.serving import task_of, text_encoder
-from rnnzoo.text import END, END_ID, PAD_ID, START_ID, UNK, UNK_ID, pad_sequences
+from rnnzoo.text import END, END_ID, PAD_ID, START_ID, UNK, UNK_ID, as_texts, pad_sequences
 
 
 def _check_lm(model):
     if task_of(model).name != "language_model":
         raise ValueError(f"{model.name!r} is a {task_of(model).name}, not a language model.")
-
-
-def _texts(texts):
-    single = isinstance(texts, str)
-    texts = [texts] if single else list(texts)
-    for i, t in enumerate(texts):
-        if not isinstance(t, str):
-            raise ValueError(f"Texts must be strings; item {i} is {type(t).__name__}.")
-    return texts, single
 
 
 def score(model, texts, include_end=None, batch_size=64):
@@ -48,7 +39,7 @@ def score(model, texts, include_end=None, batch_size=64):
     >>> rnnzoo.score(lm, ["the king is dead", "dead the is king"])  # doctest: +SKIP
     """
     _check_lm(model)
-    texts, single = _texts(texts)
+    texts, single = as_texts(texts)
     encoder = text_encoder(model)
     if include_end is None:
         include_end = encoder.level == "word"
@@ -102,7 +93,7 @@ def generate(model, prompt="", max_length=200, sampler="greedy", seed=None, comp
     from rnnzoo.decoding import decode, get_sampler
 
     _check_lm(model)
-    prompts, single = _texts(prompt)
+    prompts, single = as_texts(prompt)
     if not prompts:
         raise ValueError("No prompts given; pass a string (\"\" to start from nothing) or a list of strings.")
     if int(max_length) < 1:

@@ -141,13 +141,10 @@ def predict_text(model, texts, batch_size=64):
     >>> rnnzoo.predict_text(rnnzoo.load("saved_models/sentiment_bilstm"), "a gorgeous, witty film")  # doctest: +SKIP
     {'label': 'positive', 'probability': 0.93, ...}
     """
-    from rnnzoo.text import pad_sequences
+    from rnnzoo.text import as_texts, pad_sequences
 
-    single = isinstance(texts, str)
-    texts = [texts] if single else list(texts)
+    texts, single = as_texts(texts)
     for i, t in enumerate(texts):
-        if not isinstance(t, str):
-            raise ValueError(f"Texts must be strings; item {i} is {type(t).__name__}.")
         if not t.strip():
             raise ValueError(f"Text {i} is empty; give at least one word to predict from.")
     meta = metadata(model)

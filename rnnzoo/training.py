@@ -10,7 +10,6 @@ import keras
 import numpy as np
 
 from rnnzoo import datasets
-from rnnzoo.models.common import TASKS
 from rnnzoo.registry import get_spec
 from rnnzoo.serving import MODEL_FILE, compile_model, load, metadata, publish, save, task_of, text_encoder
 from rnnzoo.text import TextEncoder, make_dataset
@@ -94,6 +93,15 @@ class ResetStates(keras.callbacks.Callback):
         self._reset()
 
 
+def _resolve_data(data, task):
+    """Loads `data` when it is a name or path; returns (dataset, source name) after checking it fits `task`."""
+    source = data if isinstance(data, str) else getattr(data, "name", "data")
+    if isinstance(data, str):
+        data = datasets.load(data, task=task)
+    _check_task(data, task, source)
+    return data, source
+
+
 def _check_task(data, task, source):
     if getattr(data, "task", None) != task:
         raise ValueError(
@@ -163,10 +171,7 @@ def train(model_name, data, epochs=10, out=None, batch_size=32, learning_rate=1e
     """
     spec = get_spec(model_name)
     task = spec.task
-    source = data if isinstance(data, str) else getattr(data, "name", "data")
-    if isinstance(data, str):
-        data = datasets.load(data, task=task)
-    _check_task(data, task, source)
+    data, source = _resolve_data(data, task)
     keras.utils.set_random_seed(seed)
     if validation_data is None and test_data is None:
         train_data, val_data, test_data = data.split(split, seed=seed)
@@ -180,7 +185,6 @@ def train(model_name, data, epochs=10, out=None, batch_size=32, learning_rate=1e
     labels = _labels(train_data, task)
     if callable(model_options.get("embeddings")):  # e.g. vectors learned for this very vocabulary
         model_options["embeddings"] = model_options["embeddings"](encoder)
-    parts = [encode_examples(d, encoder, labels, task, window) for d in (train_data, val_data, test_data)]
     meta = {"model": model_name, "task": task, "text": encoder.get_config(), "labels": labels,
             "data": source, "seed": seed, "split": list(split), "window": window}
     head = {"classifier": {"num_classes": len(labels or [])}, "tagger": {"num_tags": len(labels or [])}}.get(task, {})
@@ -198,7 +202,10 @@ def train(model_name, data, epochs=10, out=None, batch_size=32, learning_rate=1e
         train_xy = stateful_windows(streams[0], batch_size, window)
         val_xy = stateful_windows(streams[1], batch_size, window) if streams[1] is not None else None
         fit_data = dict(x=train_xy[0], y=train_xy[1], batch_size=batch_size, validation_data=val_xy)
+        counts = [len(train_xy[0]), 0 if val_xy is None else len(val_xy[0])]
     else:
+        parts = [encode_examples(d, encoder, labels, task, window) for d in (train_data, val_data)]
+        counts = [len(p) for p in parts]
         train_ds = make_dataset(parts[0].inputs, parts[0].targets, batch_size, shuffle=True, seed=seed)
         val_ds = make_dataset(parts[1].inputs, parts[1].targets, batch_size) if len(parts[1]) else None
         fit_data = dict(x=train_ds, validation_data=val_ds)
@@ -214,8 +221,9 @@ def train(model_name, data, epochs=10, out=None, batch_size=32, learning_rate=1e
         twin.set_weights(model.get_weights())
         compile_model(twin, learning_rate=learning_rate, clipnorm=clipnorm)
         model = twin
-    metrics = evaluate_examples(model, parts[2], batch_size) if len(parts[2]) else {}
-    metrics.update(examples={"train": len(parts[0]), "validation": len(parts[1]), "test": len(parts[2])},
+    test = encode_examples(test_data, encoder, labels, task, window)
+    metrics = evaluate_examples(model, test, batch_size) if len(test) else {}
+    metrics.update(examples={"train": counts[0], "validation": counts[1], "test": len(test)},
                    vocabulary_size=len(encoder), epochs_run=len(history.history.get("loss", [])))
     result = TrainResult(model, encoder, history.history, metrics, (train_data, val_data, test_data), out)
     if out:
@@ -248,12 +256,7 @@ def evaluate(model, data, batch_size=64):
         model = load(model)
     meta = metadata(model)
     task = task_of(model).name
-    if task not in TASKS:
-        raise ValueError(f"Unknown task {task!r}.")
-    source = data if isinstance(data, str) else getattr(data, "name", "data")
-    if isinstance(data, str):
-        data = datasets.load(data, task=task)
-    _check_task(data, task, source)
+    data, source = _resolve_data(data, task)
     if source == meta.get("data"):
         data = data.split(tuple(meta.get("split", (0.8, 0.1, 0.1))), seed=meta.get("seed", 0))[2]
     encoder = text_encoder(model)

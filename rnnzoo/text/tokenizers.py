@@ -10,7 +10,7 @@ _DELIMITERS = r"[\s\p{Z}\p{Cc}]+|[\p{P}\p{S}]"
 _KEEP = r"[\p{P}\p{S}]"
 
 
-def _as_texts(texts):
+def as_texts(texts):
     """Checks that `texts` is a string or a sequence of strings; returns (list_of_str, was_single)."""
     if isinstance(texts, str):
         return [texts], True
@@ -55,7 +55,7 @@ class _Tokenizer:
 
     def normalize(self, texts):
         """Normalizes a string or a list of strings and returns the same structure."""
-        texts, single = _as_texts(texts)
+        texts, single = as_texts(texts)
         if not texts:
             return []
         out = [b.decode("utf-8") for b in self.normalize_tensor(tf.constant(_to_bytes(texts))).numpy()]
@@ -66,7 +66,7 @@ class _Tokenizer:
 
     def tokenize(self, texts):
         """Tokenizes a string (returns a list of tokens) or a list of strings (returns a list of lists)."""
-        texts, single = _as_texts(texts)
+        texts, single = as_texts(texts)
         if not texts:
             return []
         tokens = self.split_tensor(self.normalize_tensor(tf.constant(_to_bytes(texts)))).to_list()
