@@ -29,6 +29,10 @@ def __getattr__(name):
         from rnnzoo.training import train
 
         return train
+    if name == "translate":
+        from rnnzoo.seq2seq import translate
+
+        return translate
     if name in ("score", "generate"):
         from rnnzoo import lm
 

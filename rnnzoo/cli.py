@@ -1,4 +1,4 @@
-"""The `rnnzoo` command: list, datasets, fetch-data, train, evaluate, predict."""
+"""The `rnnzoo` command: list, datasets, fetch-data, train, evaluate, predict, translate."""
 
 import argparse
 import json
@@ -92,6 +92,19 @@ def _cmd_predict(args):
         print(json.dumps({"text": text, "prediction": result}, ensure_ascii=False))
 
 
+def _cmd_translate(args):
+    from rnnzoo.serving import load
+    from rnnzoo.seq2seq import translate
+
+    model = load(args.dir)
+    outputs = translate(model, args.texts, beam_width=args.beam, alpha=args.alpha, details=args.n_best > 1)
+    for text, out in zip(args.texts, outputs):
+        line = {"text": text, "translation": out if isinstance(out, str) else out.text}
+        if not isinstance(out, str) and out.n_best:
+            line["n_best"] = [{"translation": t, "score": s} for t, s in out.n_best[: args.n_best]]
+        print(json.dumps(line, ensure_ascii=False))
+
+
 def _add_reader_options(p):
     p.add_argument("--text-column", help="CSV/TSV: header of the text column (default: text)")
     p.add_argument("--label-column", help="CSV/TSV: header of the label column (default: label)")
@@ -136,6 +149,14 @@ def parser():
     p.add_argument("dir", help="directory written by `rnnzoo train --out`, or a .keras file")
     p.add_argument("texts", nargs="+", help="one or more texts")
     p.set_defaults(func=_cmd_predict)
+
+    p = sub.add_parser("translate", help="turn source texts into target texts with a saved seq2seq model")
+    p.add_argument("dir", help="directory written by `rnnzoo train --out`, or a .keras file")
+    p.add_argument("texts", nargs="+", help="one or more source texts")
+    p.add_argument("--beam", type=int, default=1, help="beam width (1: greedy)")
+    p.add_argument("--alpha", type=float, default=0.6, help="beam-search length penalty exponent")
+    p.add_argument("--n-best", type=int, default=1, help="also print this many best beams with their scores")
+    p.set_defaults(func=_cmd_translate)
     return ap
 
 

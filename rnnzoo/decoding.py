@@ -175,27 +175,34 @@ class StepModel:
         return self.output_layer(x), new_states
 
 
-def _decode_loop(step, sampler, prompts, prompt_lengths, uniforms, max_new, end_id, pad_id, suppress=()):
+def _decode_loop(step, sampler, prompts, prompt_lengths, uniforms, max_new, end_id, pad_id, suppress=(),
+                 record=None):
     """Feeds each row's prompt, then samples up to `max_new` tokens; rows stop at `end_id`.
 
     prompts: (batch, P) int32, right-padded; prompt_lengths: (batch,) int32 ≥ 1; uniforms: (max_new + P, batch).
-    Returns (batch, P + max_new) int32: the prompt followed by the generated ids (padding after [END]).
+    record: None, or a function of the step's states returning a (batch, ...) tensor kept for every step
+    (e.g. attention weights).
+    Returns (batch, P + max_new) int32: the prompt followed by the generated ids (padding after [END]), and with
+    `record` also the recorded values (batch, P + max_new − 1, ...), entry t made while predicting id t + 1.
     """
     batch = ops.shape(prompts)[0]
     total = prompts.shape[1] + max_new
     buffer = ops.concatenate([prompts, ops.zeros((batch, max_new), "int32") + pad_id], axis=1)
     limit = prompt_lengths + max_new  # each row's last position + 1
-    banned = np.zeros((1, step.vocabulary_size), "float32")
-    banned[0, list(suppress)] = NEG_INF  # ids never to generate (padding, [START], [UNK] by default)
-    banned = ops.convert_to_tensor(banned)
+    banned = _banned(step.vocabulary_size, suppress)
+    state0 = step.initial_states(batch)
+    history = ops.zeros((1,), "float32")  # a placeholder loop variable when nothing is recorded
+    if record is not None:
+        shape = tuple(ops.shape(record(state0)))
+        history = ops.zeros((shape[0], total - 1) + shape[1:], "float32")
 
-    def cond(t, buffer, finished, states):
+    def cond(t, buffer, finished, states, history):
         return ops.logical_and(t < total - 1, ops.logical_not(ops.all(finished)))
 
     def at(buffer, t):
         return ops.slice(buffer, (0, t), (batch, 1))[:, 0]
 
-    def body(t, buffer, finished, states):
+    def body(t, buffer, finished, states, history):
         logits, states = step(at(buffer, t), states)
         logits = ops.cast(logits, "float32") + banned
         # Position t+1 takes a sampled token once the row's prompt is consumed, until it ends or is full.
@@ -203,12 +210,110 @@ def _decode_loop(step, sampler, prompts, prompt_lengths, uniforms, max_new, end_
         token = ops.where(writes, sampler(logits, uniforms[t]), at(buffer, t + 1))
         buffer = ops.slice_update(buffer, (0, t + 1), ops.expand_dims(token, 1))
         finished = finished | (writes & (token == end_id)) | (t + 2 >= limit)
-        return t + 1, buffer, finished, states
+        if record is not None:
+            value = ops.expand_dims(ops.cast(record(states), "float32"), 1)
+            history = ops.slice_update(history, (0, t) + (0,) * (len(value.shape) - 2), value)
+        return t + 1, buffer, finished, states, history
 
-    state0 = step.initial_states(batch)
-    _, buffer, _, _ = ops.while_loop(
-        cond, body, (ops.convert_to_tensor(0, "int32"), buffer, ops.zeros((batch,), "bool"), state0))
-    return buffer
+    _, buffer, _, _, history = ops.while_loop(
+        cond, body, (ops.convert_to_tensor(0, "int32"), buffer, ops.zeros((batch,), "bool"), state0, history))
+    return buffer if record is None else (buffer, history)
+
+
+def _banned(vocabulary_size, suppress):
+    """A (1, vocabulary) row adding −∞ to the logits of ids that are never generated."""
+    banned = np.zeros((1, vocabulary_size), "float32")
+    banned[0, list(suppress)] = NEG_INF
+    return ops.convert_to_tensor(banned)
+
+
+def length_penalty(lengths, alpha):
+    """GNMT's length normalisation ((5 + |Y|) / 6)^α (Wu et al. 2016); α = 0 ranks by total log-probability."""
+    return ops.power((5.0 + ops.cast(lengths, "float32")) / 6.0, alpha)
+
+
+def _gather(tree, index):
+    if isinstance(tree, dict):
+        return {k: _gather(v, index) for k, v in tree.items()}
+    if isinstance(tree, (list, tuple)):
+        return type(tree)(_gather(v, index) for v in tree)
+    return ops.take(tree, index, axis=0)
+
+
+def beam_search(step, states, batch_size, beam_width, max_length, start_id=2, end_id=3, pad_id=0,
+                alpha=0.0, suppress=(0, 1, 2), record=None):
+    """Batched beam search over a step function, written with `keras.ops` (compiles with XLA or jit).
+
+    Keeps the `beam_width` best partial outputs per row. A hypothesis ends at `end_id`; ended hypotheses keep
+    their score and compete with the others under the length penalty `length_penalty(len, alpha)`. With
+    `beam_width=1` this is exactly greedy decoding.
+
+    Args:
+        step: callable `(tokens (batch·beam,), states) → (logits (batch·beam, vocabulary), states)`, with
+            `vocabulary_size`; `states` is any nest of tensors whose first axis is batch·beam.
+        states: the initial states for batch·beam rows (each row repeated `beam_width` times).
+        batch_size, beam_width, max_length: ints.
+        alpha: float. Length-penalty exponent.
+        suppress: ids never generated (end-of-output padding aside).
+        record: None or a function of the states returning (batch·beam, ...) values kept per step.
+
+    Returns:
+        `(tokens (batch, beam, max_length) int32, scores (batch, beam) float32, lengths (batch, beam) int32,
+        history (batch, beam, max_length, ...) or None)`, beams sorted best first; scores are the summed
+        log-probabilities divided by the length penalty; tokens exclude `[START]` and include `[END]`.
+    """
+    B, K, V = batch_size, beam_width, step.vocabulary_size
+    rows = B * K
+    tokens = ops.zeros((rows, max_length + 1), "int32") + pad_id
+    tokens = ops.slice_update(tokens, (0, 0), ops.zeros((rows, 1), "int32") + start_id)
+    first = np.full((1, K), NEG_INF, "float32")
+    first[0, 0] = 0.0  # all beams start identical: only one may expand at the first step
+    scores = ops.tile(ops.convert_to_tensor(first), (B, 1))
+    banned = ops.reshape(_banned(V, suppress), (1, 1, V))
+    pad_only = ops.convert_to_tensor(np.where(np.arange(V) == pad_id, 0.0, NEG_INF).astype("float32")[None, None])
+    history = ops.zeros((1,), "float32")
+    if record is not None:
+        shape = tuple(ops.shape(record(states)))
+        history = ops.zeros((rows, max_length) + shape[1:], "float32")
+    row_base = ops.expand_dims(ops.arange(B, dtype="int32") * K, 1)
+
+    def cond(t, tokens, scores, lengths, finished, states, history):
+        return ops.logical_and(t < max_length, ops.logical_not(ops.all(finished)))
+
+    def body(t, tokens, scores, lengths, finished, states, history):
+        logits, states = step(ops.slice(tokens, (0, t), (rows, 1))[:, 0], states)
+        logp = ops.log_softmax(ops.reshape(ops.cast(logits, "float32"), (B, K, V)) + banned, axis=-1)
+        logp = ops.where(ops.expand_dims(finished, -1), pad_only, logp)  # ended: only padding, at no cost
+        total = ops.expand_dims(scores, -1) + logp
+        new_lengths = ops.where(finished, lengths, lengths + 1)
+        ranked = total / ops.expand_dims(length_penalty(new_lengths, alpha), -1)
+        _, index = ops.top_k(ops.reshape(ranked, (B, K * V)), k=K)
+        beam, token = index // V, ops.cast(index % V, "int32")
+        scores = ops.take_along_axis(ops.reshape(total, (B, K * V)), index, axis=1)
+        lengths = ops.take_along_axis(new_lengths, beam, axis=1)
+        finished = ops.take_along_axis(finished, beam, axis=1) | (token == end_id)
+        source = ops.reshape(row_base + ops.cast(beam, "int32"), (rows,))
+        tokens = ops.slice_update(ops.take(tokens, source, axis=0), (0, t + 1), ops.reshape(token, (rows, 1)))
+        states = _gather(states, source)
+        if record is not None:
+            value = ops.expand_dims(ops.cast(record(states), "float32"), 1)
+            history = ops.slice_update(ops.take(history, source, axis=0),
+                                       (0, t) + (0,) * (len(value.shape) - 2), value)
+        return t + 1, tokens, scores, lengths, finished, states, history
+
+    lengths = ops.zeros((B, K), "int32")
+    finished = ops.zeros((B, K), "bool")
+    _, tokens, scores, lengths, finished, _, history = ops.while_loop(
+        cond, body, (ops.convert_to_tensor(0, "int32"), tokens, scores, lengths, finished, states, history))
+    final = scores / length_penalty(lengths, alpha)
+    final, order = ops.top_k(final, k=K)
+    source = ops.reshape(row_base + ops.cast(order, "int32"), (rows,))
+    tokens = ops.reshape(ops.take(tokens, source, axis=0)[:, 1:], (B, K, max_length))
+    lengths = ops.take_along_axis(lengths, order, axis=1)
+    if record is None:
+        return tokens, final, lengths, None
+    history = ops.take(history, source, axis=0)
+    return tokens, final, lengths, ops.reshape(history, (B, K) + tuple(history.shape[1:]))
 
 
 def decode(model, prompts, prompt_lengths, max_new, sampler, seed=None, end_id=3, pad_id=0, compile=True,
@@ -243,26 +348,34 @@ def decode(model, prompts, prompt_lengths, max_new, sampler, seed=None, end_id=3
 
 
 def _compiled(model, sampler, max_new, end_id, pad_id, suppress):
+    key = (type(sampler).__name__, tuple(sorted(sampler.get_config().items())), max_new, end_id, pad_id, suppress)
+
+    def make():
+        step = StepModel(model)
+        return lambda prompts, prompt_lengths, uniforms: _decode_loop(
+            step, sampler, prompts, prompt_lengths, uniforms, max_new, end_id, pad_id, suppress)
+
+    return compiled(model, key, make)
+
+
+def compiled(model, key, make):
+    """A compiled version of the function `make()` returns, cached on `model` under `key`, or None on PyTorch.
+
+    TensorFlow: `tf.function(jit_compile=True)` (XLA; one trace per input shape). JAX: `jax.jit`. PyTorch: None,
+    callers run eagerly (torch.compile of a data-dependent while loop is not reliable).
+    """
     backend = keras.backend.backend()
     cache = model.__dict__.setdefault("_rnnzoo_decoders", {})  # compiled loops live with their model
-    key = (type(sampler).__name__, tuple(sorted(sampler.get_config().items())), max_new, end_id, pad_id, suppress,
-           backend)
-    if key in cache:
-        return cache[key]
-    step = StepModel(model)
+    key = (key, backend)
+    if key not in cache:
+        if backend == "tensorflow":
+            import tensorflow as tf
 
-    def run(prompts, prompt_lengths, uniforms):
-        return _decode_loop(step, sampler, prompts, prompt_lengths, uniforms, max_new, end_id, pad_id, suppress)
+            cache[key] = tf.function(make(), jit_compile=True)
+        elif backend == "jax":
+            import jax
 
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        fn = tf.function(run, jit_compile=True)  # one trace per prompt shape: XLA needs static shapes
-    elif backend == "jax":
-        import jax
-
-        fn = jax.jit(run)
-    else:
-        fn = None  # PyTorch: the eager loop (torch.compile of a data-dependent while loop is not reliable)
-    cache[key] = fn
-    return fn
+            cache[key] = jax.jit(make())
+        else:
+            cache[key] = None
+    return cache[key]

@@ -11,6 +11,14 @@ GRU:           z, r = σ(x_t U_{z,r} + h_{t-1} W_{z,r} + b_{z,r})
                Keras/cuDNN (reset_after=True): ĥ = tanh(x_t U_h + b_h + r ⊙ (h_{t-1} W_h + b'_h))
                h_t = z ⊙ h_{t-1} + (1 − z) ⊙ ĥ
 A masked (padded) step leaves the state unchanged and repeats the previous output.
+
+Attention over encoder outputs h_1..h_S (padded positions get weight 0):
+Bahdanau:      e_s = vᵀ tanh(W₁ h_s + W₂ q)     (weight-normalised: v → g v/‖v‖, plus a bias b inside the tanh)
+Luong:         e_s = qᵀ h_s (dot),  qᵀ W_a h_s (general),  qᵀ h_s / √d (scaled dot)
+               α = softmax(e),  context c = Σ_s α_s h_s
+Attention decoder steps (rnnzoo.layers.AttentionDecoder):
+Bahdanau:      c_t = attend(s_{t−1});  s_t = cell([y_{t−1}; c_t], s_{t−1});  o_t = [s_t; c_t]
+Luong (input feeding): h_t = cell([y_{t−1}; h̃_{t−1}], h_{t−1});  c_t = attend(h_t);  h̃_t = tanh(W_c [c_t; h_t]) = o_t
 """
 
 import numpy as np
@@ -166,3 +174,82 @@ def numerical_gradient(f, x, epsilon=1e-6):
         x[i] = old
         grad[i] = (plus - minus) / (2 * epsilon)
     return grad
+
+
+def softmax(x, axis=-1):
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def bahdanau_attention(query, memory, memory_kernel, query_kernel, v, mask=None, g=None, b=None):
+    """Additive attention for one query per row: query (batch, q), memory (batch, S, d).
+
+    Returns (context (batch, d), weights (batch, S)). Pass `g` and `b` for the weight-normalised form.
+    """
+    hidden = memory @ memory_kernel + (query @ query_kernel)[:, None, :]
+    if b is not None:
+        hidden = hidden + b
+    if g is not None:
+        v = g * v / np.linalg.norm(v)
+    scores = np.tanh(hidden) @ v
+    return _attend(scores, memory, mask)
+
+
+def luong_attention(query, memory, kernel=None, score_mode="general", mask=None):
+    """Multiplicative attention: "dot", "general" (with `kernel` W_a of shape (d, q)) or "scaled_dot"."""
+    keys = memory @ kernel if score_mode == "general" else memory
+    scores = np.einsum("bq,bsq->bs", query, keys)
+    if score_mode == "scaled_dot":
+        scores = scores / np.sqrt(query.shape[-1])
+    return _attend(scores, memory, mask)
+
+
+def _attend(scores, memory, mask):
+    if mask is not None:
+        scores = np.where(mask, scores, -np.inf)
+    weights = softmax(scores)
+    return np.einsum("bs,bsd->bd", weights, memory), weights
+
+
+def attention_of(layer):
+    """The weights of an rnnzoo `BahdanauAttention` or `LuongAttention` layer as a dict of float64 arrays."""
+    return {w.name: np.asarray(w, dtype="float64") for w in layer.weights}
+
+
+def attention_decoder(layer, inputs, memory, initial_state, mask=None):
+    """Runs an rnnzoo `AttentionDecoder` (LSTM, GRU or SimpleRNN cell) with the equations above.
+
+    inputs: (batch, T, e) embedded target inputs; memory: (batch, S, d); initial_state: list of (batch, units).
+    Returns (outputs (batch, T, output_size), attention weights (batch, T, S)).
+    """
+    attention = attention_of(layer.attention)
+    kernel, recurrent_kernel, bias = weights_of(layer.cell)
+    one_step = {"lstm": lstm, "gru": gru, "rnn": simple_rnn}[layer.cell_type]
+
+    def attend(q):
+        if layer.attention_type == "bahdanau":
+            return bahdanau_attention(q, memory, attention["memory_kernel"], attention["query_kernel"],
+                                      attention["v"], mask, attention.get("g"), attention.get("b"))
+        return luong_attention(q, memory, attention.get("kernel"), layer.score_mode, mask)
+
+    def cell(x, states):
+        out, final = one_step(x[:, None, :], kernel, recurrent_kernel, bias,
+                              initial_state=states if layer.cell_type == "lstm" else states[0])
+        return out[:, 0], list(final) if isinstance(final, tuple) else [final]
+
+    states = [np.asarray(s, dtype="float64") for s in initial_state]
+    feed = np.zeros((inputs.shape[0], layer.units))
+    outputs, weights = [], []
+    for t in range(inputs.shape[1]):
+        x = inputs[:, t]
+        if layer.attention_type == "bahdanau":
+            context, alpha = attend(states[0])
+            h, states = cell(np.concatenate([x, context], -1), states)
+            output = np.concatenate([h, context], -1)
+        else:
+            h, states = cell(np.concatenate([x, feed], -1) if layer.input_feeding else x, states)
+            context, alpha = attend(h)
+            output = feed = np.tanh(np.concatenate([context, h], -1) @ np.asarray(layer.combine.kernel, "float64"))
+        outputs.append(output)
+        weights.append(alpha)
+    return np.stack(outputs, 1), np.stack(weights, 1)

@@ -21,15 +21,22 @@ _WINDOW = {"char": 100, "word": 50}
 class Examples:
     """Encoded examples: variable-length id arrays and their targets."""
 
-    inputs: list
+    inputs: object  # a list of id arrays, or a tuple of such lists (seq2seq: source ids, target ids)
     targets: object
 
     def __len__(self):
-        return len(self.inputs)
+        return len(self.targets)
 
 
 def encode_examples(data, encoder, labels, task, window=None):
-    """Turns a dataset into model inputs and targets with `encoder` (and label names `labels`)."""
+    """Turns a dataset into model inputs and targets with `encoder` (and label names `labels`; for seq2seq,
+    `labels` is the target `TextEncoder`)."""
+    if task == "seq2seq":
+        sources = encoder.encode(data.sources)
+        targets = labels.encode(data.targets, add_start=True, add_end=True)
+        keep = [i for i, (x, y) in enumerate(zip(sources, targets)) if len(x) and len(y) > 2]
+        return Examples(([sources[i] for i in keep], [targets[i][:-1] for i in keep]),
+                        [targets[i][1:] for i in keep])
     if task == "classifier":
         index = {name: i for i, name in enumerate(labels)}
         unknown = sorted({str(y) for y in data.labels} - set(index))
@@ -93,6 +100,31 @@ class ResetStates(keras.callbacks.Callback):
         self._reset()
 
 
+class TimeLimit(keras.callbacks.Callback):
+    """Stops training at the end of the epoch after which the next epoch would overrun `minutes`."""
+
+    def __init__(self, minutes):
+        super().__init__()
+        self.seconds = float(minutes) * 60
+
+    def on_train_begin(self, logs=None):
+        import time
+
+        self.start = self.epoch_start = time.time()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        import time
+
+        self.epoch_start = time.time()
+
+    def on_epoch_end(self, epoch, logs=None):
+        import time
+
+        now = time.time()
+        if now + (now - self.epoch_start) > self.start + self.seconds:
+            self.model.stop_training = True
+
+
 def _resolve_data(data, task):
     """Loads `data` when it is a name or path; returns (dataset, source name) after checking it fits `task`."""
     source = data if isinstance(data, str) else getattr(data, "name", "data")
@@ -135,7 +167,7 @@ class TrainResult:
 def train(model_name, data, epochs=10, out=None, batch_size=32, learning_rate=1e-3, clipnorm=1.0,
           patience=3, seed=0, split=(0.8, 0.1, 0.1), min_frequency=2, max_vocabulary=20000, window=None,
           text_options=None, verbose=1, callbacks=None, validation_data=None, test_data=None,
-          stateful=False, **model_options):
+          stateful=False, translation_limit=2000, **model_options):
     """Trains a registered model on an embedded dataset or a user file and evaluates it on a held-out split.
 
     Args:
@@ -159,6 +191,8 @@ def train(model_name, data, epochs=10, out=None, batch_size=32, learning_rate=1e
             contiguous streams and the recurrent state is carried from one window to the next, so the model
             learns dependencies longer than a window. The returned and saved model is the stateless twin with
             the same weights.
+        translation_limit: int or None. Seq2seq: how many distinct test sources are decoded (greedy) for the
+            exact-match and error-rate metrics.
         **model_options: builder overrides, e.g. `units=64`. `embeddings` may be a callable that takes the
             fitted `TextEncoder` and returns the embedding matrix for its vocabulary.
 
@@ -178,16 +212,27 @@ def train(model_name, data, epochs=10, out=None, batch_size=32, learning_rate=1e
     else:
         train_data = data
         val_data, test_data = (data.subset([]) if d is None else d for d in (validation_data, test_data))
-    text_options = {**spec.text, **(text_options or {})}
-    texts = train_data.tokens if task == "tagger" else train_data.texts
+    text_options = {**spec.text, **getattr(data, "text_options", {}), **(text_options or {})}
+    target_options = {**spec.text.get("target", {}), **getattr(data, "text_options", {}).get("target", {}),
+                      **text_options.pop("target", {})}
+    texts = {"tagger": getattr(train_data, "tokens", None), "seq2seq": getattr(train_data, "sources", None)}.get(
+        task, getattr(train_data, "texts", None))
     encoder = TextEncoder.fit(texts, min_frequency=min_frequency, max_size=max_vocabulary,
                               tokenized=task == "tagger", **text_options)
     labels = _labels(train_data, task)
+    extra_meta = {}
+    if task == "seq2seq":  # the target side has its own text pipeline; it plays the part of the labels
+        labels = TextEncoder.fit(train_data.targets, min_frequency=min_frequency, max_size=max_vocabulary,
+                                 **target_options)
+        extra_meta = {"target_text": labels.get_config(),
+                      "max_target_length": int(max(len(t) for t in labels.encode(train_data.targets)))}
     if callable(model_options.get("embeddings")):  # e.g. vectors learned for this very vocabulary
         model_options["embeddings"] = model_options["embeddings"](encoder)
-    meta = {"model": model_name, "task": task, "text": encoder.get_config(), "labels": labels,
-            "data": source, "seed": seed, "split": list(split), "window": window}
-    head = {"classifier": {"num_classes": len(labels or [])}, "tagger": {"num_tags": len(labels or [])}}.get(task, {})
+    meta = {"model": model_name, "task": task, "text": encoder.get_config(),
+            "labels": labels if task != "seq2seq" else None, "data": source, "seed": seed, "split": list(split),
+            "window": window, **extra_meta}
+    head = {"classifier": lambda: {"num_classes": len(labels)}, "tagger": lambda: {"num_tags": len(labels)},
+            "seq2seq": lambda: {"target_vocabulary_size": len(labels)}}.get(task, dict)()
     options = {**spec.defaults, **head, **model_options, "vocabulary_size": len(encoder), "metadata": meta}
     if stateful and task != "language_model":
         raise ValueError(f"stateful=True is for language models; {model_name!r} is a {task}.")
@@ -223,6 +268,10 @@ def train(model_name, data, epochs=10, out=None, batch_size=32, learning_rate=1e
         model = twin
     test = encode_examples(test_data, encoder, labels, task, window)
     metrics = evaluate_examples(model, test, batch_size) if len(test) else {}
+    if task == "seq2seq" and len(test) and translation_limit != 0:
+        from rnnzoo.seq2seq import evaluate_translations
+
+        metrics.update(evaluate_translations(model, test_data, limit=translation_limit))
     metrics.update(examples={"train": counts[0], "validation": counts[1], "test": len(test)},
                    vocabulary_size=len(encoder), epochs_run=len(history.history.get("loss", [])))
     result = TrainResult(model, encoder, history.history, metrics, (train_data, val_data, test_data), out)
@@ -243,7 +292,7 @@ def evaluate_examples(model, examples, batch_size=64):
     return metrics
 
 
-def evaluate(model, data, batch_size=64):
+def evaluate(model, data, batch_size=64, beam_width=1):
     """Evaluates a trained model (object or saved path) on a data source.
 
     For the embedded dataset the model was trained on, the held-out test split (same seed) is used; for any
@@ -260,9 +309,18 @@ def evaluate(model, data, batch_size=64):
     if source == meta.get("data"):
         data = data.split(tuple(meta.get("split", (0.8, 0.1, 0.1))), seed=meta.get("seed", 0))[2]
     encoder = text_encoder(model)
-    examples = encode_examples(data, encoder, meta.get("labels"), task, meta.get("window"))
+    labels = meta.get("labels")
+    if task == "seq2seq":
+        from rnnzoo.seq2seq import target_encoder
+
+        labels = target_encoder(model)
+    examples = encode_examples(data, encoder, labels, task, meta.get("window"))
     if not len(examples):
         raise ValueError(f"No examples to evaluate in {source!r}.")
     metrics = evaluate_examples(model, examples, batch_size)
     metrics["examples"] = len(examples)
+    if task == "seq2seq":
+        from rnnzoo.seq2seq import evaluate_translations
+
+        metrics.update(evaluate_translations(model, data, beam_width=beam_width))
     return metrics

@@ -21,8 +21,14 @@ def tiny(name):
     return model, spec, task, task.example_batch(config, BATCH, LENGTH, seed=1)
 
 
+def _columns(x):
+    """A model's inputs as a tuple (seq2seq models take source and target ids)."""
+    return tuple(x) if isinstance(x, (tuple, list)) else (x,)
+
+
 def expected_shape(model, task, x):
     classes = model.output_shape[-1]
+    x = _columns(x)[-1]  # sequence outputs follow the last input (the target of a seq2seq model)
     return (x.shape[0], x.shape[1], classes) if task.sequence_output else (x.shape[0], classes)
 
 
@@ -52,11 +58,12 @@ def check_save_load(model, x, path):
 
 def check_padding_invariance(model, task, x):
     """Right-padding with extra zeros leaves the outputs at real positions unchanged (masking works)."""
-    padded = np.concatenate([x, np.zeros((x.shape[0], 7), x.dtype)], axis=1)
-    a, b = model.predict(x, verbose=0), model.predict(padded, verbose=0)
+    padded = tuple(np.concatenate([c, np.zeros((c.shape[0], 7), c.dtype)], axis=1) for c in _columns(x))
+    a, b = model.predict(x, verbose=0), model.predict(padded if len(padded) > 1 else padded[0], verbose=0)
     if task.sequence_output:
-        valid = x > 0
-        np.testing.assert_allclose(a[valid], b[:, : x.shape[1]][valid], atol=1e-5)
+        last = _columns(x)[-1]
+        valid = last > 0
+        np.testing.assert_allclose(a[valid], b[:, : last.shape[1]][valid], atol=1e-5)
     else:
         np.testing.assert_allclose(a, b, atol=1e-5)
 
@@ -65,8 +72,11 @@ def check_variable_length(model, task, x):
     """Shorter sequences and a tf.data pipeline work with the same model."""
     from rnnzoo.text import make_dataset
 
-    short = x[:, :5]
+    columns = _columns(x)
+    short = tuple(c[:, :5] for c in columns)
+    short = short if len(short) > 1 else short[0]
     assert model.predict(short, verbose=0).shape == expected_shape(model, task, short)
-    seqs = [row[row > 0] for row in x]
-    out = model.predict(make_dataset(seqs, batch_size=4, bucket_boundaries=[]), verbose=0)
-    assert out.shape[0] == x.shape[0]
+    seqs = tuple([row[row > 0] for row in c] for c in columns)
+    out = model.predict(make_dataset(seqs if len(seqs) > 1 else seqs[0], batch_size=4, bucket_boundaries=[]),
+                        verbose=0)
+    assert out.shape[0] == columns[0].shape[0]

@@ -128,6 +128,7 @@ class PairData(_Data):
     sources: list
     targets: list
     name: str = "pairs"
+    text_options: dict = dataclasses.field(default_factory=dict)  # how to tokenize: {"level", "target": {...}}
     task = "seq2seq"
     _fields = ("sources", "targets")
 

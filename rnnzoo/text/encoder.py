@@ -126,7 +126,8 @@ def make_dataset(inputs, targets=None, batch_size=32, shuffle=False, seed=0, buc
     """A `tf.data.Dataset` of right-padded batches, grouped by length so little compute goes to padding.
 
     Args:
-        inputs: list of 1-D int arrays (variable length).
+        inputs: list of 1-D int arrays (variable length), or a tuple of such lists for a model with several
+            sequence inputs (e.g. a seq2seq model's source and target ids); batches are bucketed by the first.
         targets: None, an array of per-sequence labels, or a list of per-step label arrays (same lengths as
             `inputs`).
         batch_size: int. Batch size.
@@ -140,29 +141,38 @@ def make_dataset(inputs, targets=None, batch_size=32, shuffle=False, seed=0, buc
     >>> [tuple(x.shape) for x, y in ds]
     [(2, 2)]
     """
-    if len(inputs) == 0:
+    several = isinstance(inputs, tuple)
+    columns = inputs if several else (inputs,)
+    if len(columns[0]) == 0:
         raise ValueError("The dataset is empty: there are no sequences to batch.")
-    lengths = np.array([len(s) for s in inputs])
-    if (lengths == 0).any():
-        raise ValueError(f"{int((lengths == 0).sum())} sequences are empty; drop empty texts before batching.")
+    if len({len(c) for c in columns}) > 1:
+        raise ValueError(f"The input columns have different lengths {[len(c) for c in columns]}; they must match.")
+    n = len(columns[0])
+    lengths = np.array([len(s) for s in columns[0]])
+    for column in columns:
+        empty = sum(len(s) == 0 for s in column)
+        if empty:
+            raise ValueError(f"{empty} sequences are empty; drop empty texts before batching.")
     per_step = targets is not None and not np.isscalar(targets[0]) and np.ndim(targets[0]) == 1
-    if targets is not None and len(targets) != len(inputs):
-        raise ValueError(f"{len(inputs)} inputs but {len(targets)} targets; they must match one to one.")
+    if targets is not None and len(targets) != n:
+        raise ValueError(f"{n} inputs but {len(targets)} targets; they must match one to one.")
 
     def generate():
-        order = np.random.default_rng(seed + generate.epoch).permutation(len(inputs)) if shuffle else range(len(inputs))
+        order = np.random.default_rng(seed + generate.epoch).permutation(n) if shuffle else range(n)
         generate.epoch += 1
         for i in order:
-            x = np.asarray(inputs[i], dtype="int32")
+            x = tuple(np.asarray(c[i], dtype="int32") for c in columns)
+            x = x if several else x[0]
             if targets is None:
-                yield x
+                yield (x,) if several else x  # a bare pair would be read by Keras as (inputs, targets)
             else:
                 yield x, np.asarray(targets[i], dtype="int32")
 
     generate.epoch = 0
     x_spec = tf.TensorSpec([None], tf.int32)
+    x_spec = tuple(x_spec for _ in columns) if several else x_spec
     if targets is None:
-        spec = x_spec
+        spec = (x_spec,) if several else x_spec
     else:
         spec = (x_spec, tf.TensorSpec([None] if per_step else [], tf.int32))
     ds = tf.data.Dataset.from_generator(generate, output_signature=spec)
@@ -171,7 +181,7 @@ def make_dataset(inputs, targets=None, batch_size=32, shuffle=False, seed=0, buc
         bucket_boundaries = [int(q) for q in qs if q > 1]
     if bucket_boundaries:
         ds = ds.bucket_by_sequence_length(
-            element_length_func=(lambda x, *y: tf.shape(x)[0]),
+            element_length_func=(lambda x, *y: tf.shape(x[0] if several else x)[0]),
             bucket_boundaries=list(bucket_boundaries),
             bucket_batch_sizes=[batch_size] * (len(bucket_boundaries) + 1),
         )
@@ -180,7 +190,7 @@ def make_dataset(inputs, targets=None, batch_size=32, shuffle=False, seed=0, buc
         num_batches = int(sum(-(-n // batch_size) for n in bucket_sizes))
     else:
         ds = ds.padded_batch(batch_size)
-        num_batches = -(-len(inputs) // batch_size)
+        num_batches = -(-n // batch_size)
     # A known length lets Keras show a progress bar with an ETA from the first epoch.
     ds = ds.apply(tf.data.experimental.assert_cardinality(num_batches))
     return ds.prefetch(tf.data.AUTOTUNE)

