@@ -1,4 +1,4 @@
-"""The `rnnzoo` command: list, datasets, fetch-data, train, evaluate, predict, translate."""
+"""The `rnnzoo` command: list, datasets, fetch-data, train, evaluate, predict, translate, export."""
 
 import argparse
 import json
@@ -105,6 +105,22 @@ def _cmd_translate(args):
         print(json.dumps(line, ensure_ascii=False))
 
 
+def _cmd_export(args):
+    from rnnzoo.export import export
+
+    both = not (args.saved_model or args.tflite)
+    info = export(args.dir, args.out, saved_model=args.saved_model or both, tflite=args.tflite or both,
+                  quantize=args.quantize or [], sequence_length=args.sequence_length, overwrite=args.overwrite)
+    print(f"exported {info['model']} ({info['task']}) to {args.out}")
+    for name, entry in info["files"].items():
+        if "error" in entry:
+            print(f"  {name:28s} not written: {entry['error'][:200]}")
+        else:
+            print(f"  {name:28s} {entry['bytes'] / 1024:9.1f} KiB  {entry['latency_ms']:8.3f} ms  {entry['recurrence']}")
+    for name, sig in info["signatures"].items():
+        print(f"  saved_model signature {name!r}: {sig['kind']}")
+
+
 def _add_reader_options(p):
     p.add_argument("--text-column", help="CSV/TSV: header of the text column (default: text)")
     p.add_argument("--label-column", help="CSV/TSV: header of the label column (default: label)")
@@ -157,6 +173,17 @@ def parser():
     p.add_argument("--alpha", type=float, default=0.6, help="beam-search length penalty exponent")
     p.add_argument("--n-best", type=int, default=1, help="also print this many best beams with their scores")
     p.set_defaults(func=_cmd_translate)
+
+    p = sub.add_parser("export", help="export a saved model to SavedModel and builtins-only TFLite")
+    p.add_argument("dir", help="directory written by `rnnzoo train --out`, or a .keras file")
+    p.add_argument("--out", required=True, help="export directory (must not exist unless --overwrite)")
+    p.add_argument("--saved-model", action="store_true", help="write the SavedModel (default: both formats)")
+    p.add_argument("--tflite", action="store_true", help="write the TFLite files (default: both formats)")
+    p.add_argument("--quantize", action="append", choices=["dynamic", "float16", "int8"],
+                   help="also write a quantized variant (repeatable)")
+    p.add_argument("--sequence-length", type=int, help="static input length of the TFLite files (default 64)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing export")
+    p.set_defaults(func=_cmd_export)
     return ap
 
 
@@ -164,7 +191,7 @@ def main(argv=None):
     args = parser().parse_args(argv)
     try:
         args.func(args)
-    except (ValueError, FileNotFoundError, RuntimeError) as e:
+    except (ValueError, FileNotFoundError, FileExistsError, RuntimeError) as e:
         print(f"rnnzoo {args.command}: error: {e}", file=sys.stderr)
         return 2
     return 0

@@ -186,7 +186,7 @@ def _decode_loop(step, sampler, prompts, prompt_lengths, uniforms, max_new, end_
     `record` also the recorded values (batch, P + max_new − 1, ...), entry t made while predicting id t + 1.
     """
     batch = ops.shape(prompts)[0]
-    total = prompts.shape[1] + max_new
+    total = ops.shape(prompts)[1] + max_new  # a tensor when the prompt length is only known at run time
     buffer = ops.concatenate([prompts, ops.zeros((batch, max_new), "int32") + pad_id], axis=1)
     limit = prompt_lengths + max_new  # each row's last position + 1
     banned = _banned(step.vocabulary_size, suppress)

@@ -1,0 +1,224 @@
+"""Export for edge devices: SavedModel (numeric and raw-string signatures) and builtins-only TFLite (float32 and
+quantized), plus streaming step models for on-device generation and translation.
+
+`export(model, directory)` writes everything into a temporary directory beside `directory` and renames it into
+place, so a failed export never leaves a half-written directory, and it refuses to replace an existing export
+unless `overwrite=True`. Every export carries `export.json`: model, task, text pipeline, signatures, files
+with their sizes, ops and measured latency, metrics, and versions.
+
+This is the only module that imports TFLite; it needs the TensorFlow backend for tracing.
+"""
+
+import json
+import os
+import shutil
+import tempfile
+import time
+
+import numpy as np
+
+from rnnzoo.text.vocabulary import START_ID
+from rnnzoo.export.tflite import (
+    QUANTIZATIONS,
+    TFLiteModel,
+    convert,
+    device_neutral,
+    op_names,
+    recurrent_ops,
+)
+
+__all__ = ["export", "TFLiteModel", "convert", "device_neutral", "op_names", "recurrent_ops", "QUANTIZATIONS"]
+EXPORT_FILE = "export.json"
+DEFAULT_LENGTH = 64
+
+
+def _sample_inputs(model, specs, count=4, seed=0):
+    """Random inputs shaped like `specs` (batch 1): right-padded token ids, or normal noise for dense inputs."""
+    rng = np.random.default_rng(seed)
+    samples = []
+    for _ in range(count):
+        sample = []
+        for spec, tensor in zip(specs, model.inputs):
+            shape = tuple(spec.shape)
+            if spec.dtype.is_floating:
+                sample.append(rng.normal(size=shape).astype("float32"))
+                continue
+            layer = _embedding_for(model, tensor.name)
+            high = max(layer, 5)
+            ids = np.zeros(shape, "int32")
+            n = int(rng.integers(max(1, shape[1] // 2), shape[1] + 1))
+            ids[0, :n] = rng.integers(4 if high > 5 else 1, high, n)
+            if tensor.name == "target":
+                ids[0, 0] = START_ID  # a decoder input starts with [START]
+            sample.append(ids)
+        samples.append(sample)
+    return samples
+
+
+def _embedding_for(model, input_name):
+    """Number of ids an input accepts (from its embedding or one-hot layer)."""
+    names = {layer.name: layer for layer in model.layers}
+    layer = names.get("target_embedding") if input_name == "target" else names.get("embedding", names.get("one_hot"))
+    if layer is None:
+        return 2
+    return int(getattr(layer, "input_dim", None) or getattr(layer, "num_tokens"))
+
+
+def _latency_ms(runner, feeds, repeats=20):
+    runner(**feeds)  # warm-up (allocations, XNNPACK packing)
+    start = time.perf_counter()
+    for _ in range(repeats):
+        runner(**feeds)
+    return (time.perf_counter() - start) / repeats * 1000
+
+
+def _full_model_specs(model, sequence_length, target_length):
+    import tensorflow as tf
+
+    specs = []
+    for tensor in model.inputs:
+        length = target_length if tensor.name == "target" else sequence_length
+        if len(tensor.shape) == 3:
+            specs.append(tf.TensorSpec([1, length, tensor.shape[-1]], tf.float32, name=tensor.name))
+        else:
+            specs.append(tf.TensorSpec([1, length], tf.int32, name=tensor.name))
+    return specs
+
+
+def _write(path, content):
+    with open(path, "wb") as f:
+        f.write(content)
+    return len(content)
+
+
+def _tflite_files(model, directory, quantize, sequence_length, target_length, representative):
+    """Converts the full-sequence model and (for LMs and seq2seq) the streaming steps; returns the file report."""
+    from rnnzoo.export import streaming
+    from rnnzoo.serving import task_of
+
+    task = task_of(model).name
+    report = {}
+    specs = _full_model_specs(model, sequence_length, target_length)
+    names = [s.name for s in specs]
+
+    def full(*inputs):
+        return {"output": model(list(inputs) if len(inputs) > 1 else inputs[0], training=False)}
+
+    samples = _sample_inputs(model, specs)
+    calibration = representative or samples
+
+    calibrate = [{n: np.asarray(v) for n, v in zip(names, sample)} for sample in calibration]
+
+    expected = [np.asarray(model.predict(s if len(s) > 1 else s[0], verbose=0)) for s in samples]
+    units = [("model", full, specs, samples, expected)]
+    if task == "language_model":
+        fn, step_specs = streaming.lm_step(model)
+        units.append(("step", fn, step_specs, None, None))
+    elif task == "seq2seq":
+        (enc, enc_specs), (dec, dec_specs) = streaming.seq2seq_steps(model, sequence_length)
+        units += [("encoder", enc, enc_specs, None, None), ("decoder_step", dec, dec_specs, None, None)]
+    for base, fn, fn_specs, inputs, outputs in units:
+        for q in ("float32",) + tuple(q for q in quantize if q != "float32"):
+            if q == "int8" and base != "model":
+                continue  # the step models keep float activations: their states feed back every step
+            file = f"{base}.tflite" if q == "float32" else f"{base}_{q}.tflite"
+            try:
+                content = convert(fn, fn_specs, q, calibrate if q == "int8" else None)
+            except RuntimeError as e:
+                report[file] = {"error": str(e)[:500], "quantization": q}
+                continue
+            entry = {"bytes": _write(os.path.join(directory, file), content), "quantization": q,
+                     "recurrence": recurrent_ops(content), "ops": op_names(content),
+                     "inputs": {s.name: list(s.shape) for s in fn_specs}}
+            runner = TFLiteModel(content)
+            feeds = ({n: v for n, v in zip(names, inputs[0])} if inputs else
+                     {n: np.zeros(shape, dtype) for n, (shape, dtype) in runner.inputs.items()})
+            entry["latency_ms"] = round(_latency_ms(runner, feeds), 3)
+            if inputs:
+                diffs = [float(np.abs(runner(**dict(zip(names, x)))["output"] - y).max())
+                         for x, y in zip(inputs, outputs)]
+                entry["max_abs_diff_vs_keras"] = max(diffs)
+            report[file] = entry
+    return report
+
+
+def export(model, directory, saved_model=True, tflite=True, quantize=("dynamic",), sequence_length=None,
+           target_length=None, overwrite=False, representative=None, metrics=None):
+    """Exports a trained model for serving and devices.
+
+    Args:
+        model: keras.Model built by rnnzoo (or the path of a saved one).
+        directory: str. Where the export goes (must not exist unless `overwrite=True`).
+        saved_model: bool. Write `saved_model/` with a numeric signature and, for models with a text pipeline,
+            a raw-string one (`predict_text`, `generate` or `translate`).
+        tflite: bool. Write builtins-only TFLite files: `model.tflite` (batch 1, inputs right-padded to
+            `sequence_length`), streaming `step.tflite` (language models) or `encoder.tflite` +
+            `decoder_step.tflite` (seq2seq), and the quantized variants.
+        quantize: iterable of "dynamic", "float16", "int8" (int8 for the full model only).
+        sequence_length: int or None. Static input length of the TFLite files (default: the text pipeline's
+            `max_length`, else 64).
+        target_length: int or None. Seq2seq: static target length of `model.tflite`.
+        overwrite: bool. Replace an existing export.
+        representative: list of input lists for int8 calibration (default: random inputs).
+        metrics: dict or None. Recorded in export.json (default: metrics.json beside a model given by path).
+
+    Returns:
+        The export.json content as a dict.
+
+    Example:
+    >>> rnnzoo.export.export("saved_models/g2p_bahdanau_cmudict", "exports/g2p", quantize=["dynamic"])  # doctest: +SKIP
+    """
+    import keras
+
+    import rnnzoo
+    from rnnzoo.export import saved_model as saved_model_export
+    from rnnzoo.serving import load, metadata, resolve_model_path, task_of
+
+    if keras.backend.backend() != "tensorflow":
+        raise RuntimeError("Export traces TensorFlow graphs; run it with KERAS_BACKEND=tensorflow.")
+    if isinstance(model, (str, os.PathLike)):
+        path = resolve_model_path(model)
+        if metrics is None and os.path.exists(os.path.join(os.path.dirname(path), "metrics.json")):
+            with open(os.path.join(os.path.dirname(path), "metrics.json")) as f:
+                metrics = json.load(f)
+        model = load(path, compile=False)
+    unknown = set(quantize) - set(QUANTIZATIONS)
+    if unknown:
+        raise ValueError(f"Unknown quantization {sorted(unknown)}; use any of {QUANTIZATIONS[1:]}.")
+    if not (saved_model or tflite):
+        raise ValueError("Nothing to export: pass saved_model=True and/or tflite=True.")
+    directory = os.path.abspath(os.fspath(directory))
+    if os.path.exists(directory) and not overwrite:
+        raise FileExistsError(f"{directory} exists; pass overwrite=True (--overwrite) to replace it.")
+    meta = metadata(model)
+    task = task_of(model).name
+    sequence_length = int(sequence_length or (meta.get("text") or {}).get("max_length") or DEFAULT_LENGTH)
+    target_length = int(target_length or (meta.get("max_target_length") or DEFAULT_LENGTH // 2) + 2)
+    parent = os.path.dirname(directory)
+    os.makedirs(parent, exist_ok=True)
+    tmp = tempfile.mkdtemp(dir=parent, prefix=".tmp-export-")
+    try:
+        clean = device_neutral(model)
+        info = {"model": meta.get("model") or model.name, "task": task, "rnnzoo": rnnzoo.__version__,
+                "tensorflow": __import__("tensorflow").__version__, "keras": keras.__version__,
+                "text": meta.get("text"), "target_text": meta.get("target_text"), "labels": meta.get("labels"),
+                "metrics": metrics, "sequence_length": sequence_length, "files": {}, "signatures": {}}
+        if tflite:
+            info["files"] = _tflite_files(clean, tmp, tuple(quantize), sequence_length, target_length,
+                                          representative)
+        if saved_model:
+            info["signatures"] = saved_model_export.write(clean, os.path.join(tmp, "saved_model"))
+        with open(os.path.join(tmp, EXPORT_FILE), "w") as f:
+            json.dump(info, f, indent=2, default=float)
+        os.chmod(tmp, 0o755)
+        old = None
+        if os.path.exists(directory):
+            old = tempfile.mkdtemp(dir=parent, prefix=".old-export-")
+            os.replace(directory, os.path.join(old, "export"))
+        os.replace(tmp, directory)
+        if old:
+            shutil.rmtree(old)
+    finally:
+        if os.path.exists(tmp):
+            shutil.rmtree(tmp)
+    return info

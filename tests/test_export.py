@@ -1,0 +1,153 @@
+"""Export: every registered model converts to builtins-only TFLite and matches Keras; trained text models export
+SavedModel raw-string signatures and streaming step models whose greedy outputs equal the Keras ones exactly."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import rnnzoo
+from model_checks import tiny
+from rnnzoo.datasets import synthetic
+from rnnzoo.export import TFLiteModel, convert, device_neutral, export, op_names
+from rnnzoo.export.streaming import greedy_lm, greedy_translate
+from rnnzoo.text import pad_sequences
+
+LENGTH = 12
+
+
+@pytest.mark.parametrize("name", rnnzoo.list_models())
+def test_every_model_converts_with_builtin_ops_and_matches_keras(name):
+    model, spec, task, (x, y) = tiny(name)
+    model = device_neutral(model)
+    columns = x if isinstance(x, tuple) else (x,)
+    specs = [tf.TensorSpec((1,) + c[:, :LENGTH].shape[1:], tf.as_dtype(c.dtype), name=t.name)
+             for c, t in zip(columns, model.inputs)]
+    content = convert(lambda *a: {"output": model(list(a) if len(a) > 1 else a[0], training=False)}, specs)
+    ops = op_names(content)
+    assert not [op for op in ops if "Flex" in op or "Cudnn" in op or not op.isupper()], ops
+    runner = TFLiteModel(content)
+    for row in range(3):
+        feeds = {t.name: c[row:row + 1, :LENGTH] for c, t in zip(columns, model.inputs)}
+        keras_out = model.predict(tuple(feeds.values()) if len(feeds) > 1 else next(iter(feeds.values())), verbose=0)
+        np.testing.assert_allclose(runner(**feeds)["output"], keras_out, atol=1e-5)
+
+
+def test_device_neutral_copy_turns_cudnn_off_and_keeps_weights():
+    model = rnnzoo.build("bigru_classifier", vocabulary_size=20, num_classes=2, units=4)
+    clean = device_neutral(model)
+    recurrent = [l for l in clean._flatten_layers() if type(l).__name__ in ("LSTM", "GRU")]
+    assert recurrent and all(l.use_cudnn is False for l in recurrent)
+    for a, b in zip(model.get_weights(), clean.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.fixture(scope="module")
+def dates_export(tmp_path_factory):
+    root = tmp_path_factory.mktemp("export")
+    result = rnnzoo.train("luong_seq2seq", synthetic.dates(2000, seed=0), epochs=3, units=24, embedding_dim=16,
+                          batch_size=64, learning_rate=3e-3, verbose=0, translation_limit=0)
+    info = export(result.model, str(root / "dates"), quantize=("dynamic",), sequence_length=40)
+    return result.model, str(root / "dates"), info
+
+
+def test_export_directory_and_metadata(dates_export):
+    model, path, info = dates_export
+    files = set(os.listdir(path))
+    assert {"export.json", "saved_model", "model.tflite", "model_dynamic.tflite", "encoder.tflite",
+            "decoder_step.tflite"} <= files
+    saved = json.load(open(os.path.join(path, "export.json")))
+    assert saved["task"] == "seq2seq" and saved["text"]["vocabulary"] and "translate" in saved["signatures"]
+    for name, entry in saved["files"].items():
+        assert "error" not in entry, (name, entry)
+        assert not [op for op in entry["ops"] if "Flex" in op or "Cudnn" in op]
+    assert saved["files"]["model.tflite"]["max_abs_diff_vs_keras"] < 1e-5
+    with pytest.raises(FileExistsError, match="overwrite"):
+        export(model, path)
+    assert not [f for f in os.listdir(os.path.dirname(path)) if f.startswith(".tmp-export")]
+
+
+def test_streaming_tflite_translation_equals_keras(dates_export):
+    model, path, _ = dates_export
+    encoder = TFLiteModel(os.path.join(path, "encoder.tflite"))
+    step = TFLiteModel(os.path.join(path, "decoder_step.tflite"))
+    source_encoder = rnnzoo.serving.text_encoder(model)
+    target_encoder = rnnzoo.seq2seq.target_encoder(model)
+    texts = synthetic.dates(20, seed=5).sources
+    keras_out = rnnzoo.translate(model, texts)
+    for text, expected in zip(texts, keras_out):
+        ids, weights = greedy_translate(encoder, step, source_encoder.encode(text)[0], 30)
+        assert target_encoder.decode([i for i in ids if i != 3]) == expected
+        np.testing.assert_allclose(weights.sum(-1), 1.0, atol=1e-5)
+
+
+def test_saved_model_translates_raw_strings(dates_export):
+    import tensorflow_text  # noqa: F401  (the tokenizer ops)
+
+    model, path, _ = dates_export
+    loaded = tf.saved_model.load(os.path.join(path, "saved_model"))
+    texts = synthetic.dates(8, seed=6).sources
+    out = loaded.signatures["translate"](texts=tf.constant(texts))["translation"].numpy()
+    assert [o.decode() for o in out] == rnnzoo.translate(model, texts)
+    source = rnnzoo.serving.text_encoder(model)
+    ids = pad_sequences(source.encode(texts[:2]))
+    target = np.array([[2, 5, 6], [2, 7, 0]], "int32")
+    numeric = loaded.signatures["serving_default"](source=tf.constant(ids), target=tf.constant(target))["output"]
+    np.testing.assert_allclose(numeric.numpy(), model.predict((ids, target), verbose=0), atol=1e-5)
+
+
+def test_language_model_streaming_and_saved_model_generation(tmp_path):
+    import tensorflow_text  # noqa: F401
+
+    corpus = rnnzoo.datasets.TextCorpus(["to be or not to be, that is the question. " * 40] * 3)
+    lm = rnnzoo.train("char_gru_language_model", corpus, epochs=1, units=16, embedding_dim=8, verbose=0).model
+    export(lm, str(tmp_path / "lm"), quantize=(), sequence_length=20)
+    step = TFLiteModel(str(tmp_path / "lm" / "step.tflite"))
+    encoder = rnnzoo.serving.text_encoder(lm)
+    expected = rnnzoo.generate(lm, "to be", max_length=30, sampler="greedy")
+    ids = greedy_lm(step, encoder.encode("to be")[0], 30)
+    assert "to be" + encoder.decode(ids[len("to be"):]) == expected
+    loaded = tf.saved_model.load(str(tmp_path / "lm" / "saved_model"))
+    generated = loaded.signatures["generate"](texts=tf.constant(["to be"]))["text"].numpy()[0].decode()
+    assert generated.startswith(expected[:20])
+
+
+def test_classifier_saved_model_predicts_labels(tmp_path):
+    import tensorflow_text  # noqa: F401
+
+    data = rnnzoo.datasets.TextClassificationData(["good fun film", "bad dull film"] * 40, ["pos", "neg"] * 40)
+    model = rnnzoo.train("gru_classifier", data, epochs=2, units=8, embedding_dim=8, verbose=0,
+                         min_frequency=1).model
+    info = export(model, str(tmp_path / "clf"), quantize=("dynamic", "float16"), sequence_length=16)
+    assert {"model_dynamic.tflite", "model_float16.tflite"} <= set(info["files"])
+    loaded = tf.saved_model.load(str(tmp_path / "clf" / "saved_model"))
+    texts = ["good fun film", "bad dull film", "a film never seen"]
+    out = loaded.signatures["predict_text"](texts=tf.constant(texts))
+    expected = rnnzoo.predict_text(model, texts)
+    assert [l.decode() for l in out["label"].numpy()] == [e["label"] for e in expected]
+    np.testing.assert_allclose(out["probability"].numpy(), [e["probability"] for e in expected], atol=1e-5)
+
+
+def test_export_rejects_bad_arguments(tmp_path):
+    model = rnnzoo.build("gru_classifier", vocabulary_size=20, num_classes=2, units=4)
+    with pytest.raises(ValueError, match="quantization"):
+        export(model, str(tmp_path / "x"), quantize=("int4",))
+    with pytest.raises(ValueError, match="Nothing to export"):
+        export(model, str(tmp_path / "x"), saved_model=False, tflite=False)
+    with pytest.raises(FileNotFoundError):
+        export(str(tmp_path / "missing"), str(tmp_path / "y"))
+    assert not os.path.exists(tmp_path / "x")
+
+
+def test_cli_export(dates_export, tmp_path, capsys):
+    from rnnzoo.cli import main
+
+    model, _, _ = dates_export
+    rnnzoo.serving.save(model, str(tmp_path / "m.keras"))
+    assert main(["export", str(tmp_path / "m.keras"), "--out", str(tmp_path / "e"), "--tflite",
+                 "--sequence-length", "32"]) == 0
+    assert "decoder_step.tflite" in capsys.readouterr().out
+    assert not os.path.exists(tmp_path / "e" / "saved_model")
+    assert main(["export", str(tmp_path / "m.keras"), "--out", str(tmp_path / "e")]) == 2  # exists
