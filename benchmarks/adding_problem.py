@@ -10,14 +10,14 @@ with gradient clipping on or off. Not a test (tests/test_diagnostics.py runs a q
 """
 
 import argparse
-import datetime
-import json
 import os
-import platform
 import sys
 import time
 
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import provenance, write_json  # noqa: E402
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -85,12 +85,8 @@ def main(argv=None):
                       f"clipping fired on {r['clip_fraction'] or 0:.0%} of batches", flush=True)
     print(f"\n(baseline: always answering 1.0 gives MSE {BASELINE:.3f}; 'solved' means MSE < 0.01)")
     report = {"results": results, "config": vars(args), "baseline_mse": BASELINE,
-              "date": datetime.date.today().isoformat(), "machine": f"{platform.machine()}, {os.cpu_count()} cores",
-              "command": "python benchmarks/adding_problem.py " + " ".join(argv if argv is not None else sys.argv[1:])}
-    if args.out:
-        os.makedirs(os.path.dirname(args.out), exist_ok=True)
-        with open(args.out, "w") as f:
-            json.dump(report, f, indent=2)
+              **provenance("adding_problem.py", argv)}
+    write_json(report, args.out)
     return report
 
 

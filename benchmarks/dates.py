@@ -7,12 +7,10 @@ and by source length, greedy and beam search. Not a test. Example (the figures i
 """
 
 import argparse
-import datetime
-import json
 import os
-import platform
-import sys
 import time
+
+from common import provenance, write_json
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -75,13 +73,8 @@ def main(argv=None):
         cells = [row["beam_1"].get(f"length_{lo}_{hi}", {}).get("exact_match") for lo, hi in BUCKETS]
         print(f"{name:20s}  " + "  ".join(f"{c:10.2%}" if c is not None else " " * 10 for c in cells)
               + f"  {row['beam_1']['exact_match']:7.2%}")
-    report = {"results": results, "config": vars(args), "date": datetime.date.today().isoformat(),
-              "machine": f"{platform.machine()}, {os.cpu_count()} cores",
-              "command": "python benchmarks/dates.py " + " ".join(argv if argv is not None else sys.argv[1:])}
-    if args.out:
-        os.makedirs(os.path.dirname(args.out), exist_ok=True)
-        with open(args.out, "w") as f:
-            json.dump(report, f, indent=2)
+    report = {"results": results, "config": vars(args), **provenance("dates.py", argv)}
+    write_json(report, args.out)
     return report
 
 

@@ -9,12 +9,11 @@ beam search. Not a test. The committed reference model came from:
 """
 
 import argparse
-import datetime
 import json
 import os
-import platform
-import sys
 import time
+
+from common import provenance
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -73,9 +72,7 @@ def main(argv=None):
         "greedy": scores["beam_1"], "beam": scores[f"beam_{args.beam}"],
         "teacher_forced": {k: v for k, v in result.metrics.items() if k in ("loss", "accuracy")},
         "epochs_run": result.metrics["epochs_run"], "train_minutes": round(train_minutes, 1),
-        "parameters": model.count_params(), "config": vars(args),
-        "date": datetime.date.today().isoformat(), "machine": f"{platform.machine()}, {os.cpu_count()} cores",
-        "command": "python benchmarks/g2p.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "parameters": model.count_params(), "config": vars(args), **provenance("g2p.py", argv),
     }
     print(json.dumps({k: metrics[k] for k in ("greedy", "beam", "epochs_run", "train_minutes")}, indent=1))
     if args.out:

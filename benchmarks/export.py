@@ -1,0 +1,115 @@
+"""Export report: TFLite file sizes, LiteRT latency and accuracy change for float32, dynamic-range int8 and
+float16, on two real models:
+
+- the sentiment Bi-LSTM classifier (trained here with the demo's settings; accuracy on its held-out split),
+- the reference G2P model in saved_models/g2p_bahdanau_cmudict (WER/PER on held-out CMUdict words, greedy, with
+  the streaming encoder + decoder-step files run by the LiteRT interpreter).
+
+    python benchmarks/export.py
+"""
+
+import argparse
+import os
+import tempfile
+import time
+
+import numpy as np
+from common import provenance, write_json
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+HERE = os.path.dirname(os.path.abspath(__file__))
+G2P = os.path.join(HERE, "..", "saved_models", "g2p_bahdanau_cmudict")
+
+
+def classifier_report(work, quantize):
+    import rnnzoo
+    from rnnzoo import datasets
+    from rnnzoo.demo import CLASSIFIER, SPLIT
+    from rnnzoo.export import TFLiteModel, export
+    from rnnzoo.text import pad_sequences
+
+    run = rnnzoo.train("bilstm_classifier", "sentiment", epochs=15, split=SPLIT, verbose=0, **CLASSIFIER)
+    encoder = run.encoder
+    test = run.splits[2]
+    ids = encoder.encode(test.texts)
+    length = max(len(s) for s in ids)
+    labels = np.array([rnnzoo.metadata(run.model)["labels"].index(str(l)) for l in test.labels])
+    keras_pred = run.model.predict(pad_sequences(ids), verbose=0).argmax(-1)
+    info = export(run.model, os.path.join(work, "sentiment"), quantize=quantize, sequence_length=length,
+                  saved_model=False)
+    rows = {"keras": {"accuracy": float((keras_pred == labels).mean())}}
+    padded = pad_sequences(ids, length)
+    for file, entry in info["files"].items():
+        runner = TFLiteModel(os.path.join(work, "sentiment", file))
+        pred = np.array([runner(tokens=padded[i:i + 1])["output"][0].argmax() for i in range(len(padded))])
+        rows[file] = {"accuracy": float((pred == labels).mean()), "bytes": entry["bytes"],
+                      "latency_ms": entry["latency_ms"], "recurrence": entry["recurrence"]}
+    return {"model": "bilstm_classifier (sentiment, demo settings)", "test_sentences": len(labels),
+            "sequence_length": length, "rows": rows}
+
+
+def g2p_report(work, quantize, limit):
+    import rnnzoo
+    from rnnzoo import datasets
+    from rnnzoo.export import TFLiteModel, export
+    from rnnzoo.export.streaming import greedy_translate
+    from rnnzoo.seq2seq import error_rates, evaluate_translations, target_encoder
+    from rnnzoo.serving import text_encoder
+
+    model = rnnzoo.load(G2P)
+    test = datasets.load("cmudict").split((0.9, 0.02, 0.08), seed=0)[2]
+    grouped = {}
+    for s, t in zip(test.sources, test.targets):
+        grouped.setdefault(s, []).append(t.split())
+    words = list(grouped)[:limit]
+    subset = test.subset([i for i, s in enumerate(test.sources) if s in set(words)])
+    keras_metrics = evaluate_translations(model, subset)
+    info = export(model, os.path.join(work, "g2p"), quantize=quantize, sequence_length=32, saved_model=False)
+    source, target = text_encoder(model), target_encoder(model)
+    rows = {"keras": {"wer": keras_metrics["wer"], "per": keras_metrics["token_error_rate"]}}
+    for q in ("float32",) + tuple(quantize):
+        suffix = "" if q == "float32" else f"_{q}"
+        encoder = TFLiteModel(os.path.join(work, "g2p", f"encoder{suffix}.tflite"))
+        step = TFLiteModel(os.path.join(work, "g2p", f"decoder_step{suffix}.tflite"))
+        start = time.time()
+        hyps = []
+        for w in words:
+            ids, _ = greedy_translate(encoder, step, source.encode(w, on_unknown="unk")[0], 40)
+            hyps.append(target.vocabulary.decode([i for i in ids if i != 3]))
+        seconds = time.time() - start
+        m = error_rates(hyps, [grouped[w] for w in words])
+        files = [f"encoder{suffix}.tflite", f"decoder_step{suffix}.tflite"]
+        rows[q] = {"wer": m["wer"], "per": m["token_error_rate"],
+                   "bytes": sum(info["files"][f]["bytes"] for f in files),
+                   "ms_per_word": round(seconds / len(words) * 1000, 3)}
+    return {"model": "saved_models/g2p_bahdanau_cmudict (greedy, streaming TFLite loop)", "words": len(words),
+            "rows": rows}
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--words", type=int, default=3000, help="held-out CMUdict words decoded per variant")
+    ap.add_argument("--out", default=os.path.join(HERE, "results", "export.json"))
+    args = ap.parse_args(argv)
+    quantize = ("dynamic", "float16")
+    with tempfile.TemporaryDirectory() as work:
+        report = {"classifier": classifier_report(work, quantize)}
+        if os.path.exists(os.path.join(G2P, "model.keras")):
+            report["g2p"] = g2p_report(work, quantize, args.words)
+    for part in report.values():
+        print(f"\n{part['model']}")
+        base = part["rows"].get("model.tflite") or part["rows"].get("float32")
+        for name, row in part["rows"].items():
+            size = f"{row['bytes'] / 1024:8.1f} KiB ({base['bytes'] / row['bytes']:.2f}× smaller)" if "bytes" in row else ""
+            quality = (f"accuracy {row['accuracy']:.4f}" if "accuracy" in row else
+                       f"WER {row['wer']:.2%} PER {row['per']:.2%}")
+            speed = (f"{row['latency_ms']:.2f} ms" if "latency_ms" in row else
+                     f"{row['ms_per_word']:.2f} ms/word" if "ms_per_word" in row else "")
+            print(f"  {name:24s} {quality:28s} {size:32s} {speed}")
+    report.update(provenance("export.py", argv))
+    write_json(report, args.out)
+    return report
+
+
+if __name__ == "__main__":
+    main()
