@@ -6,6 +6,9 @@ pronunciations. Reports word error rate (WER) and phoneme error rate (PER) on th
 beam search. Not a test. The committed reference model came from:
 
     python benchmarks/g2p.py --minutes 38 --out saved_models/g2p_bahdanau_cmudict
+
+`--init DIR` continues from a saved model (same settings) with a new time budget and learning rate; the
+metrics JSON then records the command of each stage.
 """
 
 import argparse
@@ -31,6 +34,7 @@ def main(argv=None):
     ap.add_argument("--learning-rate", type=float, default=2e-3)
     ap.add_argument("--beam", type=int, default=5)
     ap.add_argument("--subset", type=int, default=None, help="train on this many words only (quick check)")
+    ap.add_argument("--init", default=None, help="continue from this saved model (same settings)")
     ap.add_argument("--out", default=None)
     args = ap.parse_args(argv)
 
@@ -56,7 +60,8 @@ def main(argv=None):
     result = train(args.model, train_data, validation_data=val_data, test_data=test_data, epochs=args.epochs,
                    batch_size=args.batch_size, learning_rate=args.learning_rate, patience=3, verbose=2,
                    callbacks=callbacks, translation_limit=0, units=args.units, num_layers=args.layers,
-                   embedding_dim=args.embedding_dim, dropout=args.dropout, min_frequency=1, out=args.out)
+                   embedding_dim=args.embedding_dim, dropout=args.dropout, min_frequency=1, out=args.out,
+                   init_from=args.init)
     train_minutes = (time.time() - start) / 60
     model = result.model
     scores = {}
@@ -74,6 +79,12 @@ def main(argv=None):
         "epochs_run": result.metrics["epochs_run"], "train_minutes": round(train_minutes, 1),
         "parameters": model.count_params(), "config": vars(args), **provenance("g2p.py", argv),
     }
+    if args.init and os.path.exists(os.path.join(args.init, "metrics.json")):
+        with open(os.path.join(args.init, "metrics.json")) as f:
+            previous = json.load(f)
+        stages = previous.pop("stages", [])
+        metrics["stages"] = stages + [{k: previous.get(k) for k in ("command", "train_minutes", "epochs_run")}]
+        metrics["total_train_minutes"] = round(train_minutes + sum(st["train_minutes"] for st in metrics["stages"]), 1)
     print(json.dumps({k: metrics[k] for k in ("greedy", "beam", "epochs_run", "train_minutes")}, indent=1))
     if args.out:
         save(model, os.path.join(args.out, "model.keras"), include_optimizer=False)  # shipped, not trained on

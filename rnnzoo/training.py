@@ -125,6 +125,20 @@ class TimeLimit(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
+def _warm_start(model, path):
+    """Copies the weights of the saved model at `path` into `model` after checking they describe the same thing."""
+    previous = load(path, compile=False)
+    mine, theirs = metadata(model), metadata(previous)
+    for key in ("text", "target_text", "labels"):
+        if mine.get(key) != theirs.get(key):
+            raise ValueError(f"init_from={path!r} was trained with a different {key.replace('_', ' ')}; warm starts "
+                             "need the same data split, vocabulary settings and labels.")
+    shapes = [w.shape for w in model.weights], [w.shape for w in previous.weights]
+    if shapes[0] != shapes[1]:
+        raise ValueError(f"init_from={path!r} has a different architecture; build the model with its options.")
+    model.set_weights(previous.get_weights())
+
+
 def _resolve_data(data, task):
     """Loads `data` when it is a name or path; returns (dataset, source name) after checking it fits `task`."""
     source = data if isinstance(data, str) else getattr(data, "name", "data")
@@ -167,7 +181,7 @@ class TrainResult:
 def train(model_name, data, epochs=10, out=None, batch_size=32, learning_rate=1e-3, clipnorm=1.0,
           patience=3, seed=0, split=(0.8, 0.1, 0.1), min_frequency=2, max_vocabulary=20000, window=None,
           text_options=None, verbose=1, callbacks=None, validation_data=None, test_data=None,
-          stateful=False, translation_limit=2000, **model_options):
+          stateful=False, translation_limit=2000, init_from=None, **model_options):
     """Trains a registered model on an embedded dataset or a user file and evaluates it on a held-out split.
 
     Args:
@@ -191,6 +205,8 @@ def train(model_name, data, epochs=10, out=None, batch_size=32, learning_rate=1e
             contiguous streams and the recurrent state is carried from one window to the next, so the model
             learns dependencies longer than a window. The returned and saved model is the stateless twin with
             the same weights.
+        init_from: str or None. A saved model (same architecture and vocabularies) whose weights this training
+            starts from: continue a run with new settings, or fine-tune.
         translation_limit: int or None. Seq2seq: how many distinct test sources are decoded (greedy) for the
             exact-match and error-rate metrics.
         **model_options: builder overrides, e.g. `units=64`. `embeddings` may be a callable that takes the
@@ -237,6 +253,8 @@ def train(model_name, data, epochs=10, out=None, batch_size=32, learning_rate=1e
     if stateful and task != "language_model":
         raise ValueError(f"stateful=True is for language models; {model_name!r} is a {task}.")
     model = spec.builder(name=model_name, **options, **({"stateful": True, "batch_size": batch_size} if stateful else {}))
+    if init_from is not None:
+        _warm_start(model, init_from)
     compile_model(model, learning_rate=learning_rate, clipnorm=clipnorm)
     fit_callbacks = [keras.callbacks.TerminateOnNaN()]
     if stateful:

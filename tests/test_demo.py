@@ -16,3 +16,5 @@ def test_demo_quick(tmp_path):
     assert summary["test_examples"] == 60
     assert all(0 <= summary[k] <= 1 for k in ("bilstm_ppmi", "bilstm_scratch", "bow_logistic_regression"))
     assert os.path.exists(os.path.join(out, "model.keras"))
+    assert 0 <= summary["dates_exact_match"] <= 1 and summary["tflite_identical"] == summary["tflite_checked"]
+    assert os.path.exists(os.path.join(str(tmp_path), "demo_dates_bahdanau_export", "decoder_step.tflite"))

@@ -179,3 +179,20 @@ def test_stateful_truncated_bptt_trains_and_returns_a_stateless_model():
     assert 1 < result.metrics["perplexity"] < len(result.encoder)
     with pytest.raises(ValueError, match="stateful=True is for language models"):
         train("lstm_classifier", datasets.load("sentiment").subset(range(40)), stateful=True, verbose=0)
+
+
+def test_warm_start_continues_from_a_saved_model(sentiment_run, tmp_path):
+    _, out = sentiment_run
+    data = datasets.load("sentiment").subset(range(0, 4000, 8), name="sentiment-small")
+    seen = {}
+
+    class FirstWeights(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            seen["weights"] = [np.array(w) for w in self.model.get_weights()]
+
+    result = train("bilstm_classifier", data, epochs=1, init_from=out, callbacks=[FirstWeights()], **SMALL)
+    for a, b in zip(seen["weights"], rnnzoo.load(out).get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert result.metrics["epochs_run"] == 1
+    with pytest.raises(ValueError, match="different"):
+        train("bilstm_classifier", data, epochs=1, init_from=out, min_frequency=3, **SMALL)
