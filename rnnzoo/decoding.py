@@ -232,14 +232,6 @@ def length_penalty(lengths, alpha):
     return ops.power((5.0 + ops.cast(lengths, "float32")) / 6.0, alpha)
 
 
-def _gather(tree, index):
-    if isinstance(tree, dict):
-        return {k: _gather(v, index) for k, v in tree.items()}
-    if isinstance(tree, (list, tuple)):
-        return type(tree)(_gather(v, index) for v in tree)
-    return ops.take(tree, index, axis=0)
-
-
 def beam_search(step, states, batch_size, beam_width, max_length, start_id=2, end_id=3, pad_id=0,
                 alpha=0.0, suppress=(0, 1, 2), record=None):
     """Batched beam search over a step function, written with `keras.ops` (compiles with XLA or jit).
@@ -294,7 +286,7 @@ def beam_search(step, states, batch_size, beam_width, max_length, start_id=2, en
         finished = ops.take_along_axis(finished, beam, axis=1) | (token == end_id)
         source = ops.reshape(row_base + ops.cast(beam, "int32"), (rows,))
         tokens = ops.slice_update(ops.take(tokens, source, axis=0), (0, t + 1), ops.reshape(token, (rows, 1)))
-        states = _gather(states, source)
+        states = keras.tree.map_structure(lambda t: ops.take(t, source, axis=0), states)
         if record is not None:
             value = ops.expand_dims(ops.cast(record(states), "float32"), 1)
             history = ops.slice_update(ops.take(history, source, axis=0),

@@ -64,6 +64,8 @@ class Seq2SeqStep:
         h, new = self.decoder.cell(x, states["states"], training=False)
         return self.output_layer(h), {"states": list(new) if isinstance(new, (list, tuple)) else [new]}
 
+    __call__ = step  # the interface `beam_search` steps through
+
     @staticmethod
     def record(states):
         return states["weights"]
@@ -80,14 +82,6 @@ class _LoopStep:
 
     def __call__(self, tokens, states):
         return self.step.step(tokens, states)
-
-
-def _repeat(tree, k):
-    if isinstance(tree, dict):
-        return {key: _repeat(v, k) for key, v in tree.items()}
-    if isinstance(tree, (list, tuple)):
-        return [_repeat(v, k) for v in tree]
-    return ops.repeat(tree, k, axis=0)
 
 
 def decode_ids(model, source_ids, max_length, beam_width=1, sampler="greedy", alpha=DEFAULT_ALPHA, seed=None,
@@ -119,12 +113,9 @@ def decode_ids(model, source_ids, max_length, beam_width=1, sampler="greedy", al
         raise ValueError(f"Model {model.name!r} has no attention (a fixed-context baseline); use attention=False.")
     record = step.record if attention else None
     suppress = tuple(sorted(set(suppress)))
-    if beam_width == 1 and not (isinstance(sampler, str) and sampler == "greedy"):
-        sampler_obj = get_sampler(sampler)
-    else:
-        sampler_obj = get_sampler("greedy")
-        if beam_width > 1 and sampler != "greedy":
-            raise ValueError("Beam search is deterministic; pass sampler='greedy' (the default) with beam_width > 1.")
+    if beam_width > 1 and sampler != "greedy":
+        raise ValueError("Beam search is deterministic; pass sampler='greedy' (the default) with beam_width > 1.")
+    sampler_obj = get_sampler(sampler)
 
     if beam_width == 1:
         seed = int(np.random.randint(2**31 - 1)) if seed is None else int(seed)
@@ -147,8 +138,8 @@ def decode_ids(model, source_ids, max_length, beam_width=1, sampler="greedy", al
         return result
 
     def run_beam(source_ids):
-        states = _repeat(step.encode(source_ids), beam_width)
-        return beam_search(_LoopStep(step, None), states, ops.shape(source_ids)[0], beam_width, max_length,
+        states = keras.tree.map_structure(lambda t: ops.repeat(t, beam_width, axis=0), step.encode(source_ids))
+        return beam_search(step, states, ops.shape(source_ids)[0], beam_width, max_length,
                            start_id=START_ID, end_id=END_ID, pad_id=PAD_ID, alpha=alpha, suppress=suppress,
                            record=record)
 
@@ -206,7 +197,7 @@ class Translation:
 
 
 def translate(model, texts, beam_width=1, sampler="greedy", alpha=DEFAULT_ALPHA, max_length=None, seed=None,
-              details=False, on_unknown="error", batch_size=64):
+              details=False, on_unknown="error", batch_size=64, attention=True):
     """Turns source strings into target strings with a trained seq2seq model (string in → string out).
 
     Args:
@@ -220,6 +211,7 @@ def translate(model, texts, beam_width=1, sampler="greedy", alpha=DEFAULT_ALPHA,
         details: bool. Return `Translation` objects (tokens, scores, attention weights, n-best list).
         on_unknown: "error" (default) raises on source tokens the model never saw; "unk" reads them as [UNK].
         batch_size: int. Texts decoded per batch.
+        attention: bool. With `details=True`, also record the attention weights (attention models only).
 
     Returns:
         A string per text (a single string for a single text), or `Translation` objects with `details=True`.
@@ -253,7 +245,7 @@ def translate(model, texts, beam_width=1, sampler="greedy", alpha=DEFAULT_ALPHA,
     for start in range(0, len(ids), batch_size):
         chunk = ids[start:start + batch_size]
         out = decode_ids(model, pad_sequences(chunk), max_length, beam_width=beam_width, sampler=sampler,
-                         alpha=alpha, seed=seed, attention=details and step.attention)
+                         alpha=alpha, seed=seed, attention=details and attention and step.attention)
         for row in range(len(chunk)):
             beams = []
             for k in range(out["tokens"].shape[1]):
@@ -326,7 +318,7 @@ def evaluate_translations(model, data, beam_width=1, alpha=DEFAULT_ALPHA, limit=
         grouped.setdefault(source, []).append(target)
     sources = list(grouped)[:limit]
     outputs = translate(model, sources, beam_width=beam_width, alpha=alpha, details=True, on_unknown="unk",
-                        batch_size=batch_size)
+                        batch_size=batch_size, attention=False)  # tokens are enough; weights cost a copy a step
     flat = encoder.tokenize([t for s in sources for t in grouped[s]])
     references, pos = [], 0
     for s in sources:

@@ -231,8 +231,7 @@ def train(model_name, data, epochs=10, out=None, batch_size=32, learning_rate=1e
     text_options = {**spec.text, **getattr(data, "text_options", {}), **(text_options or {})}
     target_options = {**spec.text.get("target", {}), **getattr(data, "text_options", {}).get("target", {}),
                       **text_options.pop("target", {})}
-    texts = {"tagger": getattr(train_data, "tokens", None), "seq2seq": getattr(train_data, "sources", None)}.get(
-        task, getattr(train_data, "texts", None))
+    texts = getattr(train_data, {"tagger": "tokens", "seq2seq": "sources"}.get(task, "texts"))
     encoder = TextEncoder.fit(texts, min_frequency=min_frequency, max_size=max_vocabulary,
                               tokenized=task == "tagger", **text_options)
     labels = _labels(train_data, task)

@@ -74,14 +74,8 @@ def test_beam_width_one_is_greedy(name):
     model = _tiny_model(name)
     greedy = decode_ids(model, SOURCE, 8)["tokens"][:, 0]
     step = Seq2SeqStep(model)
-    tokens, _, _, _ = beam_search(step_adapter(step), step.encode(ops.convert_to_tensor(SOURCE)), 3, 1, 8)
+    tokens, _, _, _ = beam_search(step, step.encode(ops.convert_to_tensor(SOURCE)), 3, 1, 8)
     np.testing.assert_array_equal(ops.convert_to_numpy(tokens)[:, 0], greedy)
-
-
-def step_adapter(step):
-    from rnnzoo.seq2seq import _LoopStep
-
-    return _LoopStep(step, None)
 
 
 def test_greedy_decoding_follows_the_teacher_forced_model():

@@ -43,11 +43,10 @@ def _sample_inputs(model, specs, count=4, seed=0):
             if spec.dtype.is_floating:
                 sample.append(rng.normal(size=shape).astype("float32"))
                 continue
-            layer = _embedding_for(model, tensor.name)
-            high = max(layer, 5)
+            num_ids = _num_ids(model, tensor.name)
             ids = np.zeros(shape, "int32")
             n = int(rng.integers(max(1, shape[1] // 2), shape[1] + 1))
-            ids[0, :n] = rng.integers(4 if high > 5 else 1, high, n)
+            ids[0, :n] = rng.integers(4 if num_ids > 4 else 1, num_ids, n)  # real tokens, past the reserved ids
             if tensor.name == "target":
                 ids[0, 0] = START_ID  # a decoder input starts with [START]
             sample.append(ids)
@@ -55,13 +54,11 @@ def _sample_inputs(model, specs, count=4, seed=0):
     return samples
 
 
-def _embedding_for(model, input_name):
+def _num_ids(model, input_name):
     """Number of ids an input accepts (from its embedding or one-hot layer)."""
     names = {layer.name: layer for layer in model.layers}
-    layer = names.get("target_embedding") if input_name == "target" else names.get("embedding", names.get("one_hot"))
-    if layer is None:
-        return 2
-    return int(getattr(layer, "input_dim", None) or getattr(layer, "num_tokens"))
+    layer = names["target_embedding"] if input_name == "target" else names.get("embedding", names.get("one_hot"))
+    return int(getattr(layer, "input_dim", None) or layer.num_tokens)
 
 
 def _latency_ms(runner, feeds, repeats=20):
