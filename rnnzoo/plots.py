@@ -1,4 +1,4 @@
-"""Matplotlib helpers: training curves and attention heat maps."""
+"""Matplotlib helpers: training curves, attention heat maps and forecasts."""
 
 
 def _axes(ax, figsize):
@@ -53,4 +53,32 @@ def plot_attention(translation, ax=None, cmap="viridis"):
     ax.set_yticks(range(len(target)), target[: weights.shape[0]], fontsize=8)
     ax.set_xlabel("source")
     ax.set_ylabel("output")
+    return ax
+
+
+def plot_forecast(result, step=1, ax=None, context=None):
+    """Plots held-out values, the model's `step`-ahead forecasts and the seasonal-naive ones (walk-forward).
+
+    Args:
+        result: a `ForecastResult` from `rnnzoo.forecasting.fit_forecaster`.
+        step: int. Which horizon step to draw (1 = one step ahead).
+        context: int or None. Rows of history drawn before the test period (default: 3 × the test period).
+
+    Example:
+    >>> plot_forecast(fit_forecaster("gru_forecaster", "sunspots", input_length=22, season=11))  # doctest: +SKIP
+    """
+    horizon = result.predictions.shape[1]
+    if not 1 <= int(step) <= horizon:
+        raise ValueError(f"step must be between 1 and the horizon {horizon}; got {step!r}.")
+    ax = _axes(ax, (9, 3))
+    target = result.forecaster.target
+    rows = result.test_origins + int(step)
+    first = max(0, int(rows[0]) - (context if context is not None else 3 * len(rows)))
+    times = result.times
+    ax.plot(times[first:], result.values[first:, target], color="0.3", linewidth=1, label="observed")
+    ax.plot(times[rows], result.predictions[:, step - 1], label=f"{result.forecaster.model.name}, {step} ahead")
+    ax.plot(times[rows], result.naive[:, step - 1], linestyle="--", linewidth=1, label="seasonal naive")
+    ax.axvline(times[int(result.test_origins[0]) + 1], color="0.6", linestyle=":", linewidth=1)
+    ax.set_xlabel("time")
+    ax.legend(fontsize=8)
     return ax
