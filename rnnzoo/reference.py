@@ -19,6 +19,11 @@ Luong:         e_s = qᵀ h_s (dot),  qᵀ W_a h_s (general),  qᵀ h_s / √d (
 Attention decoder steps (rnnzoo.layers.AttentionDecoder):
 Bahdanau:      c_t = attend(s_{t−1});  s_t = cell([y_{t−1}; c_t], s_{t−1});  o_t = [s_t; c_t]
 Luong (input feeding): h_t = cell([y_{t−1}; h̃_{t−1}], h_{t−1});  c_t = attend(h_t);  h̃_t = tanh(W_c [c_t; h_t]) = o_t
+
+Trees (rnnzoo.layers.TreeRecurrent), children L and R of a node with input x, missing children = 0:
+Recursive net: h = tanh(W [x; h_L; h_R] + b)
+Tree-LSTM:     i, f_L, f_R, o = σ(W_{·} [x; h_L; h_R] + b_{·});  u = tanh(W_u [x; h_L; h_R] + b_u)
+               c = i ⊙ u + f_L ⊙ c_L + f_R ⊙ c_R;  h = o ⊙ tanh(c)
 """
 
 import numpy as np
@@ -253,3 +258,28 @@ def attention_decoder(layer, inputs, memory, initial_state, mask=None):
         outputs.append(output)
         weights.append(alpha)
     return np.stack(outputs, 1), np.stack(weights, 1)
+
+
+def tree_recurrent(tree, x, kernel, bias, cell="lstm"):
+    """Root state of one tree, computed recursively node by node (no batching, no levels).
+
+    Args:
+        tree: nested tuples `(token, left, right)` or a leaf token, as in `rnnzoo.trees`.
+        x: callable token → input vector (e.g. a row of the embedding matrix).
+        kernel, bias: the `TreeRecurrent` layer's transform weights (features + 2·units, gates·units).
+        cell: "lstm" or "rnn".
+
+    Returns (h, c) of the root (c is zeros for "rnn").
+    """
+    units = kernel.shape[1] // (5 if cell == "lstm" else 1)
+    if isinstance(tree, str):
+        token, kids = tree, [(np.zeros(units), np.zeros(units))] * 2
+    else:
+        token, kids = tree[0], [tree_recurrent(t, x, kernel, bias, cell) for t in tree[1:]]
+    (h_l, c_l), (h_r, c_r) = kids
+    z = np.concatenate([x(token), h_l, h_r]) @ kernel + bias
+    if cell != "lstm":
+        return np.tanh(z), np.zeros(units)
+    i, f_l, f_r, o, u = np.split(z, 5)
+    c = sigmoid(i) * np.tanh(u) + sigmoid(f_l) * c_l + sigmoid(f_r) * c_r
+    return sigmoid(o) * np.tanh(c), c

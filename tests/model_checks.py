@@ -62,7 +62,7 @@ def check_padding_invariance(model, task, x):
     Real-valued series (dense inputs) are fixed-length windows, never padded: nothing to check."""
     if _columns(x)[0].dtype.kind == "f":
         return
-    padded = tuple(np.concatenate([c, np.zeros((c.shape[0], 7), c.dtype)], axis=1) for c in _columns(x))
+    padded = tuple(np.concatenate([c, np.zeros((c.shape[0], 7) + c.shape[2:], c.dtype)], axis=1) for c in _columns(x))
     a, b = model.predict(x, verbose=0), model.predict(padded if len(padded) > 1 else padded[0], verbose=0)
     if task.sequence_output:
         last = _columns(x)[-1]
@@ -80,8 +80,8 @@ def check_variable_length(model, task, x):
     short = tuple(c[:, :5] for c in columns)
     short = short if len(short) > 1 else short[0]
     assert model.predict(short, verbose=0).shape == expected_shape(model, task, short)
-    if columns[0].dtype.kind == "f":
-        return
+    if columns[0].dtype.kind == "f" or any(c.ndim > 2 for c in columns):
+        return  # real-valued windows and trees (children are (nodes, 2)) are not id sequences to re-pad
     seqs = tuple([row[row > 0] for row in c] for c in columns)
     out = model.predict(make_dataset(seqs if len(seqs) > 1 else seqs[0], batch_size=4, bucket_boundaries=[]),
                         verbose=0)
