@@ -11,45 +11,11 @@ about 10%. Not a test (tests/test_trees.py trains a quick version). Example (the
 
 import argparse
 import os
-import time
 
 from common import provenance, write_json
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def run(name, train, val, tests, minutes, units, seed=0, learning_rate=3e-3, batch_size=64, epochs=200):
-    """Trains `name` (a tree model or a flat sequence classifier) and returns accuracy by test height."""
-    import keras
-    import numpy as np
-
-    import rnnzoo
-    from rnnzoo.serving import compile_model
-    from rnnzoo.training import TimeLimit
-    from rnnzoo.trees import encode_flat, encode_trees, flat_vocabulary, tree_vocabulary
-
-    tree_model = rnnzoo.get_spec(name).task == "tree_classifier"
-    vocabulary = tree_vocabulary(train.trees) if tree_model else flat_vocabulary(train.trees)
-    max_depth = max(int(d.depths().max()) for d in tests.values())
-
-    def encode(data):
-        return encode_trees(data.trees, vocabulary, max_depth) if tree_model else encode_flat(data.trees, vocabulary)
-
-    keras.utils.set_random_seed(seed)
-    options = {"max_depth": max_depth} if tree_model else {}
-    model = rnnzoo.build(name, vocabulary_size=len(vocabulary) + 1, num_classes=10, units=units, **options)
-    compile_model(model, learning_rate=learning_rate)
-    start = time.time()
-    history = model.fit(encode(train), np.array(train.labels), validation_data=(encode(val), np.array(val.labels)),
-                        epochs=epochs, batch_size=batch_size, verbose=0,
-                        callbacks=[TimeLimit(minutes), keras.callbacks.EarlyStopping(patience=8, restore_best_weights=True)])
-    accuracy = {}
-    for height, data in tests.items():
-        predicted = model.predict(encode(data), batch_size=256, verbose=0).argmax(-1)
-        accuracy[height] = float(np.mean(predicted == np.array(data.labels)))
-    return {"model": name, "parameters": model.count_params(), "accuracy_by_height": accuracy,
-            "epochs": len(history.history["loss"]), "seconds": round(time.time() - start, 1)}
 
 
 def main(argv=None):
@@ -64,7 +30,7 @@ def main(argv=None):
     ap.add_argument("--out", default=os.path.join(HERE, "results", "trees.json"))
     args = ap.parse_args(argv)
 
-    from rnnzoo.trees import arithmetic_trees, to_text
+    from rnnzoo.trees import arithmetic_trees, fit_and_score, to_text
 
     heights = [int(h) for h in args.train_heights.split(",")]
     train = arithmetic_trees(args.train, depths=heights, seed=0)
@@ -79,9 +45,10 @@ def main(argv=None):
     rows = []
     print(f"{'model':22s} {'params':>7s} " + " ".join(f"h={h:<4d}" for h in tests) + "  epochs  seconds")
     for name in args.models.split(","):
-        r = run(name, train, val, tests, args.minutes, args.units)
+        r = fit_and_score(name, train, val, tests, minutes=args.minutes, units=args.units)
+        r.pop("keras_model")
         rows.append(r)
-        print(f"{name:22s} {r['parameters']:7d} " + " ".join(f"{r['accuracy_by_height'][h]:6.1%}" for h in tests)
+        print(f"{name:22s} {r['parameters']:7d} " + " ".join(f"{r['accuracy'][h]:6.1%}" for h in tests)
               + f"  {r['epochs']:6d}  {r['seconds']:7.0f}", flush=True)
     print(f"\n(trained on heights {args.train_heights}; {args.test} unseen expressions per height; chance ≈ 10%)")
     report = {"results": rows, "config": vars(args), **provenance("trees.py", argv)}

@@ -407,11 +407,159 @@ print("Keras: ", repr(rnnzoo.generate(lm, "to be", max_length=40, sampler="greed
 ]
 
 
+SETUP = """import os
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import rnnzoo
+
+QUICK = os.environ.get("RNNZOO_QUICK") == "1"
+print("quick mode" if QUICK else "full mode")"""
+
+FORECASTING = [
+    ("md", """# Forecasting real series with recurrent nets
+
+Many-to-one and many-to-many forecasters on two real series that install with statsmodels: yearly sunspot
+numbers (1700–2008) and weekly Mauna Loa CO2 (1958–2001, with 59 missing weeks). Every forecast is judged against
+the **seasonal-naive** forecast (repeat the value one season ago) with walk-forward evaluation on the last years,
+which the model never saw, and with MASE (Hyndman & Koehler 2006): MAE divided by the in-sample one-step
+seasonal-naive error. MASE < 1 beats that yardstick.
+
+Set `RNNZOO_QUICK=1` for the quick mode the tests use (fewer epochs)."""),
+    ("code", SETUP),
+    ("md", """## The data, and what happens with gaps
+
+The CO2 series has missing weeks. Models refuse NaN with the rows that hold them; `load("co2")` interpolates
+them in time (pass `fill=None` to see the raw series)."""),
+    ("code", """from rnnzoo.datasets import load
+from rnnzoo.forecasting import as_series, fit_forecaster
+sunspots, co2 = load("sunspots"), load("co2")
+try:
+    as_series(load("co2", fill=None), name="raw co2")
+except ValueError as error:
+    print("refused:", str(error)[:160], "...")
+fig, axes = plt.subplots(1, 2, figsize=(11, 3))
+axes[0].plot(sunspots.times, sunspots.values[:, 0]); axes[0].set_title("sunspots (yearly)")
+axes[1].plot(co2.times, co2.values[:, 0]); axes[1].set_title("CO2 at Mauna Loa (weekly, ppm)")
+plt.tight_layout(); plt.show()"""),
+    ("md", """## Sunspots: one year ahead
+
+The solar cycle is about 11 years, so the seasonal-naive forecast repeats the value 11 years back. The
+forecaster sees the last 22 years; the last 40 years (1969–2008) are the test period, the 40 before them
+the validation period for early stopping. Scaling statistics come from the training years only."""),
+    ("code", """epochs = 40 if QUICK else 300
+one_step = fit_forecaster("gru_forecaster", sunspots, input_length=22, horizon=1, season=11, test_size=40,
+                          validation_size=40, units=32 if QUICK else 64, learning_rate=3e-3, epochs=epochs)
+m = one_step.metrics
+print(f"MASE {m['mase']:.3f} (seasonal naive {m['seasonal_naive_mase']:.3f}); "
+      f"MAE {m['mae']:.1f} vs seasonal-naive MAE {m['seasonal_naive_mae']:.1f} on {m['forecasts']} held-out years")
+from rnnzoo.plots import plot_forecast
+plot_forecast(one_step, step=1); plt.show()"""),
+    ("md", """## Eleven years ahead: many-to-one vs many-to-many
+
+A direct forecaster predicts all 11 values from its last state. The many-to-many forecaster predicts the next
+11 values from *every* step of the window, so each window gives 22 training targets instead of one; its
+forecast is the last step's. Errors grow with the horizon; the benchmark (`benchmarks/forecasting.py`) has the
+per-horizon figures for three seeds."""),
+    ("code", """runs = {}
+for name in ["gru_forecaster", "lstm_seq_forecaster"]:
+    runs[name] = fit_forecaster(name, sunspots, input_length=22, horizon=11, season=11, test_size=40,
+                                validation_size=40, units=32 if QUICK else 64, learning_rate=3e-3, epochs=epochs)
+    print(f"{name:20s} MASE {runs[name].metrics['mase']:.3f}  vs naive {runs[name].metrics['mae_vs_seasonal_naive']:.3f}")
+for name, run in runs.items():
+    plt.plot(range(1, 12), run.metrics["mae_per_horizon"], marker="o", label=name)
+plt.plot(range(1, 12), np.mean(np.abs(run.actual - run.naive), axis=0), linestyle="--", label="seasonal naive")
+plt.xlabel("years ahead"); plt.ylabel("MAE (sunspot number)"); plt.legend(); plt.show()"""),
+    ("md", """## CO2: a trend the training years never reached
+
+CO2 keeps rising, so test-period levels lie outside the training range. `relative=True` models each window
+relative to its last value (the forecaster predicts the change), which removes the level; the season is
+52 weeks and the horizon a whole year."""),
+    ("code", """co2_run = fit_forecaster("lstm_forecaster", co2, input_length=104, horizon=52, season=52, test_size=5 * 52,
+                         validation_size=3 * 52, relative=True, units=32 if QUICK else 64, learning_rate=3e-3,
+                         epochs=8 if QUICK else 200, batch_size=64)
+m = co2_run.metrics
+print(f"MASE {m['mase']:.3f}; MAE {m['mae']:.2f} ppm vs seasonal naive {m['seasonal_naive_mae']:.2f} ppm "
+      f"({m['test_from'][:10]} – {m['test_to'][:10]})")
+plot_forecast(co2_run, step=26, context=300); plt.show()"""),
+    ("md", """## Use and ship a forecaster
+
+Scaling and window settings travel in the model, so a saved forecaster turns raw rows into forecasts, and
+it exports to TFLite like every other rnnzoo model."""),
+    ("code", """import tempfile
+from rnnzoo.forecasting import Forecaster
+from rnnzoo.serving import save
+from rnnzoo.export import export, TFLiteModel
+work = tempfile.mkdtemp()
+save(one_step.forecaster.model, os.path.join(work, "sunspots", "model.keras"))
+forecaster = Forecaster(os.path.join(work, "sunspots"))
+print("next year after 2008:", forecaster.forecast(sunspots.values).round(1))
+info = export(forecaster.model, os.path.join(work, "sunspots_export"), saved_model=False, sequence_length=22)
+lite = TFLiteModel(os.path.join(work, "sunspots_export", "model.tflite"))
+window, _ = forecaster.inputs(sunspots.values[None, -22:])
+print("TFLite:", lite(**{forecaster.model.inputs[0].name: window})["output"].ravel(),
+      "Keras:", forecaster.model.predict(window, verbose=0).ravel())"""),
+]
+
+TREES = [
+    ("md", """# Recursive neural networks: composing a tree bottom-up
+
+A recursive net applies one function at every node of a tree, from the leaves up: a node's state comes from
+its own input and its children's states. The classic form (Socher et al. 2011) is h = tanh(W [x; h_L; h_R] + b);
+the Tree-LSTM (Tai et al. 2015) gives each child its own forget gate. `rnnzoo.layers.TreeRecurrent` batches
+trees by computing all nodes of one height at once.
+
+The task: the value (mod 10) of nested arithmetic such as `( ( 3 + 4 ) * 2 )`. Trained on heights 1–4 and
+tested on heights up to 8, a model that follows the tree keeps working; a flat LSTM reading the text must
+learn a stack and degrades on deeper trees. Set `RNNZOO_QUICK=1` for the quick mode the tests use."""),
+    ("code", SETUP),
+    ("code", """from rnnzoo.trees import arithmetic_trees, parse, to_text, depth, evaluate, encode_trees, tree_vocabulary
+tree = parse("( ( 3 + 4 ) * 2 )")
+print(tree, "height", depth(tree), "value", evaluate(tree))
+tokens, children, levels = encode_trees([tree], {t: i + 1 for i, t in enumerate("0123456789+-*")})
+print("pre-order tokens", tokens[0], "\\nchildren", children[0].tolist(), "\\nheights", levels[0])"""),
+    ("md", """## The NumPy recursion next to the batched layer
+
+`rnnzoo.reference.tree_recurrent` computes the same thing node by node with plain recursion."""),
+    ("code", """from rnnzoo import reference
+from rnnzoo.layers.tree import TreeRecurrent
+data = arithmetic_trees(4, depths=(3,), seed=0)
+vocabulary = tree_vocabulary(data.trees)
+embedding = np.random.default_rng(0).normal(size=(len(vocabulary) + 1, 6)).astype("float32")
+tokens, children, levels = encode_trees(data.trees, vocabulary)
+layer = TreeRecurrent(5, cell="lstm", max_depth=3)
+batched = np.asarray(layer([embedding[tokens], children, levels]))
+kernel, bias = (np.asarray(w) for w in layer.transform.weights)
+recursive = np.stack([reference.tree_recurrent(t, lambda k: embedding[vocabulary[k]], kernel, bias)[0] for t in data.trees])
+print("max |batched − recursive| =", np.abs(batched - recursive).max())"""),
+    ("md", """## Tree-LSTM vs flat LSTM on deeper trees
+
+`benchmarks/trees.py` runs the full comparison (20,000 training expressions, four models); here a smaller
+version."""),
+    ("code", """from rnnzoo.trees import fit_and_score
+n = 2000 if QUICK else 20000
+train = arithmetic_trees(n, depths=(1, 2, 3, 4), seed=0)
+val = arithmetic_trees(500, depths=(1, 2, 3, 4), seed=1)
+tests = {h: arithmetic_trees(300, depths=(h,), seed=100 + h) for h in (2, 4, 6, 8)}
+results = [fit_and_score(name, train, val, tests, minutes=0.5 if QUICK else 5, units=32 if QUICK else 64,
+                         epochs=3 if QUICK else 200) for name in ["tree_lstm_classifier", "lstm_classifier"]]
+for r in results:
+    print(r["model"], {h: round(a, 3) for h, a in r["accuracy"].items()})
+    plt.plot(list(r["accuracy"]), list(r["accuracy"].values()), marker="o", label=r["model"])
+plt.axvspan(0.8, 4.2, color="0.9", label="training heights"); plt.axhline(0.1, linestyle=":", color="0.5")
+plt.xlabel("tree height"); plt.ylabel("accuracy"); plt.legend(); plt.show()"""),
+]
+
+
 def write(name, cells):
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.cells = [nbformat.v4.new_markdown_cell(src) if kind == "md" else nbformat.v4.new_code_cell(src)
                 for kind, src in cells]
+    for i, cell in enumerate(nb.cells):  # stable ids: regenerating a notebook changes only what changed
+        cell["id"] = f"{name.split('.')[0]}-{i}"
     nbformat.write(nb, os.path.join(HERE, name))
 
 
@@ -420,3 +568,5 @@ if __name__ == "__main__":
     write("seq2seq.ipynb", SEQ2SEQ)
     write("why_gates.ipynb", WHY_GATES)
     write("export.ipynb", EXPORT)
+    write("forecasting.ipynb", FORECASTING)
+    write("trees.ipynb", TREES)

@@ -20,6 +20,9 @@ from rnnzoo.text.vocabulary import END_ID, PAD_ID, START_ID, UNK_ID
 DEFAULT_ALPHA = 0.6
 
 
+DECODER_TASKS = ("seq2seq", "captioner")  # models with an encoder, `decoder_init_i` and a decoder step
+
+
 class Seq2SeqStep:
     """The encoder and one decoder step of a trained seq2seq model, sharing its weights.
 
@@ -30,7 +33,7 @@ class Seq2SeqStep:
     """
 
     def __init__(self, model):
-        if task_of(model).name != "seq2seq":
+        if task_of(model).name not in DECODER_TASKS:
             raise ValueError(f"Model {model.name!r} is not a seq2seq model; translate needs one (rnnzoo list '*seq2seq').")
         names = {layer.name for layer in model.layers}
         init = [f"decoder_init_{i}" for i in (1, 2) if f"decoder_init_{i}" in names]
@@ -105,7 +108,8 @@ def decode_ids(model, source_ids, max_length, beam_width=1, sampler="greedy", al
         (batch, beam) or None when sampling, `lengths`, and `attention` (batch, beam, max_length, S) or None.
     """
     step = _step_of(model)
-    source_ids = ops.convert_to_tensor(np.asarray(source_ids, "int32"))
+    source_ids = np.asarray(source_ids)  # token ids, or images for a captioner
+    source_ids = ops.convert_to_tensor(source_ids.astype("float32" if source_ids.dtype.kind == "f" else "int32"))
     batch, max_length, beam_width = int(source_ids.shape[0]), int(max_length), int(beam_width)
     if beam_width < 1:
         raise ValueError(f"beam_width must be a positive integer; got {beam_width!r}.")

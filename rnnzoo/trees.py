@@ -202,3 +202,46 @@ def encode_flat(trees, vocabulary):
     for i, r in enumerate(rows):
         out[i, : len(r)] = r
     return out
+
+
+def fit_and_score(name, train, validation, tests, minutes=5.0, units=64, seed=0, learning_rate=3e-3, batch_size=64,
+                  epochs=200, patience=8):
+    """Trains a tree model or a flat sequence classifier on `TreeData` and returns its accuracy per test set.
+
+    Args:
+        name: str. A registered tree model ("tree_lstm_classifier", "recursive_classifier") or a sequence
+            classifier ("lstm_classifier", ...) that reads the parenthesised text instead.
+        train, validation: `TreeData`. Training and early-stopping sets.
+        tests: dict key → `TreeData` (e.g. height → expressions of that height).
+        minutes: float. Training time budget.
+
+    Returns a dict with the model, its parameter count, `accuracy` per test key, epochs and seconds.
+    """
+    import time
+
+    import keras
+
+    from rnnzoo.registry import build, get_spec
+    from rnnzoo.serving import compile_model
+    from rnnzoo.training import TimeLimit
+
+    tree_model = get_spec(name).task == "tree_classifier"
+    vocabulary = tree_vocabulary(train.trees) if tree_model else flat_vocabulary(train.trees)
+    max_depth = max(int(d.depths().max()) for d in [train, validation, *tests.values()])
+
+    def encode(data):
+        return encode_trees(data.trees, vocabulary, max_depth) if tree_model else encode_flat(data.trees, vocabulary)
+
+    keras.utils.set_random_seed(seed)
+    model = build(name, vocabulary_size=len(vocabulary) + 1, num_classes=len(train.label_names), units=units,
+                  **({"max_depth": max_depth} if tree_model else {}))
+    compile_model(model, learning_rate=learning_rate)
+    start = time.time()
+    history = model.fit(encode(train), np.array(train.labels), epochs=epochs, batch_size=batch_size, verbose=0,
+                        validation_data=(encode(validation), np.array(validation.labels)),
+                        callbacks=[TimeLimit(minutes), keras.callbacks.EarlyStopping(patience=patience,
+                                                                                     restore_best_weights=True)])
+    accuracy = {key: float(np.mean(model.predict(encode(data), batch_size=256, verbose=0).argmax(-1)
+                                   == np.array(data.labels))) for key, data in tests.items()}
+    return {"model": name, "parameters": model.count_params(), "accuracy": accuracy,
+            "epochs": len(history.history["loss"]), "seconds": round(time.time() - start, 1), "keras_model": model}

@@ -26,6 +26,11 @@ def _columns(x):
     return tuple(x) if isinstance(x, (tuple, list)) else (x,)
 
 
+def has_time_axis(model):
+    """For each model input, whether its axis 1 is a free-length time axis (not an image's fixed height)."""
+    return [t.shape[1] is None for t in model.inputs]
+
+
 def expected_shape(model, task, x):
     classes = model.output_shape[-1]
     x = _columns(x)[-1]  # sequence outputs follow the last input (the target of a seq2seq model)
@@ -62,7 +67,8 @@ def check_padding_invariance(model, task, x):
     Real-valued series (dense inputs) are fixed-length windows, never padded: nothing to check."""
     if _columns(x)[0].dtype.kind == "f":
         return
-    padded = tuple(np.concatenate([c, np.zeros((c.shape[0], 7) + c.shape[2:], c.dtype)], axis=1) for c in _columns(x))
+    padded = tuple(np.concatenate([c, np.zeros((c.shape[0], 7) + c.shape[2:], c.dtype)], axis=1) if time else c
+                   for c, time in zip(_columns(x), has_time_axis(model)))
     a, b = model.predict(x, verbose=0), model.predict(padded if len(padded) > 1 else padded[0], verbose=0)
     if task.sequence_output:
         last = _columns(x)[-1]
@@ -77,7 +83,7 @@ def check_variable_length(model, task, x):
     from rnnzoo.text import make_dataset
 
     columns = _columns(x)
-    short = tuple(c[:, :5] for c in columns)
+    short = tuple(c[:, :5] if time else c for c, time in zip(columns, has_time_axis(model)))
     short = short if len(short) > 1 else short[0]
     assert model.predict(short, verbose=0).shape == expected_shape(model, task, short)
     if columns[0].dtype.kind == "f" or any(c.ndim > 2 for c in columns):

@@ -9,7 +9,7 @@ import pytest
 import tensorflow as tf
 
 import rnnzoo
-from model_checks import tiny
+from model_checks import has_time_axis, tiny
 from rnnzoo.datasets import synthetic
 from rnnzoo.export import TFLiteModel, convert, device_neutral, export, op_names
 from rnnzoo.export.streaming import greedy_lm, greedy_translate
@@ -22,15 +22,15 @@ LENGTH = 12
 def test_every_model_converts_with_builtin_ops_and_matches_keras(name):
     model, spec, task, (x, y) = tiny(name)
     model = device_neutral(model)
-    columns = x if isinstance(x, tuple) else (x,)
-    specs = [tf.TensorSpec((1,) + c[:, :LENGTH].shape[1:], tf.as_dtype(c.dtype), name=t.name)
-             for c, t in zip(columns, model.inputs)]
+    columns = tuple(c[:, :LENGTH] if time else c for c, time in zip(x if isinstance(x, tuple) else (x,),
+                                                                   has_time_axis(model)))
+    specs = [tf.TensorSpec((1,) + c.shape[1:], tf.as_dtype(c.dtype), name=t.name) for c, t in zip(columns, model.inputs)]
     content = convert(lambda *a: {"output": model(list(a) if len(a) > 1 else a[0], training=False)}, specs)
     ops = op_names(content)
     assert not [op for op in ops if "Flex" in op or "Cudnn" in op or not op.isupper()], ops
     runner = TFLiteModel(content)
     for row in range(3):
-        feeds = {t.name: c[row:row + 1, :LENGTH] for c, t in zip(columns, model.inputs)}
+        feeds = {t.name: c[row:row + 1] for c, t in zip(columns, model.inputs)}
         keras_out = model.predict(tuple(feeds.values()) if len(feeds) > 1 else next(iter(feeds.values())), verbose=0)
         np.testing.assert_allclose(runner(**feeds)["output"], keras_out, atol=1e-5)
 

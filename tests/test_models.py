@@ -60,7 +60,7 @@ for name in rnnzoo.list_models():
             from rnnzoo.decoding import decode
             ids = decode(model, x[:2, :3], np.array([3, 2]), 4, "top_k", seed=0)
             results[name]["decoded_shape"] = list(ids.shape)
-        if spec.task == "seq2seq":  # greedy and beam loops, eager on this backend
+        if spec.task in ("seq2seq", "captioner"):  # greedy and beam loops, eager on this backend
             from rnnzoo.seq2seq import decode_ids
             greedy = decode_ids(model, x[0][:2], 5)["tokens"]
             beam = decode_ids(model, x[0][:2], 5, beam_width=3)["tokens"]
@@ -91,5 +91,5 @@ def test_model_on_torch_backend(name, torch_results):
     assert np.isfinite(result["loss"]) and result["finite"]
     if rnnzoo.get_spec(name).task == "language_model":
         assert result["decoded_shape"] == [2, 7]
-    if rnnzoo.get_spec(name).task == "seq2seq":
+    if rnnzoo.get_spec(name).task in ("seq2seq", "captioner"):
         assert result["decoded_shape"] == [2, 1, 5, 2, 3, 5]

@@ -1,0 +1,61 @@
+"""One-to-many: synthetic scenes and their captions, BLEU, and a captioner trained and decoded greedy and beam."""
+
+import numpy as np
+import pytest
+
+from rnnzoo.captioning import bleu, caption, evaluate_captions, fit_captioner, scenes
+
+
+def test_scenes_are_reproducible_and_captions_follow_the_grammar():
+    a, b = scenes(50, seed=3), scenes(50, seed=3)
+    np.testing.assert_array_equal(a.images, b.images)
+    assert a.captions == b.captions and a.images.min() >= 0 and a.images.max() <= 1
+    for text in a.captions:
+        words = text.split()
+        assert len(words) in (3, 7) and words[0] == "a"
+        if len(words) == 7:
+            assert " ".join(words[3:5]) in ("left of", "above") or words[3] == "above"
+
+
+def test_caption_relation_matches_where_the_shapes_are():
+    data = scenes(200, seed=0, noise=0)
+    for image, text in zip(data.images, data.captions):
+        words = text.split()
+        if len(words) != 7 or words[3] != "left":
+            continue
+        # the first-named colour's pixels lie left of the second-named colour's pixels
+        from rnnzoo.captioning import COLOURS
+        columns = [np.nonzero(np.all(np.isclose(image, COLOURS[c]), axis=-1))[1].mean() for c in (words[1], words[5])]
+        assert columns[0] < columns[1], text
+
+
+def test_bleu():
+    assert bleu([["a", "red", "circle", "above", "a", "blue", "square"]],
+                [[["a", "red", "circle", "above", "a", "blue", "square"]]]) == pytest.approx(1.0)
+    assert bleu([["x", "y", "z", "w"]], [[["a", "b", "c", "d"]]]) == 0.0
+    short = bleu([["a", "red", "circle", "above"]], [[["a", "red", "circle", "above", "a", "blue", "square"]]])
+    assert short == pytest.approx(np.exp(1 - 7 / 4))  # all n-grams match; only the brevity penalty remains
+
+
+@pytest.fixture(scope="module")
+def trained():
+    return fit_captioner("lstm_captioner", scenes(3000, seed=0), validation=scenes(300, seed=1),
+                         test=scenes(300, seed=2), epochs=12, units=64, learning_rate=3e-3, beam_width=3)
+
+
+def test_captioner_learns_held_out_scenes(trained):
+    greedy, beam = trained.metrics["greedy"], trained.metrics["beam"]
+    assert greedy["bleu"] > 0.6 and greedy["exact_match"] > 0.3, greedy
+    assert beam["exact_match"] >= greedy["exact_match"] - 0.02, (greedy, beam)
+
+
+def test_beam_width_one_is_greedy_and_input_errors(trained):
+    data = scenes(20, seed=9)
+    assert caption(trained.model, data.images, beam_width=1) == caption(trained.model, data.images)
+    assert evaluate_captions(trained.model, data)["examples"] == 20
+    with pytest.raises(ValueError, match="floats in \\[0, 1\\]"):
+        caption(trained.model, (data.images * 255).astype("uint8"))
+    with pytest.raises(ValueError, match="images of shape"):
+        caption(trained.model, np.zeros((1, 16, 16, 3), "float32"))
+    with pytest.raises(ValueError, match="use a captioner"):
+        fit_captioner("lstm_classifier", data)
