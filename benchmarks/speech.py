@@ -1,0 +1,81 @@
+"""Speech recognition on espeak-ng voices never heard in training: Bi-LSTM/Bi-GRU + CTC vs nearest-template DTW.
+
+Training: utterances of 1–3 words (digits and ten command words) from 32 voices (4 English dialects × 8 voice
+variants) at random rates and pitches. Test: 6 held-out voices (2 other dialects × 3 other variants): every
+word spoken in isolation (the DTW baseline's task; its templates are the same words from every training voice),
+and connected 1–3-word utterances (CTC only; DTW over whole words cannot segment them). Word error rate =
+word edit distance / reference words. Not a test (tests/test_speech.py trains a quick version). Example:
+
+    python benchmarks/speech.py --minutes 12
+"""
+
+import argparse
+import os
+import time
+
+from common import provenance, write_json
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--models", default="bilstm_ctc,bigru_ctc")
+    ap.add_argument("--train", type=int, default=4000, help="training utterances")
+    ap.add_argument("--test", type=int, default=600, help="connected test utterances")
+    ap.add_argument("--minutes", type=float, default=12.0, help="training budget per model")
+    ap.add_argument("--units", type=int, default=128)
+    ap.add_argument("--beam", type=int, default=8)
+    ap.add_argument("--out", default=os.path.join(HERE, "results", "speech.json"))
+    args = ap.parse_args(argv)
+
+    import numpy as np
+
+    from rnnzoo import speech
+
+    start = time.time()
+    train = speech.spoken_words(args.train, voices=speech.TRAIN_VOICES, seed=0)
+    validation = speech.spoken_words(300, voices=speech.TRAIN_VOICES, seed=1)
+    templates = speech.spoken_words(voices=speech.TRAIN_VOICES, isolated=True)
+    isolated = speech.spoken_words(voices=speech.TEST_VOICES, isolated=True)
+    connected = speech.spoken_words(args.test, voices=speech.TEST_VOICES, seed=2)
+    print(f"synthesised {len(train) + len(validation) + len(templates) + len(isolated) + len(connected)} "
+          f"utterances in {time.time() - start:.0f} s", flush=True)
+
+    start = time.time()
+    baseline = speech.template_baseline(isolated.features, templates.features, templates.transcripts)
+    rows = [{"model": "nearest template (DTW)", "isolated_wer": speech.word_error_rate(baseline, isolated.transcripts),
+             "connected_wer": None, "seconds": round(time.time() - start, 1)}]
+    print(f"{'model':24s} {'isolated WER':>12s} {'connected WER':>13s} {'beam':>12s}  epochs  seconds")
+    print(f"{rows[0]['model']:24s} {rows[0]['isolated_wer']:12.2%} {'—':>13s} {'':12s}  {'':6s}  {rows[0]['seconds']:7.0f}")
+    for name in args.models.split(","):
+        start = time.time()
+        result = speech.fit_recognizer(name, train, validation, epochs=200, minutes=args.minutes, units=args.units,
+                                       learning_rate=2e-3, patience=6)
+        row = {"model": name, "epochs": result.metrics["epochs_run"], "seconds": round(time.time() - start, 1),
+               "parameters": result.model.count_params()}
+        for key, data in (("isolated", isolated), ("connected", connected)):
+            row[f"{key}_wer"] = speech.word_error_rate(speech.recognize(result.model, data.features), data.transcripts)
+            beam = speech.recognize(result.model, data.features, beam_width=args.beam)
+            row[f"{key}_wer_beam"] = speech.word_error_rate(beam, data.transcripts)
+        per_voice = {}
+        hyps = speech.recognize(result.model, connected.features)
+        for voice in sorted(set(connected.voices)):
+            idx = [i for i, v in enumerate(connected.voices) if v == voice]
+            per_voice[voice] = speech.word_error_rate([hyps[i] for i in idx], [connected.transcripts[i] for i in idx])
+        row["connected_wer_by_voice"] = per_voice
+        rows.append(row)
+        print(f"{name:24s} {row['isolated_wer']:12.2%} {row['connected_wer']:13.2%} "
+              f"{row['isolated_wer_beam']:5.2%}/{row['connected_wer_beam']:5.2%}  {row['epochs']:6d}  "
+              f"{row['seconds']:7.0f}", flush=True)
+    print(f"\n(held-out voices: {', '.join(speech.TEST_VOICES)}; beam: CTC beam search width {args.beam}, "
+          "isolated/connected)")
+    report = {"results": rows, "config": vars(args), "train_voices": list(speech.TRAIN_VOICES),
+              "test_voices": list(speech.TEST_VOICES), **provenance("speech.py", argv)}
+    write_json(report, args.out)
+    return report
+
+
+if __name__ == "__main__":
+    main()

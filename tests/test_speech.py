@@ -1,0 +1,58 @@
+"""Speech: espeak-ng synthesis, tf.signal log-mel features, DTW templates, and a Bi-GRU + CTC recogniser that
+learns words on voices it never heard. Skipped with the reason where Debian's espeak-ng is absent (make test
+installs it)."""
+
+import numpy as np
+import pytest
+
+from rnnzoo import speech
+
+needs_espeak = pytest.mark.skipif(not speech.espeak_available(),
+                                  reason="espeak-ng is not installed (apt-get install espeak-ng; make setup does it)")
+
+
+@needs_espeak
+def test_synthesis_and_features():
+    samples = speech.synthesize("three", voice="en-us+f2")
+    assert samples.dtype == np.float32 and 0.2 * speech.SAMPLE_RATE < len(samples) < 2 * speech.SAMPLE_RATE
+    assert np.abs(samples).max() > 0.05
+    features = speech.log_mel(samples)
+    assert features.shape[1] == 80 and 10 < len(features) < 100  # 20 ms per step
+    np.testing.assert_allclose(features.reshape(-1, 2, 40).mean((0, 1)), 0, atol=0.3)
+    slow = speech.log_mel(speech.synthesize("three", voice="en-us+f2", speed=100))
+    assert len(slow) > len(features)
+    with pytest.raises(ValueError, match="non-empty"):
+        speech.synthesize("  ")
+
+
+def test_input_errors():
+    with pytest.raises(ValueError, match="not in the recogniser's vocabulary"):
+        speech.encode_transcripts(["three apples"])
+    with pytest.raises(ValueError, match="1-D waveform"):
+        speech.log_mel(np.zeros((2, 100)))
+    with pytest.raises(FileNotFoundError, match="No such WAV"):
+        speech.read_wav("/nonexistent.wav")
+    np.testing.assert_array_equal(speech.encode_transcripts(["zero go", "one"]), [[1, 20], [2, 0]])
+
+
+def test_dtw_prefers_the_same_sequence_and_tolerates_stretching():
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(12, 4)).astype("float32"), rng.normal(size=(9, 4)).astype("float32")
+    stretched = np.repeat(a, 2, axis=0)
+    d = speech.dtw_distances([a, stretched], [a, b])
+    assert d[0, 0] == pytest.approx(0, abs=1e-5) and d[1, 0] < 1e-4 and d[0, 1] > 0.5 and d[1, 1] > 0.5
+
+
+@needs_espeak
+def test_ctc_recogniser_learns_words_of_unheard_voices(tmp_path):
+    voices = speech.TRAIN_VOICES[::2]
+    words = speech.WORDS[:10]
+    train = speech.spoken_words(900, voices=voices, words=words, seed=0, max_words=2)
+    validation = speech.spoken_words(100, voices=voices, words=words, seed=1, max_words=2)
+    test = speech.spoken_words(120, voices=speech.TEST_VOICES, words=words, seed=2, max_words=2)
+    result = speech.fit_recognizer("bigru_ctc", train, validation, epochs=25, units=64, num_layers=1,
+                                   learning_rate=3e-3, patience=4, out=str(tmp_path))
+    greedy = speech.word_error_rate(speech.recognize(result.model, test.features), test.transcripts)
+    assert greedy < 0.5, greedy  # chance is far above 90%
+    beam = speech.recognize(str(tmp_path), test.features[:20], beam_width=4)  # the saved model, beam search
+    assert speech.word_error_rate(beam, test.transcripts[:20]) <= 0.6
