@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from rnnzoo.captioning import bleu, caption, evaluate_captions, fit_captioner, scenes
+from rnnzoo.captioning import COLOURS, SHAPES, bleu, caption, evaluate_captions, fit_captioner, scenes
 
 
 def test_scenes_are_reproducible_and_captions_follow_the_grammar():
@@ -12,20 +12,22 @@ def test_scenes_are_reproducible_and_captions_follow_the_grammar():
     assert a.captions == b.captions and a.images.min() >= 0 and a.images.max() <= 1
     for text in a.captions:
         words = text.split()
-        assert len(words) in (3, 7) and words[0] == "a"
-        if len(words) == 7:
-            assert " ".join(words[3:5]) in ("left of", "above") or words[3] == "above"
+        assert words[0] == "a" and words[1] in COLOURS and words[2] in SHAPES
+        if len(words) > 3:  # "a red circle left of a blue square" / "a red circle above a blue square"
+            relation = words[3:-3]
+            assert relation in (["left", "of"], ["above"]) and words[-3] == "a", text
+            assert words[-2] in COLOURS and words[-1] in SHAPES and words[1:3] != words[-2:]
 
 
 def test_caption_relation_matches_where_the_shapes_are():
     data = scenes(200, seed=0, noise=0)
     for image, text in zip(data.images, data.captions):
         words = text.split()
-        if len(words) != 7 or words[3] != "left":
+        if len(words) == 3 or words[1] == words[-2]:
             continue
-        # the first-named colour's pixels lie left of the second-named colour's pixels
-        from rnnzoo.captioning import COLOURS
-        columns = [np.nonzero(np.all(np.isclose(image, COLOURS[c]), axis=-1))[1].mean() for c in (words[1], words[5])]
+        axis = 1 if words[3] == "left" else 0  # columns for "left of", rows for "above"
+        # the first-named colour's pixels lie left of (above) the second-named colour's pixels
+        columns = [np.nonzero(np.all(np.isclose(image, COLOURS[c]), axis=-1))[axis].mean() for c in (words[1], words[-2])]
         assert columns[0] < columns[1], text
 
 
