@@ -553,6 +553,102 @@ plt.xlabel("tree height"); plt.ylabel("accuracy"); plt.legend(); plt.show()"""),
 ]
 
 
+CAPTIONING = [
+    ("md", """# One-to-many: from one vector to a sentence (image captioning)
+
+A one-to-many recurrent net starts from a single vector and unrolls a sequence from it. Here the vector is a small
+CNN's encoding of an image; a dense layer turns it into the LSTM decoder's first state (show-and-tell), and the
+decoder writes the caption word by word, fed its own previous word. The images are synthetic scenes of coloured
+shapes whose captions follow from the picture ("a red circle left of a blue square"), so exact match and BLEU
+on new scenes measure what the model understood. Decoding reuses the seq2seq machinery: greedy, sampling, beam.
+
+Set `RNNZOO_QUICK=1` for the quick mode the tests use."""),
+    ("code", SETUP),
+    ("code", """from rnnzoo.captioning import scenes, fit_captioner, caption, bleu
+train = scenes(2000 if QUICK else 8000, seed=0)
+fig, axes = plt.subplots(1, 5, figsize=(13, 3))
+for ax, image, text in zip(axes, train.images, train.captions):
+    ax.imshow(image); ax.set_title(text.replace(" left", "\\nleft").replace(" above", "\\nabove"), fontsize=8); ax.axis("off")
+plt.show()"""),
+    ("md", "## Train and caption held-out scenes"),
+    ("code", """result = fit_captioner("lstm_captioner", train, validation=scenes(300, seed=1), test=scenes(300 if QUICK else 1000, seed=2),
+                       epochs=3 if QUICK else 30, units=64 if QUICK else 128, learning_rate=3e-3, beam_width=3)
+for mode in ("greedy", "beam"):
+    m = result.metrics[mode]
+    print(f"{mode:6s} exact match {m['exact_match']:.1%}  BLEU-4 {m['bleu']:.3f}  on {m['examples']} new scenes")
+fresh = scenes(5, seed=42)
+for text, greedy, beam in zip(fresh.captions, caption(result.model, fresh.images), caption(result.model, fresh.images, beam_width=3)):
+    print(f"truth {text!r:42} greedy {greedy!r:42} beam {beam!r}")"""),
+    ("md", """## On a device
+
+The captioner exports like a seq2seq model: `encoder.tflite` (image → first decoder state) and
+`decoder_step.tflite` (word, state → logits, state); an app runs the loop."""),
+    ("code", """import tempfile
+from rnnzoo.export import export, TFLiteModel
+from rnnzoo.export.streaming import greedy_translate
+from rnnzoo.seq2seq import target_encoder
+work = tempfile.mkdtemp()
+info = export(result.model, os.path.join(work, "captioner"), saved_model=False)
+encoder = TFLiteModel(os.path.join(work, "captioner", "encoder.tflite"))
+step = TFLiteModel(os.path.join(work, "captioner", "decoder_step.tflite"))
+words = target_encoder(result.model)
+ids, _ = greedy_translate(encoder, step, fresh.images[0], 12)
+print("TFLite:", words.decode(ids[:-1]), "| Keras:", caption(result.model, fresh.images[:1])[0])"""),
+]
+
+SPEECH = [
+    ("md", """# Speech recognition with a bidirectional LSTM and CTC
+
+Words spoken by espeak-ng (Debian package; `make setup` installs it) in many voices, rates and pitches become
+log-mel spectrograms (`tf.signal`). A stacked bidirectional recurrent net emits, for every 20 ms frame, a
+distribution over the words plus a *blank*; CTC (Graves et al. 2006) trains it without any alignment by
+summing over every way the transcript can be spread over the frames. Decoding takes the best path (greedy:
+merge repeats, drop blanks) or runs a CTC beam search. The test voices are dialects and voice variants never
+heard in training; the classic baseline is the nearest template under dynamic time warping (DTW).
+
+Set `RNNZOO_QUICK=1` for the quick mode the tests use."""),
+    ("code", SETUP),
+    ("code", """from rnnzoo import speech
+if not speech.espeak_available():
+    raise SystemExit("espeak-ng is not installed: sudo apt-get install espeak-ng")
+samples = speech.synthesize("seven left", voice="en-gb+f2", speed=150)
+features = speech.log_mel(samples)
+fig, axes = plt.subplots(1, 2, figsize=(12, 3))
+axes[0].plot(np.arange(len(samples)) / speech.SAMPLE_RATE, samples, linewidth=0.5); axes[0].set_xlabel("seconds")
+axes[1].imshow(features[:, :40].T, origin="lower", aspect="auto"); axes[1].set_xlabel("frame (20 ms)"); axes[1].set_ylabel("mel band")
+plt.show()"""),
+    ("md", "## Data: training voices and held-out voices"),
+    ("code", """words = speech.WORDS[:10] if QUICK else speech.WORDS
+voices = speech.TRAIN_VOICES[::4] if QUICK else speech.TRAIN_VOICES
+train = speech.spoken_words(400 if QUICK else 3000, voices=voices, words=words, seed=0, max_words=2 if QUICK else 3)
+validation = speech.spoken_words(60 if QUICK else 300, voices=voices, words=words, seed=1)
+test = speech.spoken_words(60 if QUICK else 400, voices=speech.TEST_VOICES, words=words, seed=2)
+print(len(train), "training utterances from", len(voices), "voices;", len(test), "test utterances from", speech.TEST_VOICES)"""),
+    ("code", """result = speech.fit_recognizer("bilstm_ctc", train, validation, epochs=4 if QUICK else 60, units=48 if QUICK else 128,
+                               num_layers=1 if QUICK else 2, learning_rate=3e-3, minutes=1 if QUICK else 10)
+greedy = speech.recognize(result.model, test.features)
+beam = speech.recognize(result.model, test.features, beam_width=8)
+print(f"held-out voices: WER greedy {speech.word_error_rate(greedy, test.transcripts):.1%}, "
+      f"beam {speech.word_error_rate(beam, test.transcripts):.1%}")
+for truth, hyp in list(zip(test.transcripts, greedy))[:6]:
+    print(f"  {truth!r:24} → {hyp!r}")"""),
+    ("md", """## Against nearest-template DTW on isolated words
+
+The templates are every word from every training voice; each held-out recording gets the word of its nearest
+template. `benchmarks/speech.py` runs the full comparison."""),
+    ("code", """templates = speech.spoken_words(voices=voices, words=words, isolated=True)
+isolated = speech.spoken_words(voices=speech.TEST_VOICES, words=words, isolated=True)
+dtw = speech.template_baseline(isolated.features, templates.features, templates.transcripts)
+ctc = speech.recognize(result.model, isolated.features)
+print(f"isolated words, held-out voices: DTW WER {speech.word_error_rate(dtw, isolated.transcripts):.1%}, "
+      f"CTC WER {speech.word_error_rate(ctc, isolated.transcripts):.1%}")
+logits = result.model.predict(isolated.features[0][None], verbose=0)[0]
+plt.imshow(np.exp(logits - logits.max(1, keepdims=True)).T, aspect="auto", origin="lower")
+plt.yticks(range(len(speech.WORDS) + 1), ["blank", *speech.WORDS], fontsize=6); plt.xlabel("frame")
+plt.title(f"CTC posteriors for {isolated.transcripts[0]!r}: peaks on the word, blank elsewhere"); plt.show()"""),
+]
+
+
 def write(name, cells):
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -570,3 +666,5 @@ if __name__ == "__main__":
     write("export.ipynb", EXPORT)
     write("forecasting.ipynb", FORECASTING)
     write("trees.ipynb", TREES)
+    write("captioning.ipynb", CAPTIONING)
+    write("speech.ipynb", SPEECH)

@@ -18,3 +18,4 @@ def test_demo_quick(tmp_path):
     assert os.path.exists(os.path.join(out, "model.keras"))
     assert 0 <= summary["dates_exact_match"] <= 1 and summary["tflite_identical"] == summary["tflite_checked"]
     assert os.path.exists(os.path.join(str(tmp_path), "demo_dates_bahdanau_export", "decoder_step.tflite"))
+    assert "Forecasting: yearly sunspot numbers" in proc.stdout and summary["sunspots_mase"] > 0
