@@ -89,7 +89,7 @@ def _write(path, content):
     return len(content)
 
 
-def _tflite_files(model, directory, quantize, sequence_length, target_length, representative):
+def _tflite_files(model, directory, quantize, sequence_length, target_length, representative, fused=True):
     """Converts the full-sequence model and (for LMs, seq2seq and captioners) the streaming steps; returns the
     file report."""
     from rnnzoo.export import streaming
@@ -138,11 +138,46 @@ def _tflite_files(model, directory, quantize, sequence_length, target_length, re
                          for x, y in zip(inputs, outputs)]
                 entry["max_abs_diff_vs_keras"] = max(diffs)
             report[file] = entry
+    if fused:
+        report.update(_fused_files(model, directory, quantize, sequence_length))
+    return report
+
+
+def _fused_files(model, directory, quantize, sequence_length):
+    """`model_fused.tflite` (+ quantized variants): the fused-LSTM form, where the model has an LSTM and its graph
+    is one the tf-keras twin covers; otherwise an entry saying why there is none."""
+    from rnnzoo.export import fused as fused_export
+
+    if not fused_export.has_lstm(model):
+        return {}
+    report = {}
+    samples = fused_export.full_length_samples(model, sequence_length)
+    expected = [np.asarray(model.predict(x, verbose=0)) for x in samples]
+    exact = ("any input (the model has no mask)" if fused_export.mask_free(model) else
+             f"inputs that fill all {sequence_length} positions (the fused op has no mask)")
+    for q in ("float32",) + tuple(q for q in quantize if q in ("dynamic", "float16")):
+        file = "model_fused.tflite" if q == "float32" else f"model_fused_{q}.tflite"
+        try:
+            content, _ = fused_export.convert_fused(model, sequence_length, q)
+        except ValueError as e:  # a graph the twin does not mirror (e.g. attention decoders): no fused form
+            return {"model_fused.tflite": {"skipped": str(e)[:500]}}
+        except (ImportError, RuntimeError) as e:
+            return {"model_fused.tflite": {"error": str(e)[:500]}}
+        runner = TFLiteModel(content)
+        name = next(iter(runner.inputs))
+        entry = {"bytes": _write(os.path.join(directory, file), content), "quantization": q,
+                 "recurrence": recurrent_ops(content), "ops": op_names(content),
+                 "inputs": {n: list(shape) for n, (shape, _) in runner.inputs.items()}, "exact_for": exact,
+                 "reset_state_between_calls": True,
+                 "latency_ms": round(_latency_ms(runner, {name: samples[0]}), 3)}
+        diffs = [float(np.abs(next(iter(runner(**{name: x}).values())) - y).max()) for x, y in zip(samples, expected)]
+        entry["max_abs_diff_vs_keras_full_length"] = max(diffs)
+        report[file] = entry
     return report
 
 
 def export(model, directory, saved_model=True, tflite=True, quantize=("dynamic",), sequence_length=None,
-           target_length=None, overwrite=False, representative=None, metrics=None):
+           target_length=None, overwrite=False, representative=None, metrics=None, fused=True):
     """Exports a trained model for serving and devices.
 
     Args:
@@ -154,6 +189,11 @@ def export(model, directory, saved_model=True, tflite=True, quantize=("dynamic",
             `sequence_length`), streaming `step.tflite` (language models) or `encoder.tflite` +
             `decoder_step.tflite` (seq2seq), and the quantized variants.
         quantize: iterable of "dynamic", "float16", "int8" (int8 for the full model only).
+        fused: bool. Also write `model_fused.tflite` (and its dynamic/float16 variants) for models with an LSTM:
+            the fused `UNIDIRECTIONAL_SEQUENCE_LSTM` form built through a tf-keras twin (see
+            `rnnzoo.export.fused`), for runtimes that cannot run WHILE loops. It has no mask (exact for inputs
+            that fill the export length, or always for real-valued inputs) and keeps its state in variable
+            tensors: call `interpreter.reset_all_variables()` before each sequence.
         sequence_length: int or None. Static input length of the TFLite files (default: the text pipeline's
             `max_length`, else 64).
         target_length: int or None. Seq2seq: static target length of `model.tflite`.
@@ -204,7 +244,7 @@ def export(model, directory, saved_model=True, tflite=True, quantize=("dynamic",
                 "metrics": metrics, "sequence_length": sequence_length, "files": {}, "signatures": {}}
         if tflite:
             info["files"] = _tflite_files(clean, tmp, tuple(quantize), sequence_length, target_length,
-                                          representative)
+                                          representative, fused=fused)
         if saved_model:
             info["signatures"] = saved_model_export.write(clean, os.path.join(tmp, "saved_model"))
         with open(os.path.join(tmp, EXPORT_FILE), "w") as f:

@@ -195,4 +195,8 @@ class TFLiteModel:
                 raise ValueError(f"Input {name!r} must have shape {shape} (pad with 0 to the exported length); "
                                  f"got {value.shape}.")
             cast[name] = value.astype(dtype)
-        return self.runner(**cast)
+        out = self.runner(**cast)
+        # A fused UNIDIRECTIONAL_SEQUENCE_LSTM keeps its state in variable tensors that survive the call: without a
+        # reset the next sequence would start where this one ended (apps must reset too). A no-op for WHILE loops.
+        self.interpreter.reset_all_variables()
+        return out
