@@ -40,8 +40,10 @@ def classifier_report(work, quantize):
     rows = {"keras": {"accuracy": float((keras_pred == labels).mean())}}
     padded = pad_sequences(ids, length)
     for file, entry in info["files"].items():
+        if "bytes" not in entry:
+            continue
         runner = TFLiteModel(os.path.join(work, "sentiment", file))
-        pred = np.array([runner(tokens=padded[i:i + 1])["output"][0].argmax() for i in range(len(padded))])
+        pred = np.array([next(iter(runner(tokens=padded[i:i + 1]).values()))[0].argmax() for i in range(len(padded))])
         rows[file] = {"accuracy": float((pred == labels).mean()), "bytes": entry["bytes"],
                       "latency_ms": entry["latency_ms"], "recurrence": entry["recurrence"]}
     return {"model": "bilstm_classifier (sentiment, demo settings)", "test_sentences": len(labels),
@@ -86,6 +88,31 @@ def g2p_report(work, quantize, limit):
             "rows": rows}
 
 
+def forms_report(work, quantize):
+    """WHILE loop vs fused UNIDIRECTIONAL_SEQUENCE_LSTM: the same weights (a 2-layer LSTM(256) character model,
+    length 100, as in LEADS.md, and the Bi-LSTM classifier shape), file sizes and LiteRT latency, batch 1."""
+    import rnnzoo
+    from rnnzoo.export import export
+
+    out = {}
+    for label, name, options, length in (
+            ("char LSTM 2×256, length 100", "char_lstm_language_model",
+             {"vocabulary_size": 68, "units": 256, "num_layers": 2}, 100),
+            ("Bi-LSTM classifier 2×64, length 40", "bilstm_classifier",
+             {"vocabulary_size": 5000, "num_classes": 2, "embedding_dim": 64, "units": 64}, 40)):
+        model = rnnzoo.build(name, **options)
+        info = export(model, os.path.join(work, name), quantize=quantize, sequence_length=length, saved_model=False)
+        rows = {}
+        for file, entry in info["files"].items():
+            if file.startswith("model") and "bytes" in entry:
+                rows[file] = {"bytes": entry["bytes"], "latency_ms": entry["latency_ms"],
+                              "recurrence": entry["recurrence"],
+                              "max_abs_diff": entry.get("max_abs_diff_vs_keras",
+                                                        entry.get("max_abs_diff_vs_keras_full_length"))}
+        out[label] = rows
+    return out
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--words", type=int, default=3000, help="held-out CMUdict words decoded per variant")
@@ -93,10 +120,17 @@ def main(argv=None):
     args = ap.parse_args(argv)
     quantize = ("dynamic", "float16")
     with tempfile.TemporaryDirectory() as work:
-        report = {"classifier": classifier_report(work, quantize)}
+        report = {"forms": forms_report(work, quantize), "classifier": classifier_report(work, quantize)}
         if os.path.exists(os.path.join(G2P, "model.keras")):
             report["g2p"] = g2p_report(work, quantize, args.words)
-    for part in report.values():
+    print("\nRecurrence form, LiteRT (XNNPACK, 1 thread), batch 1, random weights:")
+    for label, rows in report["forms"].items():
+        for file, row in rows.items():
+            print(f"  {label:36s} {file:28s} {row['bytes'] / 1024:8.1f} KiB  {row['latency_ms']:7.3f} ms  "
+                  f"{row['recurrence']}  max diff {row['max_abs_diff']:.1e}")
+    for key, part in report.items():
+        if key == "forms":
+            continue
         print(f"\n{part['model']}")
         base = part["rows"].get("model.tflite") or part["rows"].get("float32")
         for name, row in part["rows"].items():
