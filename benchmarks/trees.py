@@ -41,7 +41,10 @@ def main(argv=None):
         data = arithmetic_trees(4 * args.test, depths=(h,), seed=100 + h)
         keep = [i for i, t in enumerate(data.trees) if to_text(t) not in seen][: args.test]
         data.trees, data.labels = [data.trees[i] for i in keep], [data.labels[i] for i in keep]
-        tests[h] = data
+        if keep:  # every height-1 expression ("( 3 + 4 )": 300 of them) is in the training set
+            tests[h] = data
+        else:
+            print(f"(height {h}: no expression outside the training set; not tested)")
     rows = []
     print(f"{'model':22s} {'params':>7s} " + " ".join(f"h={h:<4d}" for h in tests) + "  epochs  seconds")
     for name in args.models.split(","):

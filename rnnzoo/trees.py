@@ -227,6 +227,9 @@ def fit_and_score(name, train, validation, tests, minutes=5.0, units=64, seed=0,
 
     tree_model = get_spec(name).task == "tree_classifier"
     vocabulary = tree_vocabulary(train.trees) if tree_model else flat_vocabulary(train.trees)
+    empty = [key for key, data in {"train": train, "validation": validation, **tests}.items() if not len(data)]
+    if empty:
+        raise ValueError(f"Empty datasets: {empty}; every set needs at least one tree.")
     max_depth = max(int(d.depths().max()) for d in [train, validation, *tests.values()])
 
     def encode(data):
