@@ -101,7 +101,8 @@ def forms_report(work, quantize):
             ("Bi-LSTM classifier 2×64, length 40", "bilstm_classifier",
              {"vocabulary_size": 5000, "num_classes": 2, "embedding_dim": 64, "units": 64}, 40)):
         model = rnnzoo.build(name, **options)
-        info = export(model, os.path.join(work, name), quantize=quantize, sequence_length=length, saved_model=False)
+        info = export(model, os.path.join(work, name), quantize=tuple(quantize) + ("int8",), sequence_length=length,
+                      saved_model=False)
         rows = {}
         for file, entry in info["files"].items():
             if file.startswith("model") and "bytes" in entry:

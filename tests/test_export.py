@@ -61,6 +61,20 @@ def test_lstm_models_export_the_fused_op_and_match_keras(name):
                                    atol=1e-5)
 
 
+def test_fused_form_quantizes_to_full_integer_int8():
+    from rnnzoo.export.fused import convert_fused, full_length_samples
+
+    model = rnnzoo.build("lstm_classifier", vocabulary_size=50, num_classes=3, units=16)
+    samples = full_length_samples(model, LENGTH, count=16)
+    content, _ = convert_fused(model, LENGTH, "int8", representative=samples)
+    assert "UNIDIRECTIONAL_SEQUENCE_LSTM" in op_names(content) and "WHILE" not in op_names(content)
+    runner = TFLiteModel(content)
+    name = next(iter(runner.inputs))
+    for sample in samples[:4]:
+        np.testing.assert_allclose(next(iter(runner(**{name: sample}).values())), model.predict(sample, verbose=0),
+                                   atol=0.08)  # int8 activations: close, not equal
+
+
 def test_fused_export_refuses_graphs_it_cannot_mirror():
     from rnnzoo.export.fused import convert_fused
 

@@ -155,7 +155,7 @@ def _fused_files(model, directory, quantize, sequence_length):
     expected = [np.asarray(model.predict(x, verbose=0)) for x in samples]
     exact = ("any input (the model has no mask)" if fused_export.mask_free(model) else
              f"inputs that fill all {sequence_length} positions (the fused op has no mask)")
-    for q in ("float32",) + tuple(q for q in quantize if q in ("dynamic", "float16")):
+    for q in ("float32",) + tuple(quantize):
         file = "model_fused.tflite" if q == "float32" else f"model_fused_{q}.tflite"
         try:
             content, _ = fused_export.convert_fused(model, sequence_length, q)

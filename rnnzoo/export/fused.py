@@ -120,12 +120,18 @@ def fused_twin(model, sequence_length):
     return k2.Model(inputs, outputs[0] if len(outputs) == 1 else outputs, name=f"{model.name}_fused")
 
 
-def convert_fused(model, sequence_length, quantization="float32"):
-    """TFLite flatbuffer of the fused twin (builtin ops only); quantization "float32", "dynamic" or "float16"."""
+def convert_fused(model, sequence_length, quantization="float32", representative=None):
+    """TFLite flatbuffer of the fused twin (builtin ops only).
+
+    quantization: "float32", "dynamic" (int8 weights), "float16", or "int8" (full-integer: every op, the fused
+    LSTM included, runs in int8; calibrated on `representative`, a list of input arrays, default random
+    full-length inputs). Full-integer int8 works here because the fused op has a quantized kernel; the WHILE
+    form's calibration crashes TensorFlow 2.21.
+    """
     import tensorflow as tf
 
-    if quantization not in ("float32", "dynamic", "float16"):
-        raise ValueError(f"The fused export supports float32, dynamic and float16; got {quantization!r}.")
+    if quantization not in ("float32", "dynamic", "float16", "int8"):
+        raise ValueError(f"The fused export supports float32, dynamic, float16 and int8; got {quantization!r}.")
     twin = fused_twin(model, sequence_length)
     converter = tf.lite.TFLiteConverter.from_keras_model(twin)
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
@@ -133,6 +139,10 @@ def convert_fused(model, sequence_length, quantization="float32"):
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
     if quantization == "float16":
         converter.target_spec.supported_types = [tf.float16]
+    if quantization == "int8":
+        samples = representative if representative is not None else full_length_samples(model, sequence_length, 32)
+        converter.representative_dataset = lambda: ([np.asarray(s)] for s in samples)
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
     return converter.convert(), twin
 
 
