@@ -114,7 +114,7 @@ def test_export_directory_and_metadata(dates_export):
         assert "error" not in entry, (name, entry)
         assert not [op for op in entry["ops"] if "Flex" in op or "Cudnn" in op]
     assert saved["files"]["model.tflite"]["max_abs_diff_vs_keras"] < 1e-5
-    assert "fused export does not handle" in saved["files"]["model_fused.tflite"]["skipped"]  # attention decoder
+    assert "fused export does not handle" in saved["files"]["model_fused.tflite"]["skipped"]  # encoder–decoder
     with pytest.raises(FileExistsError, match="overwrite"):
         export(model, path)
     assert not [f for f in os.listdir(os.path.dirname(path)) if f.startswith(".tmp-export")]
