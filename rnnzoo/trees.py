@@ -226,25 +226,35 @@ def fit_and_score(name, train, validation, tests, minutes=5.0, units=64, seed=0,
     from rnnzoo.training import TimeLimit
 
     tree_model = get_spec(name).task == "tree_classifier"
-    vocabulary = tree_vocabulary(train.trees) if tree_model else flat_vocabulary(train.trees)
     empty = [key for key, data in {"train": train, "validation": validation, **tests}.items() if not len(data)]
     if empty:
         raise ValueError(f"Empty datasets: {empty}; every set needs at least one tree.")
-    max_depth = max(int(d.depths().max()) for d in [train, validation, *tests.values()])
+    vocabulary = tree_vocabulary(train.trees) if tree_model else flat_vocabulary(train.trees)
+    train_depth = max(int(d.depths().max()) for d in (train, validation))
+    test_depth = max([train_depth] + [int(d.depths().max()) for d in tests.values()])
 
-    def encode(data):
-        return encode_trees(data.trees, vocabulary, max_depth) if tree_model else encode_flat(data.trees, vocabulary)
+    def encode(data, depth=None):
+        return encode_trees(data.trees, vocabulary, depth) if tree_model else encode_flat(data.trees, vocabulary)
+
+    def make(depth):
+        return build(name, vocabulary_size=len(vocabulary) + 1, num_classes=len(train.label_names), units=units,
+                     **({"max_depth": depth} if tree_model else {}))
 
     keras.utils.set_random_seed(seed)
-    model = build(name, vocabulary_size=len(vocabulary) + 1, num_classes=len(train.label_names), units=units,
-                  **({"max_depth": max_depth} if tree_model else {}))
+    # A tree model loops once per level; train with as many levels as the training trees have, then evaluate
+    # a copy with more levels (the weights do not depend on max_depth), so deeper test trees cost nothing in training
+    model = make(train_depth)
     compile_model(model, learning_rate=learning_rate)
     start = time.time()
-    history = model.fit(encode(train), np.array(train.labels), epochs=epochs, batch_size=batch_size, verbose=0,
-                        validation_data=(encode(validation), np.array(validation.labels)),
+    history = model.fit(encode(train, train_depth), np.array(train.labels), epochs=epochs, batch_size=batch_size,
+                        verbose=0, validation_data=(encode(validation, train_depth), np.array(validation.labels)),
                         callbacks=[TimeLimit(minutes), keras.callbacks.EarlyStopping(patience=patience,
                                                                                      restore_best_weights=True)])
-    accuracy = {key: float(np.mean(model.predict(encode(data), batch_size=256, verbose=0).argmax(-1)
+    if tree_model and test_depth > train_depth:
+        deeper = make(test_depth)
+        deeper.set_weights(model.get_weights())
+        model = deeper
+    accuracy = {key: float(np.mean(model.predict(encode(data, test_depth), batch_size=256, verbose=0).argmax(-1)
                                    == np.array(data.labels))) for key, data in tests.items()}
     return {"model": name, "parameters": model.count_params(), "accuracy": accuracy,
             "epochs": len(history.history["loss"]), "seconds": round(time.time() - start, 1), "keras_model": model}

@@ -90,3 +90,15 @@ def test_flat_encoding_for_the_sequence_baseline():
     vocabulary = flat_vocabulary(trees)
     ids = encode_flat(trees, vocabulary)
     assert ids.shape == (2, 9) and (ids[1, 1:] == 0).all() and {"(", ")"} <= set(vocabulary)
+
+
+def test_fit_and_score_trains_shallow_and_tests_deeper():
+    from rnnzoo.trees import fit_and_score
+
+    train, val = arithmetic_trees(300, depths=(1, 2), seed=0), arithmetic_trees(50, depths=(1, 2), seed=1)
+    tests = {4: arithmetic_trees(40, depths=(4,), seed=2)}
+    for name in ("recursive_classifier", "lstm_classifier"):
+        r = fit_and_score(name, train, val, tests, minutes=0.2, units=8, epochs=2)
+        assert set(r["accuracy"]) == {4} and 0 <= r["accuracy"][4] <= 1 and r["epochs"] >= 1
+    with pytest.raises(ValueError, match="Empty datasets"):
+        fit_and_score("recursive_classifier", train, val, {5: arithmetic_trees(0, depths=(5,))})
