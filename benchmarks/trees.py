@@ -6,7 +6,7 @@ depth of the tree does not change what they have to compute; the flat LSTM reads
 must keep a stack of pending operands in its state. Accuracy by height on held-out expressions; chance is
 about 10%. Not a test (tests/test_trees.py trains a quick version). Example (the figures in RESULTS.md):
 
-    python benchmarks/trees.py --minutes 6
+    python benchmarks/trees.py --minutes 4
 """
 
 import argparse
@@ -25,8 +25,9 @@ def main(argv=None):
     ap.add_argument("--test", type=int, default=1000, help="expressions per test height")
     ap.add_argument("--train-heights", default="1,2,3,4")
     ap.add_argument("--test-heights", default="1,2,3,4,5,6,7,8")
-    ap.add_argument("--minutes", type=float, default=6.0, help="training budget per model")
+    ap.add_argument("--minutes", type=float, default=4.0, help="training budget per model")
     ap.add_argument("--units", type=int, default=64)
+    ap.add_argument("--learning-rate", type=float, default=5e-3)
     ap.add_argument("--out", default=os.path.join(HERE, "results", "trees.json"))
     args = ap.parse_args(argv)
 
@@ -48,7 +49,8 @@ def main(argv=None):
     rows = []
     print(f"{'model':22s} {'params':>7s} " + " ".join(f"h={h:<4d}" for h in tests) + "  epochs  seconds")
     for name in args.models.split(","):
-        r = fit_and_score(name, train, val, tests, minutes=args.minutes, units=args.units)
+        r = fit_and_score(name, train, val, tests, minutes=args.minutes, units=args.units,
+                          learning_rate=args.learning_rate)
         r.pop("keras_model")
         rows.append(r)
         print(f"{name:22s} {r['parameters']:7d} " + " ".join(f"{r['accuracy'][h]:6.1%}" for h in tests)
