@@ -5,11 +5,12 @@ PY := $(VENV)/bin/python
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONUNBUFFERED := 1
 
-.PHONY: demo test test-all setup setup-dev data system clean help
+.PHONY: demo test test-all bench setup setup-dev data system clean help
 
 help:
 	@echo "make demo      set up, train a real model, evaluate, export, print results"
 	@echo "make test      set up and run the test suite (quick; 'make test-all' adds slow tests)"
+	@echo "make bench     speed of our LSTM/GRU models side by side with PyTorch (benchmarks/speed.py)"
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +50,10 @@ test: setup-dev data system
 
 test-all: setup-dev data system
 	$(PY) -m pytest -q
+
+# Speed side by side with PyTorch (training / inference tokens/s, % of matmul peak, batch-1 generation)
+bench: setup-dev
+	$(PY) benchmarks/speed.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -1,0 +1,202 @@
+"""Speed side by side with PyTorch: training and batch-inference tokens/s of LSTM and GRU language models, the
+fraction of a measured matrix-multiply peak, and batch-1 generation, each configuration in its own process.
+
+Configurations (issue 8): char — vocabulary 65, embedding 64, 256 units, length 100, batch 64; word — vocabulary
+8000, embedding 256, 512 units, length 64, batch 64. Same sizes, Adam, cross-entropy, float32 on both sides.
+Ours is `rnnzoo.build("lstm_language_model" / "gru_language_model")` compiled by Keras on the backend in
+KERAS_BACKEND (default tensorflow); the peer is `nn.Embedding → nn.LSTM/GRU → nn.Linear` in PyTorch.
+Results: a table of tokens/s and ratios (ours ÷ PyTorch), and a JSON file. `make bench` runs it.
+
+    python benchmarks/speed.py [--quick] [--configs char,word] [--cells lstm,gru]
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+from common import provenance, write_json
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CONFIGS = {"char": dict(vocab=65, embed=64, units=256, length=100, batch=64),
+           "word": dict(vocab=8000, embed=256, units=512, length=64, batch=64)}
+
+
+def flops_per_token(cfg, cell):
+    """Multiply-adds × 2 of one forward step: the recurrent cell's matmuls plus the output layer."""
+    gates = 4 if cell == "lstm" else 3
+    return 2 * gates * cfg["units"] * (cfg["embed"] + cfg["units"]) + 2 * cfg["units"] * cfg["vocab"]
+
+
+def _timed(step, steps, warmup):
+    for _ in range(warmup):
+        step()
+    start = time.perf_counter()
+    for _ in range(steps):
+        step()
+    return (time.perf_counter() - start) / steps
+
+
+def worker_ours(cfg, cell, steps, warmup):
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
+    import numpy as np
+
+    import rnnzoo
+
+    model = rnnzoo.build(f"{cell}_language_model", vocabulary_size=cfg["vocab"], embedding_dim=cfg["embed"],
+                         units=cfg["units"])
+    rnnzoo.compile_model(model, learning_rate=1e-3, clipnorm=None)
+    rng = np.random.default_rng(0)
+    x = rng.integers(1, cfg["vocab"], (cfg["batch"], cfg["length"])).astype("int32")
+    y = rng.integers(1, cfg["vocab"], (cfg["batch"], cfg["length"])).astype("int32")
+    train = _timed(lambda: model.train_on_batch(x, y), steps, warmup)
+    infer = _timed(lambda: keras.ops.convert_to_numpy(model(x, training=False)[:, -1, :1]), steps, warmup)
+    return {"train_s_per_batch": train, "infer_s_per_batch": infer, "backend": keras.backend.backend()}
+
+
+def worker_torch(cfg, cell, steps, warmup):
+    import torch
+
+    torch.manual_seed(0)
+    rnn = (torch.nn.LSTM if cell == "lstm" else torch.nn.GRU)(cfg["embed"], cfg["units"], batch_first=True)
+    model = torch.nn.ModuleList([torch.nn.Embedding(cfg["vocab"], cfg["embed"]), rnn,
+                                 torch.nn.Linear(cfg["units"], cfg["vocab"])])
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    x = torch.randint(1, cfg["vocab"], (cfg["batch"], cfg["length"]))
+    y = torch.randint(1, cfg["vocab"], (cfg["batch"], cfg["length"]))
+
+    def forward():
+        h, _ = model[1](model[0](x))
+        return model[2](h)
+
+    def train_step():
+        optimizer.zero_grad()
+        loss = torch.nn.functional.cross_entropy(forward().reshape(-1, cfg["vocab"]), y.reshape(-1))
+        loss.backward()
+        optimizer.step()
+
+    def infer_step():
+        with torch.no_grad():
+            forward()
+
+    return {"train_s_per_batch": _timed(train_step, steps, warmup),
+            "infer_s_per_batch": _timed(infer_step, steps, warmup), "threads": torch.get_num_threads()}
+
+
+def worker_generate(framework, cfg, cell, tokens):
+    """Batch-1 greedy generation, tokens/s: rnnzoo's compiled loop vs a PyTorch eager loop."""
+    if framework == "torch":
+        import torch
+
+        rnn = (torch.nn.LSTM if cell == "lstm" else torch.nn.GRU)(cfg["embed"], cfg["units"], batch_first=True)
+        embed, out = torch.nn.Embedding(cfg["vocab"], cfg["embed"]), torch.nn.Linear(cfg["units"], cfg["vocab"])
+        with torch.no_grad():
+            token, state = torch.tensor([[1]]), None
+            start = time.perf_counter()
+            for _ in range(tokens):
+                h, state = rnn(embed(token), state)
+                token = out(h[:, -1]).argmax(-1, keepdim=True)
+            return {"tokens_per_s": tokens / (time.perf_counter() - start)}
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import numpy as np
+
+    import rnnzoo
+    from rnnzoo.decoding import decode
+
+    model = rnnzoo.build(f"{cell}_language_model", vocabulary_size=cfg["vocab"], embedding_dim=cfg["embed"],
+                         units=cfg["units"])
+    prompt = np.array([[2]], "int32")
+    decode(model, prompt, np.array([1]), tokens, "greedy", end_id=-1)  # the first call compiles the loop
+    start = time.perf_counter()
+    decode(model, prompt, np.array([1]), tokens, "greedy", end_id=-1)  # never stops early: exactly `tokens`
+    return {"tokens_per_s": tokens / (time.perf_counter() - start)}
+
+
+def matmul_peak(n=2048, repeats=5):
+    import numpy as np
+
+    a = np.random.default_rng(0).random((n, n), dtype=np.float32)
+    a @ a
+    start = time.perf_counter()
+    for _ in range(repeats):
+        a @ a
+    return 2 * n ** 3 * repeats / (time.perf_counter() - start)
+
+
+def _run_worker(args):
+    proc = subprocess.run([sys.executable, os.path.abspath(__file__), "--worker", json.dumps(args)],
+                          capture_output=True, text=True, timeout=900)
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
+    if not lines:
+        return {"error": proc.stderr[-1500:]}
+    return json.loads(lines[-1][7:])
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--configs", default="char,word")
+    ap.add_argument("--cells", default="lstm,gru")
+    ap.add_argument("--steps", type=int, default=10, help="timed batches per measurement")
+    ap.add_argument("--quick", action="store_true", help="3 timed batches, char config only (for a smoke run)")
+    ap.add_argument("--worker", help=argparse.SUPPRESS)
+    ap.add_argument("--out", default=os.path.join(HERE, "results", "speed.json"))
+    args = ap.parse_args(argv)
+    if args.worker:
+        job = json.loads(args.worker)
+        cfg = CONFIGS[job["config"]]
+        if job["kind"] == "generate":
+            result = worker_generate(job["framework"], cfg, job["cell"], job["tokens"])
+        else:
+            fn = worker_ours if job["framework"] == "rnnzoo" else worker_torch
+            result = fn(cfg, job["cell"], job["steps"], job["warmup"])
+        print("RESULT " + json.dumps(result))
+        return result
+    if args.quick:
+        args.configs, args.steps = "char", 3
+    peak = matmul_peak()
+    print(f"matrix-multiply peak (NumPy float32, n=2048): {peak / 1e9:.0f} GFLOP/s")
+    rows = []
+    header = f"{'config':6s} {'cell':5s} {'train tok/s ours':>17s} {'PyTorch':>9s} {'ratio':>6s}   " \
+             f"{'infer tok/s ours':>16s} {'PyTorch':>9s} {'ratio':>6s}  {'train % of peak':>15s}"
+    print(header)
+    for config in args.configs.split(","):
+        cfg = CONFIGS[config]
+        tokens = cfg["batch"] * cfg["length"]
+        for cell in args.cells.split(","):
+            res = {fw: _run_worker({"kind": "fit", "framework": fw, "config": config, "cell": cell,
+                                    "steps": args.steps, "warmup": 3}) for fw in ("rnnzoo", "torch")}
+            if any("error" in r for r in res.values()):
+                print(f"{config:6s} {cell:5s} error: {[r.get('error', '')[-300:] for r in res.values()]}")
+                rows.append({"config": config, "cell": cell, **res})
+                continue
+            row = {"config": config, "cell": cell, "backend": res["rnnzoo"]["backend"]}
+            for key in ("train", "infer"):
+                for fw in ("rnnzoo", "torch"):
+                    row[f"{key}_tokens_per_s_{fw}"] = tokens / res[fw][f"{key}_s_per_batch"]
+                row[f"{key}_ratio"] = row[f"{key}_tokens_per_s_rnnzoo"] / row[f"{key}_tokens_per_s_torch"]
+            row["train_fraction_of_peak"] = 3 * flops_per_token(cfg, cell) * row["train_tokens_per_s_rnnzoo"] / peak
+            rows.append(row)
+            print(f"{config:6s} {cell:5s} {row['train_tokens_per_s_rnnzoo']:17,.0f} "
+                  f"{row['train_tokens_per_s_torch']:9,.0f} {row['train_ratio']:6.2f}   "
+                  f"{row['infer_tokens_per_s_rnnzoo']:16,.0f} {row['infer_tokens_per_s_torch']:9,.0f} "
+                  f"{row['infer_ratio']:6.2f}  {row['train_fraction_of_peak']:15.1%}", flush=True)
+    generation = {}
+    for cell in args.cells.split(","):
+        res = {fw: _run_worker({"kind": "generate", "framework": fw, "config": "char", "cell": cell,
+                                "tokens": 100 if args.quick else 300}) for fw in ("rnnzoo", "torch")}
+        generation[cell] = res
+        if not any("error" in r for r in res.values()):
+            print(f"batch-1 greedy generation, char {cell}: rnnzoo {res['rnnzoo']['tokens_per_s']:,.0f} tok/s, "
+                  f"PyTorch eager {res['torch']['tokens_per_s']:,.0f} tok/s, ratio "
+                  f"{res['rnnzoo']['tokens_per_s'] / res['torch']['tokens_per_s']:.2f}")
+    report = {"matmul_peak_flops": peak, "results": rows, "generation": generation, "config": vars(args),
+              **provenance("speed.py", argv)}
+    write_json(report, args.out)
+    return report
+
+
+if __name__ == "__main__":
+    main()
