@@ -14,7 +14,8 @@ import re
 
 import numpy as np
 
-OPERATORS = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b}
+OPERATORS = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
+             "max": max, "min": min}
 
 
 def parse(text):
@@ -170,18 +171,24 @@ def random_tree(rng, height, leaves=tuple("0123456789"), operators=tuple(OPERATO
     return (str(rng.choice(operators)), left, right)
 
 
-def arithmetic_trees(n=10000, depths=(1, 2, 3, 4), modulus=10, seed=0):
-    """Nested +, −, × expressions over digits with their value modulo `modulus`; heights drawn from `depths`.
+def arithmetic_trees(n=10000, depths=(1, 2, 3, 4), modulus=10, seed=0, operators=("+", "-", "*")):
+    """Nested expressions over digits with their value modulo `modulus`; heights drawn from `depths`.
+
+    `operators` from `OPERATORS`: "+", "-", "*" (arithmetic mod 10) and "max", "min" (the binary core of
+    ListOps, Nangia & Bowman 2018).
 
     Example:
     >>> data = arithmetic_trees(3, depths=(2,), seed=1)
     >>> len(data), data.depths().tolist()
     (3, [2, 2, 2])
     """
+    unknown = set(operators) - set(OPERATORS)
+    if unknown:
+        raise ValueError(f"Unknown operators {sorted(unknown)}; choose from {sorted(OPERATORS)}.")
     rng = np.random.default_rng(seed)
-    trees = [random_tree(rng, int(rng.choice(depths))) for _ in range(n)]
+    trees = [random_tree(rng, int(rng.choice(depths)), operators=tuple(operators)) for _ in range(n)]
     return TreeData(trees, [evaluate(t, modulus) for t in trees], [str(v) for v in range(modulus)],
-                    name=f"arithmetic mod {modulus}")
+                    name=f"{' '.join(operators)} mod {modulus}")
 
 
 def flat_vocabulary(trees):

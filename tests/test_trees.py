@@ -102,3 +102,11 @@ def test_fit_and_score_trains_shallow_and_tests_deeper():
         assert set(r["accuracy"]) == {4} and 0 <= r["accuracy"][4] <= 1 and r["epochs"] >= 1
     with pytest.raises(ValueError, match="Empty datasets"):
         fit_and_score("recursive_classifier", train, val, {5: arithmetic_trees(0, depths=(5,))})
+
+
+def test_max_min_expressions():
+    assert evaluate(parse("( ( 3 max 7 ) min 5 )")) == 5 and evaluate(parse("(2 min (9 max 4))")) == 2
+    data = arithmetic_trees(20, depths=(2,), seed=0, operators=("max", "min"))
+    assert all(t[0] in ("max", "min") for t in data.trees)
+    with pytest.raises(ValueError, match="Unknown operators"):
+        arithmetic_trees(2, operators=("/",))
