@@ -215,7 +215,8 @@ def length_batches(data, batch_size=32, shuffle=True, seed=0):
 
     signature = (tf.TensorSpec((None, None, data.features[0].shape[1]), tf.float32),
                  tf.TensorSpec((None, labels.shape[1]), tf.int32))
-    return tf.data.Dataset.from_generator(generate, output_signature=signature).prefetch(2)
+    dataset = tf.data.Dataset.from_generator(generate, output_signature=signature)
+    return dataset.apply(tf.data.experimental.assert_cardinality(len(batches))).prefetch(2)
 
 
 @dataclasses.dataclass
