@@ -117,12 +117,15 @@ def forms_report(work, quantize):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--words", type=int, default=3000, help="held-out CMUdict words decoded per variant")
+    ap.add_argument("--only-forms", action="store_true", help="only the WHILE vs fused table (no training)")
     ap.add_argument("--out", default=os.path.join(HERE, "results", "export.json"))
     args = ap.parse_args(argv)
     quantize = ("dynamic", "float16")
     with tempfile.TemporaryDirectory() as work:
-        report = {"forms": forms_report(work, quantize), "classifier": classifier_report(work, quantize)}
-        if os.path.exists(os.path.join(G2P, "model.keras")):
+        report = {"forms": forms_report(work, quantize)}
+        if not args.only_forms:
+            report["classifier"] = classifier_report(work, quantize)
+        if not args.only_forms and os.path.exists(os.path.join(G2P, "model.keras")):
             report["g2p"] = g2p_report(work, quantize, args.words)
     print("\nRecurrence form, LiteRT (XNNPACK, 1 thread), batch 1, random weights:")
     for label, rows in report["forms"].items():
