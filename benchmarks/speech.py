@@ -45,8 +45,12 @@ def main(argv=None):
 
     start = time.time()
     baseline = speech.template_baseline(isolated.features, templates.features, templates.transcripts)
+    def errors(hyps, data):
+        return [{"said": t, "heard": h, "voice": v} for h, t, v in zip(hyps, data.transcripts, data.voices) if h != t]
+
     rows = [{"model": "nearest template (DTW)", "isolated_wer": speech.word_error_rate(baseline, isolated.transcripts),
-             "connected_wer": None, "seconds": round(time.time() - start, 1)}]
+             "connected_wer": None, "seconds": round(time.time() - start, 1),
+             "isolated_errors": errors(baseline, isolated)}]
     print(f"{'model':24s} {'isolated WER':>12s} {'connected WER':>13s} {'beam':>12s}  epochs  seconds")
     print(f"{rows[0]['model']:24s} {rows[0]['isolated_wer']:12.2%} {'—':>13s} {'':12s}  {'':6s}  {rows[0]['seconds']:7.0f}")
     for name in args.models.split(","):
@@ -56,7 +60,10 @@ def main(argv=None):
         row = {"model": name, "epochs": result.metrics["epochs_run"], "seconds": round(time.time() - start, 1),
                "parameters": result.model.count_params()}
         for key, data in (("isolated", isolated), ("connected", connected)):
-            row[f"{key}_wer"] = speech.word_error_rate(speech.recognize(result.model, data.features), data.transcripts)
+            hyps = speech.recognize(result.model, data.features)
+            row[f"{key}_wer"] = speech.word_error_rate(hyps, data.transcripts)
+            if key == "isolated":
+                row["isolated_errors"] = errors(hyps, data)
             beam = speech.recognize(result.model, data.features, beam_width=args.beam)
             row[f"{key}_wer_beam"] = speech.word_error_rate(beam, data.transcripts)
         per_voice = {}
