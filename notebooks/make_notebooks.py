@@ -361,10 +361,10 @@ print("held-out exact match:", round(run.metrics["exact_match"], 3))"""),
 Full-integer int8 needs TensorFlow's calibrator to run the float graph; on recurrent (WHILE-loop) graphs it
 crashes in TF 2.21, so the export records that in `export.json` rather than writing a file."""),
     ("code", """info = export(model, os.path.join(WORK, "dates"), quantize=["dynamic", "float16", "int8"], sequence_length=40)
-rows = [(name, e) for name, e in info["files"].items() if "error" not in e]
+rows = [(name, e) for name, e in info["files"].items() if "bytes" in e]
 for name, e in info["files"].items():
-    if "error" in e:
-        print(f"{name:28s} not written: {e['error'][:120]}")
+    if "bytes" not in e:
+        print(f"{name:28s} not written: {(e.get('error') or e.get('skipped', ''))[:120]}")
     else:
         print(f"{name:28s} {e['bytes'] / 1024:8.1f} KiB {e['latency_ms']:8.3f} ms  {e['recurrence']:10s} "
               f"{len(e['ops'])} builtin ops")

@@ -113,8 +113,8 @@ def _cmd_export(args):
                   quantize=args.quantize or [], sequence_length=args.sequence_length, overwrite=args.overwrite)
     print(f"exported {info['model']} ({info['task']}) to {args.out}")
     for name, entry in info["files"].items():
-        if "error" in entry:
-            print(f"  {name:28s} not written: {entry['error'][:200]}")
+        if "bytes" not in entry:
+            print(f"  {name:28s} not written: {(entry.get('error') or entry.get('skipped', ''))[:200]}")
         else:
             print(f"  {name:28s} {entry['bytes'] / 1024:9.1f} KiB  {entry['latency_ms']:8.3f} ms  {entry['recurrence']}")
     for name, sig in info["signatures"].items():

@@ -86,7 +86,7 @@ def export_demo(model, out):
     info = export(model, out, quantize=["dynamic", "float16"], sequence_length=40, overwrite=True)
     print(f"\nExport to {out} (SavedModel with a raw-string 'translate' signature; TFLite, builtin ops only):")
     for name, entry in info["files"].items():
-        if "error" not in entry:
+        if "bytes" in entry:
             print(f"  {name:28s} {entry['bytes'] / 1024:7.1f} KiB  {entry['latency_ms']:6.3f} ms/call  "
                   f"{entry['recurrence']}")
     encoder = TFLiteModel(f"{out}/encoder.tflite")
