@@ -344,7 +344,7 @@ import tensorflow as tf
 import tensorflow_text  # noqa: F401  (the SavedModel's tokenizer ops)
 import rnnzoo
 from rnnzoo.datasets import synthetic
-from rnnzoo.export import TFLiteModel, export
+from rnnzoo.export import TFLiteModel, describe_files, export
 from rnnzoo.export.streaming import greedy_translate, greedy_lm
 
 QUICK = os.environ.get("RNNZOO_QUICK") == "1"
@@ -362,12 +362,8 @@ Full-integer int8 needs TensorFlow's calibrator to run the float graph; on recur
 crashes in TF 2.21, so the export records that in `export.json` rather than writing a file."""),
     ("code", """info = export(model, os.path.join(WORK, "dates"), quantize=["dynamic", "float16", "int8"], sequence_length=40)
 rows = [(name, e) for name, e in info["files"].items() if "bytes" in e]
-for name, e in info["files"].items():
-    if "bytes" not in e:
-        print(f"{name:28s} not written: {(e.get('error') or e.get('skipped', ''))[:120]}")
-    else:
-        print(f"{name:28s} {e['bytes'] / 1024:8.1f} KiB {e['latency_ms']:8.3f} ms  {e['recurrence']:10s} "
-              f"{len(e['ops'])} builtin ops")
+for line in describe_files(info):
+    print(line)
 print("signatures:", {k: v["kind"] for k, v in info["signatures"].items()})
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.5))
 names = [n for n, _ in rows]

@@ -106,17 +106,14 @@ def _cmd_translate(args):
 
 
 def _cmd_export(args):
-    from rnnzoo.export import export
+    from rnnzoo.export import describe_files, export
 
     both = not (args.saved_model or args.tflite)
     info = export(args.dir, args.out, saved_model=args.saved_model or both, tflite=args.tflite or both,
                   quantize=args.quantize or [], sequence_length=args.sequence_length, overwrite=args.overwrite)
     print(f"exported {info['model']} ({info['task']}) to {args.out}")
-    for name, entry in info["files"].items():
-        if "bytes" not in entry:
-            print(f"  {name:28s} not written: {(entry.get('error') or entry.get('skipped', ''))[:200]}")
-        else:
-            print(f"  {name:28s} {entry['bytes'] / 1024:9.1f} KiB  {entry['latency_ms']:8.3f} ms  {entry['recurrence']}")
+    for line in describe_files(info):
+        print("  " + line)
     for name, sig in info["signatures"].items():
         print(f"  saved_model signature {name!r}: {sig['kind']}")
 

@@ -79,16 +79,14 @@ def export_demo(model, out):
     """Exports the date translator to builtins-only TFLite and runs the on-device loop with the LiteRT
     interpreter, checking it against Keras."""
     import rnnzoo
-    from rnnzoo.export import TFLiteModel, export
+    from rnnzoo.export import TFLiteModel, describe_files, export
     from rnnzoo.export.streaming import greedy_translate
     from rnnzoo.seq2seq import target_encoder
 
     info = export(model, out, quantize=["dynamic", "float16"], sequence_length=40, overwrite=True)
     print(f"\nExport to {out} (SavedModel with a raw-string 'translate' signature; TFLite, builtin ops only):")
-    for name, entry in info["files"].items():
-        if "bytes" in entry:
-            print(f"  {name:28s} {entry['bytes'] / 1024:7.1f} KiB  {entry['latency_ms']:6.3f} ms/call  "
-                  f"{entry['recurrence']}")
+    for line in describe_files(info):
+        print("  " + line)
     encoder = TFLiteModel(f"{out}/encoder.tflite")
     step = TFLiteModel(f"{out}/decoder_step.tflite")
     source, target = rnnzoo.serving.text_encoder(model), target_encoder(model)

@@ -248,8 +248,7 @@ def fit_forecaster(model_name, series, input_length, horizon=1, target=0, test_s
     if val_start - input_length - horizon < 10:
         raise ValueError(f"{n} rows leave too few training windows for input_length={input_length}, "
                          f"horizon={horizon}; use a shorter window or smaller test/validation periods.")
-    train_origins = window_origins(input_length, val_start, horizon)
-    train_origins = train_origins[train_origins >= input_length - 1]
+    train_origins = window_origins(input_length, val_start, horizon)  # the first has a full window behind it
     val_origins = window_origins(val_start, test_start, horizon)
     test_origins = window_origins(test_start, n, horizon)
     if len(val_origins) == 0 or len(test_origins) == 0:

@@ -16,6 +16,7 @@ Example:
 """
 
 import dataclasses
+import functools
 import os
 import shutil
 import subprocess
@@ -55,6 +56,14 @@ def synthesize(text, voice="en-us", speed=160, pitch=50):
     return samples.astype("float32") / 32768.0
 
 
+@functools.lru_cache(maxsize=8)
+def _mel_matrix(n_mels, bins, sample_rate):
+    """The (bins, n_mels) filterbank, built once per setting rather than once per utterance."""
+    import tensorflow as tf
+
+    return np.asarray(tf.signal.linear_to_mel_weight_matrix(n_mels, bins, sample_rate, 60.0, 7600.0))
+
+
 def log_mel(samples, sample_rate=SAMPLE_RATE, n_mels=40, frame_ms=25, hop_ms=10, stack=FRAME_STACK):
     """Log-mel features (frames, n_mels × stack) with tf.signal, normalised to zero mean and unit variance."""
     import tensorflow as tf
@@ -65,8 +74,7 @@ def log_mel(samples, sample_rate=SAMPLE_RATE, n_mels=40, frame_ms=25, hop_ms=10,
     frame, hop = int(sample_rate * frame_ms / 1000), int(sample_rate * hop_ms / 1000)
     fft = 1 << (frame - 1).bit_length()
     spectrum = tf.abs(tf.signal.stft(samples, frame, hop, fft_length=fft))
-    mel = tf.signal.linear_to_mel_weight_matrix(n_mels, fft // 2 + 1, sample_rate, 60.0, 7600.0)
-    features = np.log(np.asarray(spectrum) @ np.asarray(mel) + 1e-6)
+    features = np.log(np.asarray(spectrum) @ _mel_matrix(n_mels, fft // 2 + 1, sample_rate) + 1e-6)
     features = (features - features.mean(0)) / (features.std(0) + 1e-5)
     usable = len(features) // stack * stack
     return features[:usable].reshape(usable // stack, n_mels * stack).astype("float32")

@@ -179,6 +179,19 @@ def _fused_files(model, directory, quantize, sequence_length):
     return report
 
 
+def describe_files(info):
+    """One line per TFLite file of an export report: size, latency and recurrence form, or why it was not written
+    (an error, or a form the model has none of)."""
+    lines = []
+    for name, entry in info["files"].items():
+        if "bytes" in entry:
+            lines.append(f"{name:28s} {entry['bytes'] / 1024:9.1f} KiB  {entry['latency_ms']:8.3f} ms  "
+                         f"{entry['recurrence']:10s} {len(entry['ops'])} builtin ops")
+        else:
+            lines.append(f"{name:28s} not written: {(entry.get('error') or entry.get('skipped', ''))[:160]}")
+    return lines
+
+
 def export(model, directory, saved_model=True, tflite=True, quantize=("dynamic",), sequence_length=None,
            target_length=None, overwrite=False, representative=None, metrics=None, fused=True):
     """Exports a trained model for serving and devices.

@@ -16,7 +16,7 @@ comes after them.
 import numpy as np
 
 # Layers that are the identity at inference, or only carry the mask
-_PASS = {"Metadata", "Dropout", "Identity", "InputLayer"}
+_PASS = {"Metadata", "Dropout", "Identity"}
 _MASK_OPS = {"NotEqual", "Equal", "LogicalOr", "LogicalAnd", "LogicalNot"}  # keras.ops building the mask
 _RECURRENT = {"LSTM", "GRU", "SimpleRNN"}
 
@@ -105,19 +105,17 @@ def fused_twin(model, sequence_length):
             continue
         node = spec["inbound_nodes"][0]
         inputs = [tensors[name] for name in _history(node["args"]) if name in tensors]
-        if kind in _MASK_OPS:
-            continue
         if kind in _PASS:
             tensors[layer.name] = inputs[0]
             continue
         twin = _twin_layer(k2, layer)
         tensors[layer.name] = twin(inputs if kind in ("Add", "Concatenate") else inputs[0])
         twin.set_weights(layer.get_weights())
-    outputs = [tensors[name] for name, *_ in [config["output_layers"]]] if isinstance(
-        config["output_layers"][0], str) else [tensors[o[0]] for o in config["output_layers"]]
-    inputs = [tensors[name] for name, *_ in [config["input_layers"]]] if isinstance(
-        config["input_layers"][0], str) else [tensors[i[0]] for i in config["input_layers"]]
-    return k2.Model(inputs, outputs[0] if len(outputs) == 1 else outputs, name=f"{model.name}_fused")
+    def twins(keras_tensors):  # the twin tensors standing for the model's inputs / outputs
+        found = [tensors[t._keras_history[0].name] for t in keras_tensors]
+        return found[0] if len(found) == 1 else found
+
+    return k2.Model(twins(model.inputs), twins(model.outputs), name=f"{model.name}_fused")
 
 
 def convert_fused(model, sequence_length, quantization="float32", representative=None):
