@@ -3,11 +3,13 @@ fraction of a measured matrix-multiply peak, and batch-1 generation, each config
 
 Configurations (issue 8): char — vocabulary 65, embedding 64, 256 units, length 100, batch 64; word — vocabulary
 8000, embedding 256, 512 units, length 64, batch 64. Same sizes, Adam, cross-entropy, float32 on both sides.
-Ours is `rnnzoo.build("lstm_language_model" / "gru_language_model")` compiled by Keras on the backend in
-KERAS_BACKEND (default tensorflow); the peer is `nn.Embedding → nn.LSTM/GRU → nn.Linear` in PyTorch.
-Results: a table of tokens/s and ratios (ours ÷ PyTorch), and a JSON file. `make bench` runs it.
+Ours is `rnnzoo.build("lstm_language_model" / "gru_language_model")` compiled by Keras, on each backend in
+--backends (rnnzoo's layers train with the fast kernels of `rnnzoo.layers.kernels`); for the character config
+the TensorFlow backend is also run with `RNNZOO_FAST_KERNELS=0` (Keras' own loop) to show what the kernel adds.
+The peer is `nn.Embedding → nn.LSTM/GRU → nn.Linear` in PyTorch. Results: a table of tokens/s and ratios
+(ours ÷ PyTorch), and a JSON file. `make bench` runs it.
 
-    python benchmarks/speed.py [--quick] [--configs char,word] [--cells lstm,gru]
+    python benchmarks/speed.py [--quick] [--configs char,word] [--cells lstm,gru] [--backends tensorflow,torch]
 """
 
 import argparse
@@ -53,10 +55,15 @@ def worker_ours(cfg, cell, steps, warmup):
     x = rng.integers(1, cfg["vocab"], (cfg["batch"], cfg["length"])).astype("int32")
     y = rng.integers(1, cfg["vocab"], (cfg["batch"], cfg["length"])).astype("int32")
     train = _timed(lambda: model.train_on_batch(x, y), steps, warmup)
+
     def forward(x):  # logits stay on the device: copying (batch, length, vocab) to NumPy is not the model's time
         return model(x, training=False)[:, -1, :1]
 
-    if keras.backend.backend() == "tensorflow":
+    if keras.backend.backend() == "torch":
+        import torch
+
+        forward = torch.no_grad()(forward)
+    elif keras.backend.backend() == "tensorflow":
         import tensorflow as tf
 
         forward = tf.function(forward)
@@ -65,7 +72,10 @@ def worker_ours(cfg, cell, steps, warmup):
 
         forward = jax.jit(forward)
     infer = _timed(lambda: keras.ops.convert_to_numpy(forward(x)), steps, warmup)
-    return {"train_s_per_batch": train, "infer_s_per_batch": infer, "backend": keras.backend.backend()}
+    from rnnzoo.layers import kernels
+
+    return {"train_s_per_batch": train, "infer_s_per_batch": infer, "backend": keras.backend.backend(),
+            "fast_kernel_calls": sum(kernels.USED.values())}
 
 
 def worker_torch(cfg, cell, steps, warmup):
@@ -137,9 +147,12 @@ def matmul_peak(n=2048, repeats=5):
     return 2 * n ** 3 * repeats / (time.perf_counter() - start)
 
 
-def _run_worker(args):
+def _run_worker(args, backend=None, fast=True):
+    env = dict(os.environ, RNNZOO_FAST_KERNELS="1" if fast else "0")
+    if backend:
+        env["KERAS_BACKEND"] = backend
     proc = subprocess.run([sys.executable, os.path.abspath(__file__), "--worker", json.dumps(args)],
-                          capture_output=True, text=True, timeout=900)
+                          capture_output=True, text=True, timeout=900, env=env)
     lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
     if not lines:
         return {"error": proc.stderr[-1500:]}
@@ -150,6 +163,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--configs", default="char,word")
     ap.add_argument("--cells", default="lstm,gru")
+    ap.add_argument("--backends", default="tensorflow,torch", help="Keras backends to run ours on")
     ap.add_argument("--steps", type=int, default=10, help="timed batches per measurement")
     ap.add_argument("--quick", action="store_true", help="3 timed batches, char config only (for a smoke run)")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
@@ -170,30 +184,38 @@ def main(argv=None):
     peak = matmul_peak()
     print(f"matrix-multiply peak (NumPy float32, n=2048): {peak / 1e9:.0f} GFLOP/s")
     rows = []
-    header = f"{'config':6s} {'cell':5s} {'train tok/s ours':>17s} {'PyTorch':>9s} {'ratio':>6s}   " \
-             f"{'infer tok/s ours':>16s} {'PyTorch':>9s} {'ratio':>6s}  {'train % of peak':>15s}"
+    header = f"{'config':6s} {'cell':5s} {'ours on':27s} {'train tok/s':>11s} {'PyTorch':>8s} {'ratio':>6s}   " \
+             f"{'infer tok/s':>11s} {'PyTorch':>8s} {'ratio':>6s}  {'train % of peak':>15s}"
     print(header)
+    variants = [(b, True) for b in args.backends.split(",")]
     for config in args.configs.split(","):
         cfg = CONFIGS[config]
         tokens = cfg["batch"] * cfg["length"]
         for cell in args.cells.split(","):
-            res = {fw: _run_worker({"kind": "fit", "framework": fw, "config": config, "cell": cell,
-                                    "steps": args.steps, "warmup": 3}) for fw in ("rnnzoo", "torch")}
-            if any("error" in r for r in res.values()):
-                print(f"{config:6s} {cell:5s} error: {[r.get('error', '')[-300:] for r in res.values()]}")
-                rows.append({"config": config, "cell": cell, **res})
-                continue
-            row = {"config": config, "cell": cell, "backend": res["rnnzoo"]["backend"]}
-            for key in ("train", "infer"):
-                for fw in ("rnnzoo", "torch"):
-                    row[f"{key}_tokens_per_s_{fw}"] = tokens / res[fw][f"{key}_s_per_batch"]
-                row[f"{key}_ratio"] = row[f"{key}_tokens_per_s_rnnzoo"] / row[f"{key}_tokens_per_s_torch"]
-            row["train_fraction_of_peak"] = 3 * flops_per_token(cfg, cell) * row["train_tokens_per_s_rnnzoo"] / peak
-            rows.append(row)
-            print(f"{config:6s} {cell:5s} {row['train_tokens_per_s_rnnzoo']:17,.0f} "
-                  f"{row['train_tokens_per_s_torch']:9,.0f} {row['train_ratio']:6.2f}   "
-                  f"{row['infer_tokens_per_s_rnnzoo']:16,.0f} {row['infer_tokens_per_s_torch']:9,.0f} "
-                  f"{row['infer_ratio']:6.2f}  {row['train_fraction_of_peak']:15.1%}", flush=True)
+            job = {"kind": "fit", "config": config, "cell": cell, "steps": args.steps, "warmup": 3}
+            peer = _run_worker({**job, "framework": "torch"})
+            runs = variants + ([("tensorflow", False)] if config == "char" and "tensorflow" in args.backends else [])
+            for backend, fast in runs:
+                ours = _run_worker({**job, "framework": "rnnzoo"}, backend=backend, fast=fast)
+                label = backend + (" (rnnzoo kernels)" if fast else " (Keras loop)")
+                if "error" in ours or "error" in peer:
+                    print(f"{config:6s} {cell:5s} {label:27s} error: {[r.get('error', '')[-300:] for r in (ours, peer)]}")
+                    rows.append({"config": config, "cell": cell, "backend": backend, "fast_kernels": fast,
+                                 "rnnzoo": ours, "torch": peer})
+                    continue
+                row = {"config": config, "cell": cell, "backend": ours["backend"], "fast_kernels": fast,
+                       "fast_kernel_calls": ours["fast_kernel_calls"]}
+                for key in ("train", "infer"):
+                    row[f"{key}_tokens_per_s_rnnzoo"] = tokens / ours[f"{key}_s_per_batch"]
+                    row[f"{key}_tokens_per_s_torch"] = tokens / peer[f"{key}_s_per_batch"]
+                    row[f"{key}_ratio"] = row[f"{key}_tokens_per_s_rnnzoo"] / row[f"{key}_tokens_per_s_torch"]
+                row["train_fraction_of_peak"] = (3 * flops_per_token(cfg, cell) * row["train_tokens_per_s_rnnzoo"]
+                                                 / peak)
+                rows.append(row)
+                print(f"{config:6s} {cell:5s} {label:27s} {row['train_tokens_per_s_rnnzoo']:11,.0f} "
+                      f"{row['train_tokens_per_s_torch']:8,.0f} {row['train_ratio']:6.2f}   "
+                      f"{row['infer_tokens_per_s_rnnzoo']:11,.0f} {row['infer_tokens_per_s_torch']:8,.0f} "
+                      f"{row['infer_ratio']:6.2f}  {row['train_fraction_of_peak']:15.1%}", flush=True)
     generation = {}
     for cell in args.cells.split(","):
         res = {fw: _run_worker({"kind": "generate", "framework": fw, "config": "char", "cell": cell,

@@ -10,7 +10,36 @@ Defaults keep LSTM and GRU on the cuDNN path: tanh/sigmoid activations, `recurre
 import keras
 from keras import layers, ops
 
-CELLS = {"lstm": layers.LSTM, "gru": layers.GRU, "rnn": layers.SimpleRNN}
+from rnnzoo.layers import kernels
+
+
+@keras.saving.register_keras_serializable(package="rnnzoo")
+class LSTM(layers.LSTM):
+    """`keras.layers.LSTM` (same arguments, weights and config) that trains with rnnzoo's fast CPU kernels.
+
+    Where `rnnzoo.layers.kernels` applies (a training call on a CPU, cuDNN-eligible settings, no padding in the
+    batch) the loop runs a faster kernel with identical results; everywhere else, inference and export
+    included, it is Keras' own layer. Weights load into `keras.layers.LSTM` unchanged.
+    """
+
+    def inner_loop(self, sequences, initial_state, mask, training=False):
+        out = kernels.fast_inner_loop(self, "lstm", sequences, initial_state, mask, training)
+        return out if out is not None else super().inner_loop(sequences, initial_state, mask, training=training)
+
+
+@keras.saving.register_keras_serializable(package="rnnzoo")
+class GRU(layers.GRU):
+    """`keras.layers.GRU` (same arguments, weights and config) that trains with rnnzoo's fast CPU kernels.
+
+    See `LSTM`; on the PyTorch backend the GRU runs PyTorch's fused `torch.gru` with the Keras weights.
+    """
+
+    def inner_loop(self, sequences, initial_state, mask, training=False):
+        out = kernels.fast_inner_loop(self, "gru", sequences, initial_state, mask, training)
+        return out if out is not None else super().inner_loop(sequences, initial_state, mask, training=training)
+
+
+CELLS = {"lstm": LSTM, "gru": GRU, "rnn": layers.SimpleRNN}
 CELL_ALIASES = {"simple_rnn": "rnn", "simplernn": "rnn", "vanilla": "rnn"}
 MERGE_MODES = ("concat", "sum", "mul", "ave")
 INPUT_MODES = ("embedding", "one_hot", "dense")

@@ -1,0 +1,85 @@
+"""Equivalence of rnnzoo's fast training kernels with Keras' own LSTM/GRU loop, on the current backend.
+
+Used by tests/test_kernels.py on TensorFlow (in process) and on PyTorch (in a subprocess)."""
+
+import json
+
+import keras
+import numpy as np
+
+from rnnzoo.layers import recurrent
+
+CASES = [dict(return_sequences=True), dict(return_sequences=False), dict(go_backwards=True),
+         dict(return_sequences=True, padded=True), dict(return_sequences=True, all_ones_mask=True),
+         dict(return_sequences=False, initial_state=True), dict(bidirectional=True)]
+
+
+def _grads(backend, fn, tensors):
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        with tf.GradientTape() as tape:
+            tape.watch(tensors)
+            loss, outs = fn()
+        return [np.asarray(o) for o in outs], [np.asarray(g) for g in tape.gradient(loss, tensors)]
+    import torch
+
+    loss, outs = fn()
+    grads = torch.autograd.grad(loss, tensors)
+    return [o.detach().cpu().numpy() for o in outs], [g.detach().cpu().numpy() for g in grads]
+
+
+def check(cell, case, seed=0):
+    """Max abs differences (outputs, gradients) between the rnnzoo layer and Keras' layer on one case."""
+    backend = keras.backend.backend()
+    rng = np.random.default_rng(seed)
+    batch, steps, features, units = 3, 6, 5, 4
+    x = rng.normal(size=(batch, steps, features)).astype("float32")
+    mask = np.ones((batch, steps), bool)
+    if case.get("padded"):
+        mask[1, 4:] = False
+    options = dict(return_sequences=case.get("return_sequences", True), return_state=True,
+                   go_backwards=case.get("go_backwards", False), bias_initializer="random_normal")
+    pair = []
+    for cls in (getattr(recurrent, cell), getattr(keras.layers, cell)):
+        layer = cls(units, **options)
+        if case.get("bidirectional"):
+            layer = keras.layers.Bidirectional(cls(units, return_sequences=True, bias_initializer="random_normal"))
+        pair.append(layer)
+    pair[0].build(x.shape)
+    pair[1].build(x.shape)
+    pair[1].set_weights(pair[0].get_weights())
+    n_states = 2 if cell == "LSTM" else 1
+    state0 = [rng.normal(size=(batch, units)).astype("float32") for _ in range(n_states)]
+    results = []
+    for layer in pair:
+        xt = keras.ops.convert_to_tensor(x)
+        weights = [w.value for w in layer.weights]
+        if backend == "torch":
+            xt.requires_grad_(True)
+        tensors = [xt] + weights
+
+        def fn():
+            kwargs = {"training": True}
+            if case.get("padded") or case.get("all_ones_mask"):
+                kwargs["mask"] = keras.ops.convert_to_tensor(mask)
+            if case.get("initial_state"):
+                kwargs["initial_state"] = [keras.ops.convert_to_tensor(s) for s in state0]
+            out = layer(xt, **kwargs)
+            outs = out if isinstance(out, (list, tuple)) else [out]
+            probe = keras.ops.convert_to_tensor(np.sin(np.arange(outs[0].shape[-1])).astype("float32"))
+            loss = sum(keras.ops.sum(o * probe[: o.shape[-1]] * (k + 1)) for k, o in enumerate(outs))
+            return loss, outs
+
+        results.append(_grads(backend, fn, tensors))
+    (o1, g1), (o2, g2) = results
+    return (max(float(np.max(np.abs(a - b))) for a, b in zip(o1, o2)),
+            max(float(np.max(np.abs(a - b))) for a, b in zip(g1, g2)))
+
+
+def run_all():
+    return {f"{cell}/{i}": check(cell, case) for cell in ("LSTM", "GRU") for i, case in enumerate(CASES)}
+
+
+if __name__ == "__main__":
+    print("RESULTS" + json.dumps({"backend": keras.backend.backend(), "results": run_all()}))

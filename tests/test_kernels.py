@@ -1,0 +1,80 @@
+"""rnnzoo's fast CPU training kernels compute what Keras' LSTM/GRU loop computes (outputs and gradients)."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import kernel_checks
+import rnnzoo
+from rnnzoo.layers import kernels
+
+
+@pytest.mark.parametrize("cell", ["LSTM", "GRU"])
+@pytest.mark.parametrize("case", kernel_checks.CASES, ids=lambda c: "-".join(c) or "default")
+def test_tensorflow_kernel_matches_keras(cell, case):
+    before = kernels.USED["tensorflow", "lstm"]
+    out_diff, grad_diff = kernel_checks.check(cell, case)
+    assert out_diff < 1e-5 and grad_diff < 1e-4, (out_diff, grad_diff)
+    used = kernels.USED["tensorflow", "lstm"] > before
+    assert used == (cell == "LSTM" and not case.get("padded")), "fast kernel taken where it must not be, or not taken"
+
+
+def _two_models(monkeypatch):
+    models = []
+    for _ in range(2):
+        model = rnnzoo.build("lstm_language_model", vocabulary_size=20, embedding_dim=6, units=8)
+        rnnzoo.compile_model(model, learning_rate=1e-2)
+        models.append(model)
+    models[1].set_weights(models[0].get_weights())
+    return models
+
+
+@pytest.mark.parametrize("padded", [False, True])
+def test_compiled_training_matches_keras_loop(monkeypatch, padded):
+    """Graph-mode `train_on_batch` with the kernel (and its per-batch fallback for padding) equals Keras' loop."""
+    fast, plain = _two_models(monkeypatch)
+    rng = np.random.default_rng(0)
+    x = rng.integers(1, 20, (4, 9)).astype("int32")
+    y = rng.integers(1, 20, (4, 9)).astype("int32")
+    if padded:
+        x[2, 6:] = 0
+    before = kernels.USED["tensorflow", "lstm"]
+    for _ in range(3):
+        fast.train_on_batch(x, y)
+    assert kernels.USED["tensorflow", "lstm"] > before
+    monkeypatch.setattr(kernels, "ENABLED", False)
+    for _ in range(3):
+        plain.train_on_batch(x, y)
+    for a, b in zip(fast.get_weights(), plain.get_weights()):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+def test_layers_are_keras_layers_with_the_same_config():
+    import keras
+
+    layer = rnnzoo.layers.recurrent_layer("lstm", 8)
+    assert isinstance(layer, keras.layers.LSTM)
+    twin = keras.layers.LSTM.from_config(layer.get_config())
+    twin.build((None, None, 3))
+    layer.build((None, None, 3))
+    twin.set_weights(layer.get_weights())  # weights move between them unchanged
+
+
+def test_torch_kernels_match_keras():
+    pytest.importorskip("torch")
+    env = {**os.environ, "KERAS_BACKEND": "torch", "PYTHONPATH": os.path.dirname(__file__)}
+    proc = subprocess.run([sys.executable, "-c", "import kernel_checks as k, json, keras; from rnnzoo.layers import "
+                           "kernels; r = k.run_all(); print('RESULTS' + json.dumps({'backend': keras.backend.backend(),"
+                           " 'results': r, 'used': {'/'.join(key): n for key, n in kernels.USED.items()}}))"],
+                          env=env, capture_output=True, text=True, timeout=600)
+    line = [l for l in proc.stdout.splitlines() if l.startswith("RESULTS")]
+    assert line, proc.stderr[-3000:]
+    data = json.loads(line[0][len("RESULTS"):])
+    assert data["backend"] == "torch"
+    assert data["used"].get("torch/lstm", 0) > 0 and data["used"].get("torch/gru", 0) > 0
+    for key, (out_diff, grad_diff) in data["results"].items():
+        assert out_diff < 1e-5 and grad_diff < 1e-4, (key, out_diff, grad_diff)
