@@ -16,36 +16,37 @@ from rnnzoo.layers import kernels
 @pytest.mark.parametrize("cell", ["LSTM", "GRU"])
 @pytest.mark.parametrize("case", kernel_checks.CASES, ids=lambda c: "-".join(c) or "default")
 def test_tensorflow_kernel_matches_keras(cell, case):
-    before = kernels.USED["tensorflow", "lstm"]
+    before = kernels.USED["tensorflow", cell.lower()]
     out_diff, grad_diff = kernel_checks.check(cell, case)
     assert out_diff < 1e-5 and grad_diff < 1e-4, (out_diff, grad_diff)
-    used = kernels.USED["tensorflow", "lstm"] > before
-    assert used == (cell == "LSTM" and not case.get("padded")), "fast kernel taken where it must not be, or not taken"
+    used = kernels.USED["tensorflow", cell.lower()] > before
+    assert used == (not case.get("padded")), "fast kernel taken where it must not be, or not taken"
 
 
-def _two_models(monkeypatch):
+def _two_models(cell):
     models = []
     for _ in range(2):
-        model = rnnzoo.build("lstm_language_model", vocabulary_size=20, embedding_dim=6, units=8)
+        model = rnnzoo.build(f"{cell}_language_model", vocabulary_size=20, embedding_dim=6, units=8)
         rnnzoo.compile_model(model, learning_rate=1e-2)
         models.append(model)
     models[1].set_weights(models[0].get_weights())
     return models
 
 
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
 @pytest.mark.parametrize("padded", [False, True])
-def test_compiled_training_matches_keras_loop(monkeypatch, padded):
+def test_compiled_training_matches_keras_loop(monkeypatch, cell, padded):
     """Graph-mode `train_on_batch` with the kernel (and its per-batch fallback for padding) equals Keras' loop."""
-    fast, plain = _two_models(monkeypatch)
+    fast, plain = _two_models(cell)
     rng = np.random.default_rng(0)
     x = rng.integers(1, 20, (4, 9)).astype("int32")
     y = rng.integers(1, 20, (4, 9)).astype("int32")
     if padded:
         x[2, 6:] = 0
-    before = kernels.USED["tensorflow", "lstm"]
+    before = kernels.USED["tensorflow", cell]
     for _ in range(3):
         fast.train_on_batch(x, y)
-    assert kernels.USED["tensorflow", "lstm"] > before
+    assert kernels.USED["tensorflow", cell] > before
     monkeypatch.setattr(kernels, "ENABLED", False)
     for _ in range(3):
         plain.train_on_batch(x, y)

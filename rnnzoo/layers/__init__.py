@@ -1,6 +1,8 @@
 """Custom layers and the recurrent-stack core."""
 
 from rnnzoo.layers.recurrent import (
+    GRU,
+    LSTM,
     Metadata,
     MaskedGlobalPooling1D,
     OneHot,

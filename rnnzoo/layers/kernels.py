@@ -4,10 +4,10 @@ On a GPU Keras already runs cuDNN. On a CPU it runs a generic loop that multipli
 input kernel inside the loop and lets autodiff accumulate the weight gradients one step at a time. These kernels
 do what cuDNN and PyTorch do instead:
 
-- TensorFlow backend (LSTM): the input projection `x W + b` of all steps is one matrix multiply before the loop;
+- TensorFlow backend (LSTM and GRU): the input projection `x W + b` of all steps is one matrix multiply before the loop;
   the loop carries only `h U`; a hand-written backward pass (`tf.custom_gradient`) runs the reverse loop for
-  `dz_t` and `dh_{t-1} = dz_t Uᵀ` only, then forms `dW = Xᵀ dZ`, `dU = H_{t-1}ᵀ dZ` and `db` as three large
-  multiplies after it. About 1.25× the training speed of Keras' loop on 2 cores (benchmarks/speed.py).
+  `dz_t` and `dh_{t-1} = dz_t Uᵀ` only, then forms `dW = Xᵀ dZ`, `dU = H_{t-1}ᵀ dZ` and `db` as large
+  multiplies after it (benchmarks/speed.py measures the gain against Keras' loop).
 - PyTorch backend (LSTM and GRU): the layer calls PyTorch's own fused `torch.lstm` / `torch.gru` (oneDNN on
   CPU) with the Keras weights (transposed, GRU gates reordered), so training runs PyTorch's kernel.
 
@@ -48,8 +48,8 @@ def fast_inner_loop(layer, cell_kind, sequences, initial_state, mask, training):
         mask = mask[0]
     if backend == "torch":
         return _torch_loop(layer, cell_kind, sequences, initial_state, mask, training)
-    if backend == "tensorflow" and cell_kind == "lstm":
-        return _tf_loop(layer, sequences, initial_state, mask, training)
+    if backend == "tensorflow":
+        return _tf_loop(layer, cell_kind, sequences, initial_state, mask, training)
     return None
 
 
@@ -116,11 +116,64 @@ def tf_lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias):
 
         return (hs, h_last, c_last), grad
 
-    value = lambda v: tf.convert_to_tensor(v.value if hasattr(v, "value") else v)
+    value = lambda v: tf.convert_to_tensor(v.value if isinstance(v, keras.Variable) else v)
     return run(x, h0, c0, value(kernel), value(recurrent_kernel), value(bias))
 
 
-def _tf_loop(layer, sequences, initial_state, mask, training):
+def tf_gru_sequence(x, h0, kernel, recurrent_kernel, bias):
+    """GRU (reset_after=True) over time-major `x` (time, batch, features) with Keras' weights (gates z, r, h;
+    bias rows: input, recurrent). Returns (outputs (time, batch, units), h_T) with a hand-written gradient."""
+    import tensorflow as tf
+
+    @tf.custom_gradient
+    def run(x, h0, w, u, b):
+        steps, batch, features = tf.shape(x)[0], tf.shape(x)[1], tf.shape(x)[2]
+        n = tf.shape(u)[0]
+        xw = tf.reshape(tf.matmul(tf.reshape(x, [-1, features]), w) + b[0], [steps, batch, 3 * n])
+
+        def step(t, h, hs, acts):
+            xt, hu = xw[t], tf.matmul(h, u) + b[1]
+            zr = tf.sigmoid(xt[:, :2 * n] + hu[:, :2 * n])
+            z, r, hh = zr[:, :n], zr[:, n:], hu[:, 2 * n:]
+            cand = tf.tanh(xt[:, 2 * n:] + r * hh)
+            h = z * h + (1 - z) * cand
+            return t + 1, h, hs.write(t, h), acts.write(t, tf.concat([zr, cand, hh], 1))
+
+        array = lambda: tf.TensorArray(x.dtype, size=steps)
+        _, h_last, hs, acts = tf.while_loop(lambda t, *_: t < steps, step, (0, h0, array(), array()))
+        hs, acts = hs.stack(), acts.stack()
+
+        def grad(d_hs, d_h_last):
+            h_prev = tf.concat([h0[None], hs[:-1]], 0)
+            u_t = tf.transpose(u)
+
+            def back(k, dh_next, dxws, dhus):
+                t = steps - 1 - k
+                a = acts[t]
+                z, r, cand, hh = a[:, :n], a[:, n:2 * n], a[:, 2 * n:3 * n], a[:, 3 * n:]
+                dh = d_hs[t] + dh_next
+                da_h = dh * (1 - z) * (1 - cand * cand)
+                da_z = dh * (h_prev[t] - cand) * z * (1 - z)
+                da_r = da_h * hh * r * (1 - r)
+                dhu = tf.concat([da_z, da_r, da_h * r], 1)
+                return (k + 1, dh * z + tf.matmul(dhu, u_t), dxws.write(t, tf.concat([da_z, da_r, da_h], 1)),
+                        dhus.write(t, dhu))
+
+            _, dh0, dxws, dhus = tf.while_loop(lambda k, *_: k < steps, back, (0, d_h_last, array(), array()))
+            dxw = tf.reshape(dxws.stack(), [-1, 3 * n])
+            dhu = tf.reshape(dhus.stack(), [-1, 3 * n])
+            dw = tf.matmul(tf.reshape(x, [-1, features]), dxw, transpose_a=True)
+            du = tf.matmul(tf.reshape(h_prev, [-1, n]), dhu, transpose_a=True)
+            dx = tf.reshape(tf.matmul(dxw, w, transpose_b=True), tf.shape(x))
+            return dx, dh0, dw, du, tf.stack([tf.reduce_sum(dxw, 0), tf.reduce_sum(dhu, 0)])
+
+        return (hs, h_last), grad
+
+    value = lambda v: tf.convert_to_tensor(v.value if isinstance(v, keras.Variable) else v)
+    return run(x, h0, value(kernel), value(recurrent_kernel), value(bias))
+
+
+def _tf_loop(layer, cell_kind, sequences, initial_state, mask, training):
     import tensorflow as tf
 
     if tf.config.list_logical_devices("GPU"):
@@ -132,18 +185,24 @@ def _tf_loop(layer, sequences, initial_state, mask, training):
         x = tf.transpose(x, [1, 0, 2])
         if layer.go_backwards:
             x = tf.reverse(x, [0])
-        hs, h, c = tf_lstm_sequence(x, initial_state[0], initial_state[1], cell.kernel, cell.recurrent_kernel,
-                                    cell.bias)
+        if cell_kind == "lstm":
+            hs, h, c = tf_lstm_sequence(x, initial_state[0], initial_state[1], cell.kernel, cell.recurrent_kernel,
+                                        cell.bias)
+            states = [h, c]
+        else:
+            hs, h = tf_gru_sequence(x, initial_state[0], cell.kernel, cell.recurrent_kernel, cell.bias)
+            states = [h]
         outputs = tf.transpose(hs, [1, 0, 2]) if layer.return_sequences else h[:, None, :]
-        USED["tensorflow", "lstm"] += 1
-        return h, outputs, [h, c]
+        USED["tensorflow", cell_kind] += 1
+        return h, outputs, states
 
     if mask is None:
         return fast()
 
     def keras_loop():
-        last, outputs, states = keras.layers.LSTM.inner_loop(layer, sequences, initial_state, mask, training=training)
-        return last, outputs, list(states)
+        parent = keras.layers.LSTM if cell_kind == "lstm" else keras.layers.GRU
+        last, outputs, states = parent.inner_loop(layer, sequences, initial_state, mask, training=training)
+        return last, outputs, list(states) if isinstance(states, (list, tuple)) else [states]
 
     return tf.cond(tf.reduce_all(tf.cast(mask, "bool")), fast, keras_loop)
 
