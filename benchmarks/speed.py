@@ -10,6 +10,16 @@ The peer is `nn.Embedding → nn.LSTM/GRU → nn.Linear` in PyTorch. Results: a 
 (ours ÷ PyTorch), and a JSON file. `make bench` runs it.
 
     python benchmarks/speed.py [--quick] [--configs char,word] [--cells lstm,gru] [--backends tensorflow,torch]
+
+GPU mode (`--gpu`): PyTorch cuDNN vs ours on the torch and JAX backends, each with cuDNN and with the generic
+loop forced (`use_cudnn=False` on every recurrent layer); the peak is a float32 PyTorch CUDA matmul. The GPU
+machine lent to this project has PyTorch and JAX but no TensorFlow and no package registry, so the keras wheel
+and its pure-Python dependencies travel with the code:
+
+    pip download --no-deps -d wheels keras==3.15.1 namex optree rich markdown-it-py mdurl   # here
+    pip install --no-index --no-deps wheels/*.whl && python benchmarks/speed.py --gpu       # there
+
+(rnnzoo imports without TensorFlow on the torch and JAX backends.) Not yet run on a GPU: no machine was lent.
 """
 
 import argparse
@@ -41,7 +51,7 @@ def _timed(step, steps, warmup):
     return (time.perf_counter() - start) / steps
 
 
-def worker_ours(cfg, cell, steps, warmup):
+def worker_ours(cfg, cell, steps, warmup, cudnn=True):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras
     import numpy as np
@@ -50,6 +60,10 @@ def worker_ours(cfg, cell, steps, warmup):
 
     model = rnnzoo.build(f"{cell}_language_model", vocabulary_size=cfg["vocab"], embedding_dim=cfg["embed"],
                          units=cfg["units"])
+    if not cudnn:  # GPU mode: the generic loop Keras falls back to when a setting is not cuDNN-compatible
+        for layer in model.layers:
+            if hasattr(layer, "use_cudnn"):
+                layer.use_cudnn = False
     rnnzoo.compile_model(model, learning_rate=1e-3, clipnorm=None)
     rng = np.random.default_rng(0)
     x = rng.integers(1, cfg["vocab"], (cfg["batch"], cfg["length"])).astype("int32")
@@ -78,16 +92,18 @@ def worker_ours(cfg, cell, steps, warmup):
             "fast_kernel_calls": sum(kernels.USED.values())}
 
 
-def worker_torch(cfg, cell, steps, warmup):
+def worker_torch(cfg, cell, steps, warmup, cudnn=True):
     import torch
 
     torch.manual_seed(0)
+    device = "cuda" if torch.cuda.is_available() else "cpu"
     rnn = (torch.nn.LSTM if cell == "lstm" else torch.nn.GRU)(cfg["embed"], cfg["units"], batch_first=True)
     model = torch.nn.ModuleList([torch.nn.Embedding(cfg["vocab"], cfg["embed"]), rnn,
-                                 torch.nn.Linear(cfg["units"], cfg["vocab"])])
+                                 torch.nn.Linear(cfg["units"], cfg["vocab"])]).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    x = torch.randint(1, cfg["vocab"], (cfg["batch"], cfg["length"]))
-    y = torch.randint(1, cfg["vocab"], (cfg["batch"], cfg["length"]))
+    x = torch.randint(1, cfg["vocab"], (cfg["batch"], cfg["length"]), device=device)
+    y = torch.randint(1, cfg["vocab"], (cfg["batch"], cfg["length"]), device=device)
+    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
 
     def forward():
         h, _ = model[1](model[0](x))
@@ -98,10 +114,12 @@ def worker_torch(cfg, cell, steps, warmup):
         loss = torch.nn.functional.cross_entropy(forward().reshape(-1, cfg["vocab"]), y.reshape(-1))
         loss.backward()
         optimizer.step()
+        sync()
 
     def infer_step():
         with torch.no_grad():
             forward()
+        sync()
 
     return {"train_s_per_batch": _timed(train_step, steps, warmup),
             "infer_s_per_batch": _timed(infer_step, steps, warmup), "threads": torch.get_num_threads()}
@@ -136,7 +154,19 @@ def worker_generate(framework, cfg, cell, tokens):
     return {"tokens_per_s": tokens / (time.perf_counter() - start)}
 
 
-def matmul_peak(n=2048, repeats=5):
+def matmul_peak(n=2048, repeats=5, gpu=False):
+    if gpu:  # float32 on the GPU through PyTorch (TF32 off: the models train in float32)
+        import torch
+
+        torch.backends.cuda.matmul.allow_tf32 = False
+        a = torch.rand(8192, 8192, device="cuda")
+        a @ a
+        torch.cuda.synchronize()
+        start = time.perf_counter()
+        for _ in range(repeats):
+            a @ a
+        torch.cuda.synchronize()
+        return 2 * 8192 ** 3 * repeats / (time.perf_counter() - start)
     import numpy as np
 
     a = np.random.default_rng(0).random((n, n), dtype=np.float32)
@@ -163,7 +193,10 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--configs", default="char,word")
     ap.add_argument("--cells", default="lstm,gru")
-    ap.add_argument("--backends", default="tensorflow,torch", help="Keras backends to run ours on")
+    ap.add_argument("--backends", default=None, help="Keras backends to run ours on (default tensorflow,torch; "
+                    "torch,jax with --gpu)")
+    ap.add_argument("--gpu", action="store_true", help="GPU mode: PyTorch cuDNN vs ours on the torch/JAX backends "
+                    "with cuDNN and with the generic loop forced (use_cudnn=False)")
     ap.add_argument("--steps", type=int, default=10, help="timed batches per measurement (twice this for char)")
     ap.add_argument("--repeats", type=int, default=2, help="runs per side for the character config (best kept)")
     ap.add_argument("--quick", action="store_true", help="3 timed batches, char config only (for a smoke run)")
@@ -177,25 +210,33 @@ def main(argv=None):
             result = worker_generate(job["framework"], cfg, job["cell"], job["tokens"])
         else:
             fn = worker_ours if job["framework"] == "rnnzoo" else worker_torch
-            result = fn(cfg, job["cell"], job["steps"], job["warmup"])
+            result = fn(cfg, job["cell"], job["steps"], job["warmup"], cudnn=job.get("cudnn", True))
         print("RESULT " + json.dumps(result))
         return result
     if args.quick:
         args.configs, args.steps, args.repeats = "char", 3, 1
-    peak = matmul_peak()
-    print(f"matrix-multiply peak (NumPy float32, n=2048): {peak / 1e9:.0f} GFLOP/s")
+    args.backends = args.backends or ("torch,jax" if args.gpu else "tensorflow,torch")
+    peak = matmul_peak(gpu=args.gpu)
+    print(f"matrix-multiply peak ({'PyTorch CUDA float32, n=8192' if args.gpu else 'NumPy float32, n=2048'}): "
+          f"{peak / 1e9:,.0f} GFLOP/s")
     rows = []
     header = f"{'config':6s} {'cell':5s} {'ours on':27s} {'train tok/s':>11s} {'PyTorch':>8s} {'ratio':>6s}   " \
              f"{'infer tok/s':>11s} {'PyTorch':>8s} {'ratio':>6s}  {'train % of peak':>15s}"
     print(header)
-    variants = [(b, True) for b in args.backends.split(",")]
+    # (backend, rnnzoo kernels on, cuDNN allowed, label)
+    variants = [(b, True, True, b + (" (cuDNN)" if args.gpu else " (rnnzoo kernels)"))
+                for b in args.backends.split(",")]
     for config in args.configs.split(","):
         cfg = CONFIGS[config]
         tokens = cfg["batch"] * cfg["length"]
         for cell in args.cells.split(","):
             job = {"kind": "fit", "config": config, "cell": cell, "warmup": 3,
                    "steps": args.steps * (2 if config == "char" else 1)}
-            runs = variants + ([("tensorflow", False)] if config == "char" and "tensorflow" in args.backends else [])
+            runs = list(variants)
+            if args.gpu:
+                runs += [(b, True, False, b + " (generic loop)") for b in args.backends.split(",")]
+            elif config == "char" and "tensorflow" in args.backends:
+                runs.append(("tensorflow", False, True, "tensorflow (Keras loop)"))
             # Separate processes of the same program differ by up to ~20% here, so each side keeps the faster of
             # its runs: PyTorch and rnnzoo run in turns, `--repeats` times each for the character config (the
             # informational Keras-loop row once); every run's time is in the JSON.
@@ -203,20 +244,21 @@ def main(argv=None):
             peers, results = [], [[] for _ in runs]
             for r in range(repeats):
                 peers.append(_run_worker({**job, "framework": "torch"}))
-                for k, (backend, fast) in enumerate(runs):
-                    if r == 0 or fast:
-                        results[k].append(_run_worker({**job, "framework": "rnnzoo"}, backend=backend, fast=fast))
+                for k, (backend, fast, cudnn, _) in enumerate(runs):
+                    if r == 0 or (fast and cudnn):
+                        results[k].append(_run_worker({**job, "framework": "rnnzoo", "cudnn": cudnn},
+                                                      backend=backend, fast=fast))
             best = lambda rs: min(rs, key=lambda r: r.get("train_s_per_batch", float("inf")))
             peer = {**best(peers), "runs_s_per_batch": [r.get("train_s_per_batch") for r in peers]}
             results = [{**best(rs), "runs_s_per_batch": [r.get("train_s_per_batch") for r in rs]} for rs in results]
-            for (backend, fast), ours in zip(runs, results):
-                label = backend + (" (rnnzoo kernels)" if fast else " (Keras loop)")
+            for (backend, fast, cudnn, label), ours in zip(runs, results):
                 if "error" in ours or "error" in peer:
                     print(f"{config:6s} {cell:5s} {label:27s} error: {[r.get('error', '')[-300:] for r in (ours, peer)]}")
                     rows.append({"config": config, "cell": cell, "backend": backend, "fast_kernels": fast,
                                  "rnnzoo": ours, "torch": peer})
                     continue
                 row = {"config": config, "cell": cell, "backend": ours["backend"], "fast_kernels": fast,
+                       "cudnn_allowed": cudnn, "device": "gpu" if args.gpu else "cpu",
                        "fast_kernel_calls": ours["fast_kernel_calls"], "train_runs_s_per_batch_rnnzoo":
                        ours["runs_s_per_batch"], "train_runs_s_per_batch_torch": peer["runs_s_per_batch"]}
                 for key in ("train", "infer"):
@@ -231,7 +273,7 @@ def main(argv=None):
                       f"{row['infer_tokens_per_s_rnnzoo']:11,.0f} {row['infer_tokens_per_s_torch']:8,.0f} "
                       f"{row['infer_ratio']:6.2f}  {row['train_fraction_of_peak']:15.1%}", flush=True)
     generation = {}
-    for cell in args.cells.split(","):
+    for cell in [] if args.gpu else args.cells.split(","):  # batch-1 generation: CPU mode only
         res = {fw: _run_worker({"kind": "generate", "framework": fw, "config": "char", "cell": cell,
                                 "tokens": 100 if args.quick else 300}) for fw in ("rnnzoo", "torch")}
         generation[cell] = res
