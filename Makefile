@@ -46,7 +46,7 @@ demo: setup data system
 	$(PY) -m rnnzoo.demo
 
 test: setup-dev data system
-	$(PY) -m pytest -q -m "not slow"
+	$(PY) -m pytest -q -m "not slow" --durations=15
 
 test-all: setup-dev data system
 	$(PY) -m pytest -q
