@@ -4,8 +4,8 @@ On a GPU Keras already runs cuDNN. On a CPU it runs a generic loop that multipli
 input kernel inside the loop and lets autodiff accumulate the weight gradients one step at a time. These kernels
 do what cuDNN and PyTorch do instead:
 
-- TensorFlow backend (LSTM and GRU): the input projection `x W + b` of all steps is one matrix multiply before the loop;
-  the loop carries only `h U`; a hand-written backward pass (`tf.custom_gradient`) runs the reverse loop for
+- TensorFlow backend (LSTM and GRU): the input projection `x W + b` of all steps is one matrix multiply before
+  the loop; the loop carries only `h U`; a hand-written backward pass (`tf.custom_gradient`) runs the reverse loop for
   `dz_t` and `dh_{t-1} = dz_t Uᵀ` only, then forms `dW = Xᵀ dZ`, `dU = H_{t-1}ᵀ dZ` and `db` as large
   multiplies after it (benchmarks/speed.py measures the gain against Keras' loop).
 - PyTorch backend (LSTM and GRU): the layer calls PyTorch's own fused `torch.lstm` / `torch.gru` (oneDNN on
@@ -13,9 +13,9 @@ do what cuDNN and PyTorch do instead:
 
 They are used only where they compute exactly what Keras computes: on TensorFlow, training calls only
 (`training=True`; inference, `predict` and every export keep Keras' own graph), on PyTorch every call; the
-cuDNN-eligible configuration (tanh/sigmoid,
-`recurrent_dropout=0`, `use_bias`, no `unroll`, GRU `reset_after=True`), no GPU, and masks that are all true
-(a batch with padding takes Keras' loop; the TensorFlow kernel decides per batch). Set the environment variable
+cuDNN-eligible configuration (tanh/sigmoid, `recurrent_dropout=0`, `use_bias`, no `unroll`, GRU
+`reset_after=True`); no GPU; and masks that are all true (a batch with padding takes Keras' loop, decided per
+batch). Set the environment variable
 `RNNZOO_FAST_KERNELS=0` (or `rnnzoo.layers.kernels.ENABLED = False`) to always use Keras' loop.
 """
 
