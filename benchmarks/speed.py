@@ -92,7 +92,7 @@ def worker_ours(cfg, cell, steps, warmup, cudnn=True):
             "fast_kernel_calls": sum(kernels.USED.values())}
 
 
-def worker_torch(cfg, cell, steps, warmup, cudnn=True):
+def worker_torch(cfg, cell, steps, warmup):
     import torch
 
     torch.manual_seed(0)
@@ -209,8 +209,9 @@ def main(argv=None):
         if job["kind"] == "generate":
             result = worker_generate(job["framework"], cfg, job["cell"], job["tokens"])
         else:
-            fn = worker_ours if job["framework"] == "rnnzoo" else worker_torch
-            result = fn(cfg, job["cell"], job["steps"], job["warmup"], cudnn=job.get("cudnn", True))
+            sizes = (cfg, job["cell"], job["steps"], job["warmup"])
+            result = (worker_ours(*sizes, cudnn=job["cudnn"]) if job["framework"] == "rnnzoo"
+                      else worker_torch(*sizes))
         print("RESULT " + json.dumps(result))
         return result
     if args.quick:

@@ -26,19 +26,23 @@ def _recurrent_layers(model):
             yield layer
 
 
+def argument_reasons(layer):
+    """Which arguments of an LSTM/GRU layer keep it off the fused path (cuDNN, and rnnzoo's CPU kernels)."""
+    cell = layer.cell
+    reasons = [why for _, ok, why in _REQUIREMENTS if not ok(cell)]
+    if isinstance(layer, keras.layers.GRU) and not cell.reset_after:
+        reasons.append("reset_after must be True (cuDNN's GRU convention)")
+    if layer.unroll:
+        reasons.append("unroll must be False")
+    return reasons
+
+
 def layer_report(layer):
     """The cuDNN verdict for one Keras recurrent layer: `{"layer", "cell", "cudnn", "reasons"}`."""
-    cell = layer.cell
     kind = type(layer).__name__
     reasons = []
     if isinstance(layer, (keras.layers.LSTM, keras.layers.GRU)):
-        for _, ok, why in _REQUIREMENTS:
-            if not ok(cell):
-                reasons.append(why)
-        if isinstance(layer, keras.layers.GRU) and not cell.reset_after:
-            reasons.append("reset_after must be True (cuDNN's GRU convention)")
-        if layer.unroll:
-            reasons.append("unroll must be False")
+        reasons += argument_reasons(layer)
         if getattr(layer, "use_cudnn", "auto") is False:
             reasons.append("use_cudnn=False forces the generic loop")
     else:

@@ -7,7 +7,7 @@ import json
 import keras
 import numpy as np
 
-from rnnzoo.layers import recurrent
+from rnnzoo.layers import kernels, recurrent
 
 CASES = [dict(return_sequences=True), dict(return_sequences=False), dict(go_backwards=True),
          dict(return_sequences=True, padded=True), dict(return_sequences=True, all_ones_mask=True),
@@ -81,5 +81,8 @@ def run_all():
     return {f"{cell}/{i}": check(cell, case) for cell in ("LSTM", "GRU") for i, case in enumerate(CASES)}
 
 
-if __name__ == "__main__":
-    print("RESULTS" + json.dumps({"backend": keras.backend.backend(), "results": run_all()}))
+def main():
+    """Prints the differences of every case, and which kernels ran, as one JSON line after "RESULTS"."""
+    results = run_all()
+    used = {"/".join(key): n for key, n in kernels.USED.items()}
+    print("RESULTS" + json.dumps({"backend": keras.backend.backend(), "results": results, "used": used}))

@@ -1,15 +1,32 @@
 """The shared checks every registered model passes; a new model needs no new test code."""
 
 import json
+import os
+import subprocess
+import sys
 
 import keras
 import numpy as np
+import pytest
 
 import rnnzoo
 from rnnzoo.models.common import TASKS
 from rnnzoo.serving import compile_model
 
 BATCH, LENGTH = 6, 12
+
+
+def run_on_backend(code, backend="torch", timeout=900, **env):
+    """Runs `code` in a fresh Python on another Keras backend (tests/ on the path, `env` added to the
+    environment) and returns the JSON object it printed after "RESULTS", checked to come from that backend."""
+    pytest.importorskip(backend)
+    env = {**os.environ, **env, "KERAS_BACKEND": backend, "PYTHONPATH": os.path.dirname(__file__)}
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=timeout)
+    line = [l for l in proc.stdout.splitlines() if l.startswith("RESULTS")]
+    assert line, proc.stderr[-3000:]
+    data = json.loads(line[0][len("RESULTS"):])
+    assert data["backend"] == backend
+    return data
 
 
 def tiny(name):

@@ -1,15 +1,11 @@
 """rnnzoo's fast CPU training kernels compute what Keras' LSTM/GRU loop computes (outputs and gradients)."""
 
-import json
-import os
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 
 import kernel_checks
 import rnnzoo
+from model_checks import run_on_backend
 from rnnzoo.layers import kernels
 
 
@@ -66,16 +62,7 @@ def test_layers_are_keras_layers_with_the_same_config():
 
 
 def test_torch_kernels_match_keras():
-    pytest.importorskip("torch")
-    env = {**os.environ, "KERAS_BACKEND": "torch", "PYTHONPATH": os.path.dirname(__file__)}
-    proc = subprocess.run([sys.executable, "-c", "import kernel_checks as k, json, keras; from rnnzoo.layers import "
-                           "kernels; r = k.run_all(); print('RESULTS' + json.dumps({'backend': keras.backend.backend(),"
-                           " 'results': r, 'used': {'/'.join(key): n for key, n in kernels.USED.items()}}))"],
-                          env=env, capture_output=True, text=True, timeout=600)
-    line = [l for l in proc.stdout.splitlines() if l.startswith("RESULTS")]
-    assert line, proc.stderr[-3000:]
-    data = json.loads(line[0][len("RESULTS"):])
-    assert data["backend"] == "torch"
+    data = run_on_backend("import kernel_checks; kernel_checks.main()", "torch", timeout=600)
     assert data["used"].get("torch/lstm", 0) > 0 and data["used"].get("torch/gru", 0) > 0
     for key, (out_diff, grad_diff) in data["results"].items():
         assert out_diff < 1e-5 and grad_diff < 1e-4, (key, out_diff, grad_diff)

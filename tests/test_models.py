@@ -1,10 +1,7 @@
 """Every registered model, checked by the shared helper in model_checks.py."""
 
-import json
 import os
 import pickle
-import subprocess
-import sys
 
 import keras
 import numpy as np
@@ -18,6 +15,7 @@ from model_checks import (
     check_train_step_changes_every_weight,
     check_variable_length,
     expected_shape,
+    run_on_backend,
     tiny,
 )
 
@@ -78,19 +76,11 @@ print("RESULTS" + json.dumps({"backend": keras.backend.backend(), "results": res
 
 @pytest.fixture(scope="module")
 def torch_results(tmp_path_factory):
-    pytest.importorskip("torch")
     out_dir = str(tmp_path_factory.mktemp("torch_models"))
-    env = {**os.environ, "KERAS_BACKEND": "torch", "PYTHONPATH": os.path.dirname(__file__),
-           "RNNZOO_TORCH_OUT": out_dir}
-    proc = subprocess.run([sys.executable, "-c", _TORCH_SCRIPT], env=env, capture_output=True, text=True,
-                          timeout=900)
-    line = [l for l in proc.stdout.splitlines() if l.startswith("RESULTS")]
-    assert line, proc.stderr[-3000:]
-    data = json.loads(line[0][len("RESULTS"):])
-    assert data["backend"] == "torch"
-    for name, result in data["results"].items():
+    results = run_on_backend(_TORCH_SCRIPT, "torch", RNNZOO_TORCH_OUT=out_dir)["results"]
+    for name, result in results.items():
         result["saved"] = os.path.join(out_dir, name)
-    return data["results"]
+    return results
 
 
 @pytest.mark.parametrize("name", MODELS)

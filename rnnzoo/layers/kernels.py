@@ -15,8 +15,7 @@ They are used only where they compute exactly what Keras computes: on TensorFlow
 (`training=True`; inference, `predict` and every export keep Keras' own graph), on PyTorch every call; the
 cuDNN-eligible configuration (tanh/sigmoid, `recurrent_dropout=0`, `use_bias`, no `unroll`, GRU
 `reset_after=True`); no GPU; and masks that are all true (a batch with padding takes Keras' loop, decided per
-batch). Set the environment variable
-`RNNZOO_FAST_KERNELS=0` (or `rnnzoo.layers.kernels.ENABLED = False`) to always use Keras' loop.
+batch). Set the environment variable `RNNZOO_FAST_KERNELS=0` (or `rnnzoo.layers.kernels.ENABLED = False`) to always use Keras' loop.
 """
 
 import collections
@@ -24,25 +23,16 @@ import os
 
 import keras
 
+from rnnzoo.cudnn import argument_reasons
+
 USED = collections.Counter()  # (backend, cell) → how many times a fast kernel was called or traced
 ENABLED = os.environ.get("RNNZOO_FAST_KERNELS", "1").lower() not in ("0", "false", "no", "off")
-
-
-def eligible(layer, cell_kind):
-    """Whether `layer` (an LSTM or GRU) has the configuration the fast kernels implement."""
-    cell = layer.cell
-    ok = (getattr(cell.activation, "__name__", "") == "tanh"
-          and getattr(cell.recurrent_activation, "__name__", "") == "sigmoid"
-          and not cell.recurrent_dropout and cell.use_bias and not layer.unroll)
-    if cell_kind == "gru":
-        ok = ok and cell.reset_after
-    return ok
 
 
 def fast_inner_loop(layer, cell_kind, sequences, initial_state, mask, training):
     """(last_output, outputs, states) from a fast kernel, or None where Keras' own loop must run."""
     backend = keras.backend.backend()
-    if not (ENABLED and (training or backend == "torch") and eligible(layer, cell_kind)):
+    if not (ENABLED and (training or backend == "torch")) or argument_reasons(layer):
         return None
     if isinstance(mask, (list, tuple)):
         mask = mask[0]
@@ -62,6 +52,13 @@ def _dropped(layer, sequences, training):
 
 
 # ---------------------------------------------------------------------------------------------- TensorFlow
+
+
+def _tensors(*weights):
+    """Tensors of Keras variables (a custom gradient is taken with respect to its tensor arguments)."""
+    import tensorflow as tf
+
+    return [tf.convert_to_tensor(w.value if isinstance(w, keras.Variable) else w) for w in weights]
 
 
 def tf_lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias):
@@ -116,8 +113,7 @@ def tf_lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias):
 
         return (hs, h_last, c_last), grad
 
-    value = lambda v: tf.convert_to_tensor(v.value if isinstance(v, keras.Variable) else v)
-    return run(x, h0, c0, value(kernel), value(recurrent_kernel), value(bias))
+    return run(x, h0, c0, *_tensors(kernel, recurrent_kernel, bias))
 
 
 def tf_gru_sequence(x, h0, kernel, recurrent_kernel, bias):
@@ -169,8 +165,7 @@ def tf_gru_sequence(x, h0, kernel, recurrent_kernel, bias):
 
         return (hs, h_last), grad
 
-    value = lambda v: tf.convert_to_tensor(v.value if isinstance(v, keras.Variable) else v)
-    return run(x, h0, value(kernel), value(recurrent_kernel), value(bias))
+    return run(x, h0, *_tensors(kernel, recurrent_kernel, bias))
 
 
 def _tf_loop(layer, cell_kind, sequences, initial_state, mask, training):
@@ -233,8 +228,7 @@ def _torch_loop(layer, cell_kind, sequences, initial_state, mask, training):
         order = lambda t: torch.cat([t[n:2 * n], t[:n], t[2 * n:]], 0)  # Keras z, r, h → PyTorch r, z, n
         bias = cell.bias.value
         params = [order(w_ih), order(w_hh), order(bias[0]), order(bias[1])]
-        h0 = initial_state[0] if isinstance(initial_state, (list, tuple)) else initial_state
-        outputs, h = torch.gru(x, h0[None], params, True, 1, 0.0, bool(training), False, True)
+        outputs, h = torch.gru(x, initial_state[0][None], params, True, 1, 0.0, bool(training), False, True)
         h, states = h[0], [h[0]]
     USED["torch", cell_kind] += 1
     return h, outputs if layer.return_sequences else h[:, None, :], states

@@ -13,8 +13,18 @@ from keras import layers, ops
 from rnnzoo.layers import kernels
 
 
+class _FastCPUTraining:
+    """Runs the loop through `rnnzoo.layers.kernels` where a fast kernel applies, else Keras' own."""
+
+    _cell_kind = None
+
+    def inner_loop(self, sequences, initial_state, mask, training=False):
+        out = kernels.fast_inner_loop(self, self._cell_kind, sequences, initial_state, mask, training)
+        return out if out is not None else super().inner_loop(sequences, initial_state, mask, training=training)
+
+
 @keras.saving.register_keras_serializable(package="rnnzoo")
-class LSTM(layers.LSTM):
+class LSTM(_FastCPUTraining, layers.LSTM):
     """`keras.layers.LSTM` (same arguments, weights and config) that trains with rnnzoo's fast CPU kernels.
 
     Where `rnnzoo.layers.kernels` applies (a training call on a CPU, cuDNN-eligible settings, no padding in the
@@ -22,21 +32,17 @@ class LSTM(layers.LSTM):
     included, it is Keras' own layer. Weights load into `keras.layers.LSTM` unchanged.
     """
 
-    def inner_loop(self, sequences, initial_state, mask, training=False):
-        out = kernels.fast_inner_loop(self, "lstm", sequences, initial_state, mask, training)
-        return out if out is not None else super().inner_loop(sequences, initial_state, mask, training=training)
+    _cell_kind = "lstm"
 
 
 @keras.saving.register_keras_serializable(package="rnnzoo")
-class GRU(layers.GRU):
+class GRU(_FastCPUTraining, layers.GRU):
     """`keras.layers.GRU` (same arguments, weights and config) that trains with rnnzoo's fast CPU kernels.
 
     See `LSTM`; on the PyTorch backend the GRU runs PyTorch's fused `torch.gru` with the Keras weights.
     """
 
-    def inner_loop(self, sequences, initial_state, mask, training=False):
-        out = kernels.fast_inner_loop(self, "gru", sequences, initial_state, mask, training)
-        return out if out is not None else super().inner_loop(sequences, initial_state, mask, training=training)
+    _cell_kind = "gru"
 
 
 CELLS = {"lstm": LSTM, "gru": GRU, "rnn": layers.SimpleRNN}
