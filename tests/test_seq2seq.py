@@ -58,9 +58,9 @@ def test_length_penalty_favours_longer_outputs():
     assert lengths2[0] >= lengths0[0]
 
 
-def _tiny_model(name="bahdanau_seq2seq", seed=0):
+def _tiny_model(name="bahdanau_seq2seq", seed=0, **options):
     keras.utils.set_random_seed(seed)
-    model = rnnzoo.build(name, vocabulary_size=20, target_vocabulary_size=12, units=8, embedding_dim=8)
+    model = rnnzoo.build(name, vocabulary_size=20, target_vocabulary_size=12, units=8, embedding_dim=8, **options)
     rng = np.random.default_rng(seed)
     model.set_weights([rng.normal(0, 0.8, w.shape).astype("float32") for w in model.get_weights()])
     return model
@@ -78,9 +78,15 @@ def test_beam_width_one_is_greedy(name):
     np.testing.assert_array_equal(ops.convert_to_numpy(tokens)[:, 0], greedy)
 
 
-def test_greedy_decoding_follows_the_teacher_forced_model():
-    """Feeding the greedy output back through the training model reproduces each greedy choice."""
-    model = _tiny_model("luong_seq2seq")
+@pytest.mark.parametrize("dropout", [0.0, 0.5])
+def test_greedy_decoding_follows_the_teacher_forced_model(dropout):
+    """Feeding the greedy output back through the training model reproduces each greedy choice.
+
+    With dropout the training graph holds dropout layers the decoding steps skip; at inference they are identity.
+    """
+    model = _tiny_model("luong_seq2seq", num_layers=2, dropout=dropout)
+    names = {layer.name for layer in model.layers}
+    assert ({"target_embedding_dropout", "decoder_dropout"} <= names) == bool(dropout)
     tokens = decode_ids(model, SOURCE, 6)["tokens"][:, 0]
     target_in = np.concatenate([np.full((3, 1), START), tokens[:, :-1]], 1)
     target_in = np.where(np.cumsum(target_in == END, 1) > 0, PAD, target_in)  # nothing after [END]
@@ -90,6 +96,8 @@ def test_greedy_decoding_follows_the_teacher_forced_model():
     for row in range(3):
         n = int((target_in[row] != PAD).sum())
         np.testing.assert_array_equal(suppressed[row, :n].argmax(-1), tokens[row, :n])
+    if dropout:  # and the layers are active in training
+        assert not np.allclose(model((SOURCE, target_in), training=True), logits, atol=1e-3)
 
 
 def test_compiled_and_eager_loops_agree_and_beams_are_sorted():

@@ -18,7 +18,7 @@ from rnnzoo.registry import register_model
 def build_seq2seq(*, name="seq2seq", vocabulary_size=None, target_vocabulary_size=None, input_mode="embedding",
                   embedding_dim=64, target_embedding_dim=None, cell="lstm", units=128, num_layers=1,
                   bidirectional=False, dropout=0.0, decoder_units=None, attention=None, attention_units=None,
-                  score_mode="general", normalize=False, input_feeding=True, metadata=None):
+                  score_mode="general", normalize=False, input_feeding=True, decoder_dropout=None, metadata=None):
     """Builds a teacher-forced encoder–decoder model that outputs logits over the target vocabulary.
 
     Without attention the decoder sees the source only through the encoder's final state (a fixed-length
@@ -36,7 +36,10 @@ def build_seq2seq(*, name="seq2seq", vocabulary_size=None, target_vocabulary_siz
         units: int. Encoder units per direction.
         num_layers: int. Encoder layers.
         bidirectional: bool. Bidirectional encoder (its outputs and states are concatenated).
-        dropout: float. Dropout between encoder layers.
+        dropout: float. Dropout between encoder layers (and after the last one).
+        decoder_dropout: float or None. Dropout on the target embeddings and on the decoder outputs before the
+            logits; default: `dropout`. Training only: decoding calls `target_embedding`, `decoder` and
+            `logits` directly, so the dropout layers never enter inference.
         decoder_units: int or None. Decoder state size; default: the encoder's output size (2 × units when
             bidirectional). When it differs, the encoder's final states pass through a dense bridge.
         attention: None, "bahdanau" or "luong".
@@ -75,12 +78,19 @@ def build_seq2seq(*, name="seq2seq", vocabulary_size=None, target_vocabulary_siz
     target = keras.Input(shape=(None,), dtype="int32", name="target")
     y = layers.Embedding(int(target_vocabulary_size), int(target_embedding_dim or embedding_dim), mask_zero=True,
                          name="target_embedding")(target)
+    decoder_dropout = float(dropout if decoder_dropout is None else decoder_dropout)
+    if not 0.0 <= decoder_dropout < 1.0:
+        raise ValueError(f"`decoder_dropout` must be in [0, 1); got {decoder_dropout!r}.")
+    if decoder_dropout:
+        y = layers.Dropout(decoder_dropout, name="target_embedding_dropout")(y)
     if attention is None:
         y = recurrent_layer(cell, decoder_units, name="decoder")(y, initial_state=init)
     else:
         y = AttentionDecoder(decoder_units, cell=cell, attention=attention, attention_units=attention_units,
                              score_mode=score_mode, normalize=normalize, input_feeding=input_feeding,
                              name="decoder")(y, memory, init)
+    if decoder_dropout:
+        y = layers.Dropout(decoder_dropout, name="decoder_dropout")(y)
     logits = layers.Dense(int(target_vocabulary_size), dtype="float32", name="logits")(y)
     return keras.Model([source, target], logits, name=name)
 
