@@ -11,7 +11,10 @@ from rnnzoo.layers import kernels, recurrent
 
 CASES = [dict(return_sequences=True), dict(return_sequences=False), dict(go_backwards=True),
          dict(return_sequences=True, padded=True), dict(return_sequences=True, all_ones_mask=True),
-         dict(return_sequences=False, initial_state=True), dict(bidirectional=True)]
+         dict(return_sequences=False, initial_state=True), dict(bidirectional=True),
+         dict(return_sequences=False, padded=True, initial_state=True), dict(go_backwards=True, padded=True),
+         dict(return_sequences=True, padded=True, left_padded=True, initial_state=True),
+         dict(bidirectional=True, padded=True)]
 
 
 def _grads(backend, fn, tensors):
@@ -38,6 +41,9 @@ def check(cell, case, seed=0):
     mask = np.ones((batch, steps), bool)
     if case.get("padded"):
         mask[1, 4:] = False
+        mask[2, 2:] = False
+    if case.get("left_padded"):
+        mask[0, :2] = False
     options = dict(return_sequences=case.get("return_sequences", True), return_state=True,
                    go_backwards=case.get("go_backwards", False), bias_initializer="random_normal")
     pair = []

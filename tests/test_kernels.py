@@ -15,8 +15,7 @@ def test_tensorflow_kernel_matches_keras(cell, case):
     before = kernels.USED["tensorflow", cell.lower()]
     out_diff, grad_diff = kernel_checks.check(cell, case)
     assert out_diff < 1e-5 and grad_diff < 1e-4, (out_diff, grad_diff)
-    used = kernels.USED["tensorflow", cell.lower()] > before
-    assert used == (not case.get("padded")), "fast kernel taken where it must not be, or not taken"
+    assert kernels.USED["tensorflow", cell.lower()] > before, "fast kernel not taken"  # padded batches too
 
 
 def _two_models(cell):
@@ -32,7 +31,7 @@ def _two_models(cell):
 @pytest.mark.parametrize("cell", ["lstm", "gru"])
 @pytest.mark.parametrize("padded", [False, True])
 def test_compiled_training_matches_keras_loop(monkeypatch, cell, padded):
-    """Graph-mode `train_on_batch` with the kernel (and its per-batch fallback for padding) equals Keras' loop."""
+    """Graph-mode `train_on_batch` with the kernel (padded batches included) equals Keras' loop."""
     fast, plain = _two_models(cell)
     rng = np.random.default_rng(0)
     x = rng.integers(1, 20, (4, 9)).astype("int32")

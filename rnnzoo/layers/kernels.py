@@ -14,8 +14,9 @@ do what cuDNN and PyTorch do instead:
 They are used only where they compute exactly what Keras computes: on TensorFlow, training calls only
 (`training=True`; inference, `predict` and every export keep Keras' own graph), on PyTorch every call; the
 cuDNN-eligible configuration (tanh/sigmoid, `recurrent_dropout=0`, `use_bias`, no `unroll`, GRU
-`reset_after=True`); no GPU; and masks that are all true (a batch with padding takes Keras' loop, decided per
-batch). Set the environment variable `RNNZOO_FAST_KERNELS=0` (or `rnnzoo.layers.kernels.ENABLED = False`) to always use Keras' loop.
+`reset_after=True`); no GPU. On TensorFlow any mask is handled in the kernel (states carried through masked
+steps, outputs as Keras gives them), so padded batches train fast too; on PyTorch a batch whose mask is not all
+true takes Keras' loop (decided per batch). Set the environment variable `RNNZOO_FAST_KERNELS=0` (or `rnnzoo.layers.kernels.ENABLED = False`) to always use Keras' loop.
 """
 
 import collections
@@ -61,15 +62,16 @@ def _tensors(*weights):
     return [tf.convert_to_tensor(w.value if isinstance(w, keras.Variable) else w) for w in weights]
 
 
-def tf_lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias):
+def tf_lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias, mask=None):
     """LSTM over time-major `x` (time, batch, features); Keras gate order i, f, c, o.
 
-    Returns (outputs (time, batch, units), h_T, c_T) with a hand-written gradient.
+    `mask` (time, batch, 1) of 0/1 floats, or None: at a masked step the states are carried unchanged, as in
+    Keras' loop. Returns (states h_t (time, batch, units), h_T, c_T) with a hand-written gradient.
     """
     import tensorflow as tf
 
     @tf.custom_gradient
-    def run(x, h0, c0, w, u, b):
+    def run(x, h0, c0, w, u, b, ms):
         steps, batch, features = tf.shape(x)[0], tf.shape(x)[1], tf.shape(x)[2]
         n = tf.shape(u)[0]
         xw = tf.reshape(tf.matmul(tf.reshape(x, [-1, features]), w) + b, [steps, batch, 4 * n])
@@ -78,10 +80,14 @@ def tf_lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias):
             z = xw[t] + tf.matmul(h, u)
             ifo = tf.sigmoid(tf.concat([z[:, :2 * n], z[:, 3 * n:]], 1))
             g = tf.tanh(z[:, 2 * n:3 * n])
-            c = ifo[:, n:2 * n] * c + ifo[:, :n] * g
-            tc = tf.tanh(c)
-            h = ifo[:, 2 * n:] * tc
-            return t + 1, h, c, hs.write(t, h), cs.write(t, c), acts.write(t, tf.concat([ifo, g, tc], 1))
+            c_new = ifo[:, n:2 * n] * c + ifo[:, :n] * g
+            tc = tf.tanh(c_new)
+            h_new = ifo[:, 2 * n:] * tc
+            if masked:  # carry the states through masked steps
+                m = ms[t]
+                c_new, h_new = c + m * (c_new - c), h + m * (h_new - h)
+            return (t + 1, h_new, c_new, hs.write(t, h_new), cs.write(t, c_new),
+                    acts.write(t, tf.concat([ifo, g, tc], 1)))
 
         array = lambda: tf.TensorArray(x.dtype, size=steps)
         _, h_last, c_last, hs, cs, acts = tf.while_loop(
@@ -99,30 +105,40 @@ def tf_lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias):
                 i, f, o = a[:, :n], a[:, n:2 * n], a[:, 2 * n:3 * n]
                 g, tc = a[:, 3 * n:4 * n], a[:, 4 * n:]
                 dh = d_hs[t] + dh_next
-                dc = dc_next + dh * o * (1 - tc * tc)
+                dc = dc_next
+                if masked:  # the new states get the gradient of a valid step, the carried ones the rest
+                    m = ms[t]
+                    dh_all, dc_all = dh, dc
+                    dh, dc = m * dh, m * dc
+                dc = dc + dh * o * (1 - tc * tc)
                 dz = tf.concat([dc * g * i * (1 - i), dc * c_prev[t] * f * (1 - f), dc * i * (1 - g * g),
                                 dh * tc * o * (1 - o)], 1)
-                return k + 1, tf.matmul(dz, u_t), dc * f, dzs.write(t, dz)
+                dh_prev, dc_prev = tf.matmul(dz, u_t), dc * f
+                if masked:
+                    dh_prev, dc_prev = dh_prev + (dh_all - dh), dc_prev + (dc_all - m * dc_all)
+                return k + 1, dh_prev, dc_prev, dzs.write(t, dz)
 
             _, dh0, dc0, dzs = tf.while_loop(lambda k, *_: k < steps, back, (0, d_h_last, d_c_last, array()))
             dz = tf.reshape(dzs.stack(), [-1, 4 * n])
             dw = tf.matmul(tf.reshape(x, [-1, features]), dz, transpose_a=True)
             du = tf.matmul(tf.reshape(h_prev, [-1, n]), dz, transpose_a=True)
             dx = tf.reshape(tf.matmul(dz, w, transpose_b=True), tf.shape(x))
-            return dx, dh0, dc0, dw, du, tf.reduce_sum(dz, 0)
+            return dx, dh0, dc0, dw, du, tf.reduce_sum(dz, 0), tf.zeros_like(ms)
 
         return (hs, h_last, c_last), grad
 
-    return run(x, h0, c0, *_tensors(kernel, recurrent_kernel, bias))
+    masked = mask is not None
+    return run(x, h0, c0, *_tensors(kernel, recurrent_kernel, bias), mask if masked else tf.zeros([0]))
 
 
-def tf_gru_sequence(x, h0, kernel, recurrent_kernel, bias):
+def tf_gru_sequence(x, h0, kernel, recurrent_kernel, bias, mask=None):
     """GRU (reset_after=True) over time-major `x` (time, batch, features) with Keras' weights (gates z, r, h;
-    bias rows: input, recurrent). Returns (outputs (time, batch, units), h_T) with a hand-written gradient."""
+    bias rows: input, recurrent); `mask` as in `tf_lstm_sequence`. Returns (states h_t (time, batch, units), h_T)
+    with a hand-written gradient."""
     import tensorflow as tf
 
     @tf.custom_gradient
-    def run(x, h0, w, u, b):
+    def run(x, h0, w, u, b, ms):
         steps, batch, features = tf.shape(x)[0], tf.shape(x)[1], tf.shape(x)[2]
         n = tf.shape(u)[0]
         xw = tf.reshape(tf.matmul(tf.reshape(x, [-1, features]), w) + b[0], [steps, batch, 3 * n])
@@ -132,8 +148,10 @@ def tf_gru_sequence(x, h0, kernel, recurrent_kernel, bias):
             zr = tf.sigmoid(xt[:, :2 * n] + hu[:, :2 * n])
             z, r, hh = zr[:, :n], zr[:, n:], hu[:, 2 * n:]
             cand = tf.tanh(xt[:, 2 * n:] + r * hh)
-            h = z * h + (1 - z) * cand
-            return t + 1, h, hs.write(t, h), acts.write(t, tf.concat([zr, cand, hh], 1))
+            h_new = z * h + (1 - z) * cand
+            if masked:
+                h_new = h + ms[t] * (h_new - h)
+            return t + 1, h_new, hs.write(t, h_new), acts.write(t, tf.concat([zr, cand, hh], 1))
 
         array = lambda: tf.TensorArray(x.dtype, size=steps)
         _, h_last, hs, acts = tf.while_loop(lambda t, *_: t < steps, step, (0, h0, array(), array()))
@@ -148,12 +166,17 @@ def tf_gru_sequence(x, h0, kernel, recurrent_kernel, bias):
                 a = acts[t]
                 z, r, cand, hh = a[:, :n], a[:, n:2 * n], a[:, 2 * n:3 * n], a[:, 3 * n:]
                 dh = d_hs[t] + dh_next
+                if masked:
+                    dh_all = dh
+                    dh = ms[t] * dh
                 da_h = dh * (1 - z) * (1 - cand * cand)
                 da_z = dh * (h_prev[t] - cand) * z * (1 - z)
                 da_r = da_h * hh * r * (1 - r)
                 dhu = tf.concat([da_z, da_r, da_h * r], 1)
-                return (k + 1, dh * z + tf.matmul(dhu, u_t), dxws.write(t, tf.concat([da_z, da_r, da_h], 1)),
-                        dhus.write(t, dhu))
+                dh_prev = dh * z + tf.matmul(dhu, u_t)
+                if masked:
+                    dh_prev = dh_prev + (dh_all - dh)
+                return k + 1, dh_prev, dxws.write(t, tf.concat([da_z, da_r, da_h], 1)), dhus.write(t, dhu)
 
             _, dh0, dxws, dhus = tf.while_loop(lambda k, *_: k < steps, back, (0, d_h_last, array(), array()))
             dxw = tf.reshape(dxws.stack(), [-1, 3 * n])
@@ -161,11 +184,12 @@ def tf_gru_sequence(x, h0, kernel, recurrent_kernel, bias):
             dw = tf.matmul(tf.reshape(x, [-1, features]), dxw, transpose_a=True)
             du = tf.matmul(tf.reshape(h_prev, [-1, n]), dhu, transpose_a=True)
             dx = tf.reshape(tf.matmul(dxw, w, transpose_b=True), tf.shape(x))
-            return dx, dh0, dw, du, tf.stack([tf.reduce_sum(dxw, 0), tf.reduce_sum(dhu, 0)])
+            return dx, dh0, dw, du, tf.stack([tf.reduce_sum(dxw, 0), tf.reduce_sum(dhu, 0)]), tf.zeros_like(ms)
 
         return (hs, h_last), grad
 
-    return run(x, h0, *_tensors(kernel, recurrent_kernel, bias))
+    masked = mask is not None
+    return run(x, h0, *_tensors(kernel, recurrent_kernel, bias), mask if masked else tf.zeros([0]))
 
 
 def _tf_loop(layer, cell_kind, sequences, initial_state, mask, training):
@@ -174,32 +198,23 @@ def _tf_loop(layer, cell_kind, sequences, initial_state, mask, training):
     if tf.config.list_logical_devices("GPU"):
         return None  # Keras runs cuDNN there
     cell = layer.cell
-
-    def fast():
-        x = _dropped(layer, sequences, training)
-        x = tf.transpose(x, [1, 0, 2])
-        if layer.go_backwards:
-            x = tf.reverse(x, [0])
-        if cell_kind == "lstm":
-            hs, h, c = tf_lstm_sequence(x, initial_state[0], initial_state[1], cell.kernel, cell.recurrent_kernel,
-                                        cell.bias)
-            states = [h, c]
-        else:
-            hs, h = tf_gru_sequence(x, initial_state[0], cell.kernel, cell.recurrent_kernel, cell.bias)
-            states = [h]
-        outputs = tf.transpose(hs, [1, 0, 2]) if layer.return_sequences else h[:, None, :]
-        USED["tensorflow", cell_kind] += 1
-        return h, outputs, states
-
-    if mask is None:
-        return fast()
-
-    def keras_loop():
-        parent = keras.layers.LSTM if cell_kind == "lstm" else keras.layers.GRU
-        last, outputs, states = parent.inner_loop(layer, sequences, initial_state, mask, training=training)
-        return last, outputs, list(states) if isinstance(states, (list, tuple)) else [states]
-
-    return tf.cond(tf.reduce_all(tf.cast(mask, "bool")), fast, keras_loop)
+    x = tf.transpose(_dropped(layer, sequences, training), [1, 0, 2])
+    ms = None if mask is None else tf.transpose(tf.cast(mask, x.dtype))[:, :, None]  # (time, batch, 1)
+    if layer.go_backwards:
+        x = tf.reverse(x, [0])
+        ms = None if ms is None else tf.reverse(ms, [0])
+    if cell_kind == "lstm":
+        hs, h, c = tf_lstm_sequence(x, initial_state[0], initial_state[1], cell.kernel, cell.recurrent_kernel,
+                                    cell.bias, mask=ms)
+        states = [h, c]
+    else:
+        hs, h = tf_gru_sequence(x, initial_state[0], cell.kernel, cell.recurrent_kernel, cell.bias, mask=ms)
+        states = [h]
+    if ms is not None:  # Keras' outputs: zeros at masked steps, or the last output carried (zeros before the first)
+        seen = ms if layer.zero_output_for_mask else tf.minimum(tf.cumsum(ms, axis=0), 1.0)
+        hs = hs * seen
+    USED["tensorflow", cell_kind] += 1
+    return hs[-1], tf.transpose(hs, [1, 0, 2]) if layer.return_sequences else hs[-1][:, None, :], states
 
 
 # ---------------------------------------------------------------------------------------------- PyTorch
