@@ -2,7 +2,9 @@
 fraction of a measured matrix-multiply peak, and batch-1 generation, each configuration in its own process.
 
 Configurations (issue 8): char — vocabulary 65, embedding 64, 256 units, length 100, batch 64; word — vocabulary
-8000, embedding 256, 512 units, length 64, batch 64. Same sizes, Adam, cross-entropy, float32 on both sides.
+8000, embedding 256, 512 units, length 64, batch 64; char_padded — the char config with rows right-padded to
+random lengths 30..100 (ours masks the padding through the embedding, PyTorch packs the batch with
+`pack_padded_sequence`; tokens/s counts batch × length on both sides). Same sizes, Adam, cross-entropy, float32 on both sides.
 Ours is `rnnzoo.build("lstm_language_model" / "gru_language_model")` compiled by Keras, on each backend in
 --backends (rnnzoo's layers train with the fast kernels of `rnnzoo.layers.kernels`); for the character config
 the TensorFlow backend is also run with `RNNZOO_FAST_KERNELS=0` (Keras' own loop) to show what the kernel adds.
@@ -33,7 +35,24 @@ from common import provenance, write_json
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONFIGS = {"char": dict(vocab=65, embed=64, units=256, length=100, batch=64),
-           "word": dict(vocab=8000, embed=256, units=512, length=64, batch=64)}
+           "word": dict(vocab=8000, embed=256, units=512, length=64, batch=64),
+           # the character config with padding: lengths uniform in 30..100 (id 0 pads; PyTorch packs the batch)
+           "char_padded": dict(vocab=65, embed=64, units=256, length=100, batch=64, min_length=30)}
+
+
+def batch(cfg, seed=0):
+    """Token ids x and next-token targets y (batch, length); with `min_length` the rows are right-padded with 0."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    x = rng.integers(1, cfg["vocab"], (cfg["batch"], cfg["length"])).astype("int32")
+    y = rng.integers(1, cfg["vocab"], (cfg["batch"], cfg["length"])).astype("int32")
+    lengths = np.full(cfg["batch"], cfg["length"])
+    if "min_length" in cfg:
+        lengths = rng.integers(cfg["min_length"], cfg["length"] + 1, cfg["batch"])
+        pad = np.arange(cfg["length"])[None, :] >= lengths[:, None]
+        x[pad], y[pad] = 0, 0
+    return x, y, lengths
 
 
 def flops_per_token(cfg, cell):
@@ -65,9 +84,7 @@ def worker_ours(cfg, cell, steps, warmup, cudnn=True):
             if hasattr(layer, "use_cudnn"):
                 layer.use_cudnn = False
     rnnzoo.compile_model(model, learning_rate=1e-3, clipnorm=None)
-    rng = np.random.default_rng(0)
-    x = rng.integers(1, cfg["vocab"], (cfg["batch"], cfg["length"])).astype("int32")
-    y = rng.integers(1, cfg["vocab"], (cfg["batch"], cfg["length"])).astype("int32")
+    x, y, _ = batch(cfg)  # padded positions are masked out of the loss (the embedding's mask)
     train = _timed(lambda: model.train_on_batch(x, y), steps, warmup)
 
     def forward(x):  # logits stay on the device: copying (batch, length, vocab) to NumPy is not the model's time
@@ -101,17 +118,24 @@ def worker_torch(cfg, cell, steps, warmup):
     model = torch.nn.ModuleList([torch.nn.Embedding(cfg["vocab"], cfg["embed"]), rnn,
                                  torch.nn.Linear(cfg["units"], cfg["vocab"])]).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    x = torch.randint(1, cfg["vocab"], (cfg["batch"], cfg["length"]), device=device)
-    y = torch.randint(1, cfg["vocab"], (cfg["batch"], cfg["length"]), device=device)
+    x, y, lengths = (torch.as_tensor(a) for a in batch(cfg))
+    x, y = x.long().to(device), y.long().to(device)
+    padded = "min_length" in cfg
     sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
 
     def forward():
-        h, _ = model[1](model[0](x))
+        e = model[0](x)
+        if padded:  # the usual PyTorch way: a packed sequence skips the padding
+            packed = torch.nn.utils.rnn.pack_padded_sequence(e, lengths, batch_first=True, enforce_sorted=False)
+            h, _ = torch.nn.utils.rnn.pad_packed_sequence(model[1](packed)[0], batch_first=True,
+                                                          total_length=cfg["length"])
+        else:
+            h, _ = model[1](e)
         return model[2](h)
 
     def train_step():
         optimizer.zero_grad()
-        loss = torch.nn.functional.cross_entropy(forward().reshape(-1, cfg["vocab"]), y.reshape(-1))
+        loss = torch.nn.functional.cross_entropy(forward().reshape(-1, cfg["vocab"]), y.reshape(-1), ignore_index=0)
         loss.backward()
         optimizer.step()
         sync()
@@ -191,7 +215,7 @@ def _run_worker(args, backend=None, fast=True):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--configs", default="char,word")
+    ap.add_argument("--configs", default="char,word,char_padded")
     ap.add_argument("--cells", default="lstm,gru")
     ap.add_argument("--backends", default=None, help="Keras backends to run ours on (default tensorflow,torch; "
                     "torch,jax with --gpu)")
@@ -232,11 +256,11 @@ def main(argv=None):
         tokens = cfg["batch"] * cfg["length"]
         for cell in args.cells.split(","):
             job = {"kind": "fit", "config": config, "cell": cell, "warmup": 3,
-                   "steps": args.steps * (2 if config == "char" else 1)}
+                   "steps": args.steps * (2 if config.startswith("char") else 1)}
             runs = list(variants)
             if args.gpu:
                 runs += [(b, True, False, b + " (generic loop)") for b in args.backends.split(",")]
-            elif config == "char" and "tensorflow" in args.backends:
+            elif config.startswith("char") and "tensorflow" in args.backends:
                 runs.append(("tensorflow", False, True, "tensorflow (Keras loop)"))
             # Separate processes of the same program differ by up to ~20% here, so each side keeps the faster of
             # its runs: PyTorch and rnnzoo run in turns, `--repeats` times each for the character config (the

@@ -15,8 +15,9 @@ They are used only where they compute exactly what Keras computes: on TensorFlow
 (`training=True`; inference, `predict` and every export keep Keras' own graph), on PyTorch every call; the
 cuDNN-eligible configuration (tanh/sigmoid, `recurrent_dropout=0`, `use_bias`, no `unroll`, GRU
 `reset_after=True`); no GPU. On TensorFlow any mask is handled in the kernel (states carried through masked
-steps, outputs as Keras gives them), so padded batches train fast too; on PyTorch a batch whose mask is not all
-true takes Keras' loop (decided per batch). Set the environment variable `RNNZOO_FAST_KERNELS=0` (or `rnnzoo.layers.kernels.ENABLED = False`) to always use Keras' loop.
+steps, outputs as Keras gives them), so padded batches train fast too; on PyTorch right-padded batches run the
+fused kernel over the whole padded length and take each row's outputs and final h up to its length (forward and
+`go_backwards`), while other masks, and an LSTM that returns its final cell state, take Keras' loop (per batch). Set the environment variable `RNNZOO_FAST_KERNELS=0` (or `rnnzoo.layers.kernels.ENABLED = False`) to always use Keras' loop.
 """
 
 import collections
@@ -225,12 +226,21 @@ def _torch_loop(layer, cell_kind, sequences, initial_state, mask, training):
 
     if sequences.device.type != "cpu":
         return None  # Keras runs cuDNN there
+    lengths = None
     if mask is not None and not bool(torch.all(mask)):
-        return None
+        # Right padding (every row valid up to its length) runs on the fused kernel: outputs at valid steps do not
+        # depend on later steps, and the final h is the output at the last valid step. Other masks, and an LSTM
+        # whose final cell state is used (return_state, stateful), take Keras' loop.
+        lengths = mask.sum(1)
+        steps = torch.arange(mask.shape[1], device=mask.device)
+        valid = steps[None] < lengths[:, None]
+        if not bool(torch.equal(valid, mask.bool())) or (cell_kind == "lstm" and (layer.return_state or
+                                                                                 layer.stateful)):
+            return None
     cell = layer.cell
     x = _dropped(layer, sequences, training)
-    if layer.go_backwards:
-        x = torch.flip(x, [1])
+    if layer.go_backwards:  # Keras flips the padded rows (padding first); reversing each valid part is the same
+        x = torch.flip(x, [1]) if lengths is None else _take_steps(x, torch.where(valid, lengths[:, None] - 1 - steps, steps))
     w_ih, w_hh = cell.kernel.value.T, cell.recurrent_kernel.value.T
     if cell_kind == "lstm":
         bias = cell.bias.value
@@ -245,5 +255,24 @@ def _torch_loop(layer, cell_kind, sequences, initial_state, mask, training):
         params = [order(w_ih), order(w_hh), order(bias[0]), order(bias[1])]
         outputs, h = torch.gru(x, initial_state[0][None], params, True, 1, 0.0, bool(training), False, True)
         h, states = h[0], [h[0]]
+    if lengths is not None:
+        seen = (lengths > 0)[:, None]
+        h = torch.where(seen, _take_steps(outputs, (lengths - 1).clamp(min=0)[:, None])[:, 0], initial_state[0])
+        states[0] = h  # (an LSTM's c here is after the padding: unused, see above)
+        last = h * seen  # Keras' output after the last valid step: h, or zeros for a row with no valid step
+        if layer.go_backwards:  # processing order: T - length masked steps (zero outputs), then the valid ones
+            shift = (steps[None] - mask.shape[1] + lengths[:, None])
+            outputs = torch.where((shift >= 0)[..., None], _take_steps(outputs, shift.clamp(min=0)), 0.0)
+        else:
+            carry = torch.zeros_like(last) if layer.zero_output_for_mask else last
+            outputs = torch.where(valid[..., None], outputs, carry[:, None, :])
+    last = h if lengths is None else outputs[:, -1]
     USED["torch", cell_kind] += 1
-    return h, outputs if layer.return_sequences else h[:, None, :], states
+    return last, outputs if layer.return_sequences else last[:, None, :], states
+
+
+def _take_steps(x, index):
+    """x[b, index[b, t]] for (batch, steps, features) x and (batch, k) integer index."""
+    import torch
+
+    return torch.take_along_dim(x, index[..., None].long(), dim=1)
