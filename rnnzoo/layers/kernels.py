@@ -17,7 +17,8 @@ cuDNN-eligible configuration (tanh/sigmoid, `recurrent_dropout=0`, `use_bias`, n
 `reset_after=True`); no GPU. On TensorFlow any mask is handled in the kernel (states carried through masked
 steps, outputs as Keras gives them), so padded batches train fast too; on PyTorch right-padded batches run the
 fused kernel over the whole padded length and take each row's outputs and final h up to its length (forward and
-`go_backwards`), while other masks, and an LSTM that returns its final cell state, take Keras' loop (per batch). Set the environment variable `RNNZOO_FAST_KERNELS=0` (or `rnnzoo.layers.kernels.ENABLED = False`) to always use Keras' loop.
+`go_backwards`); an LSTM that returns its final cell state runs them as a packed sequence; other masks take Keras'
+loop (decided per batch). Set the environment variable `RNNZOO_FAST_KERNELS=0` (or `rnnzoo.layers.kernels.ENABLED = False`) to always use Keras' loop.
 """
 
 import collections
@@ -229,13 +230,14 @@ def _torch_loop(layer, cell_kind, sequences, initial_state, mask, training):
     lengths = None
     if mask is not None and not bool(torch.all(mask)):
         # Right padding (every row valid up to its length) runs on the fused kernel: outputs at valid steps do not
-        # depend on later steps, and the final h is the output at the last valid step. Other masks, and an LSTM
-        # whose final cell state is used (return_state, stateful), take Keras' loop.
+        # depend on later steps, and the final h is the output at the last valid step. An LSTM whose final cell
+        # state is used (return_state, stateful: a seq2seq encoder) runs PyTorch's packed sequence instead, which
+        # stops each row at its length. Other masks, and rows with no valid step there, take Keras' loop.
         lengths = mask.sum(1)
         steps = torch.arange(mask.shape[1], device=mask.device)
         valid = steps[None] < lengths[:, None]
-        if not bool(torch.equal(valid, mask.bool())) or (cell_kind == "lstm" and (layer.return_state or
-                                                                                 layer.stateful)):
+        packed = cell_kind == "lstm" and bool(layer.return_state or layer.stateful)
+        if not bool(torch.equal(valid, mask.bool())) or (packed and not bool(torch.all(lengths > 0))):
             return None
     cell = layer.cell
     x = _dropped(layer, sequences, training)
@@ -246,6 +248,8 @@ def _torch_loop(layer, cell_kind, sequences, initial_state, mask, training):
         bias = cell.bias.value
         params = [w_ih, w_hh, bias, torch.zeros_like(bias)]
         h0, c0 = initial_state[0][None], initial_state[1][None]
+        if lengths is not None and packed:
+            return _packed_lstm(layer, x, lengths, valid, steps, h0, c0, params, training)
         outputs, h, c = torch.lstm(x, (h0, c0), params, True, 1, 0.0, bool(training), False, True)
         h, states = h[0], [h[0], c[0]]
     else:
@@ -259,14 +263,39 @@ def _torch_loop(layer, cell_kind, sequences, initial_state, mask, training):
         seen = (lengths > 0)[:, None]
         h = torch.where(seen, _take_steps(outputs, (lengths - 1).clamp(min=0)[:, None])[:, 0], initial_state[0])
         states[0] = h  # (an LSTM's c here is after the padding: unused, see above)
-        last = h * seen  # Keras' output after the last valid step: h, or zeros for a row with no valid step
-        if layer.go_backwards:  # processing order: T - length masked steps (zero outputs), then the valid ones
-            shift = (steps[None] - mask.shape[1] + lengths[:, None])
-            outputs = torch.where((shift >= 0)[..., None], _take_steps(outputs, shift.clamp(min=0)), 0.0)
-        else:
-            carry = torch.zeros_like(last) if layer.zero_output_for_mask else last
-            outputs = torch.where(valid[..., None], outputs, carry[:, None, :])
-    last = h if lengths is None else outputs[:, -1]
+        outputs = _keras_padded_outputs(layer, outputs, h * seen, lengths, valid, steps)
+    return _result(layer, cell_kind, h if lengths is None else outputs[:, -1], outputs, states)
+
+
+def _packed_lstm(layer, x, lengths, valid, steps, h0, c0, params, training):
+    """A right-padded LSTM batch through PyTorch's packed sequence: final (h, c) at each row's last valid step."""
+    import torch
+    from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
+
+    pack = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
+    order = pack.sorted_indices
+    data, h, c = torch.lstm(pack.data, pack.batch_sizes, (h0.index_select(1, order), c0.index_select(1, order)),
+                            params, True, 1, 0.0, bool(training), False)
+    outputs, _ = pad_packed_sequence(PackedSequence(data, pack.batch_sizes, order, pack.unsorted_indices),
+                                     batch_first=True, total_length=x.shape[1])
+    h, c = h[0].index_select(0, pack.unsorted_indices), c[0].index_select(0, pack.unsorted_indices)
+    outputs = _keras_padded_outputs(layer, outputs, h, lengths, valid, steps)
+    return _result(layer, "lstm", outputs[:, -1], outputs, [h, c])
+
+
+def _keras_padded_outputs(layer, outputs, last, lengths, valid, steps):
+    """Keras' outputs for a right-padded batch from outputs valid up to each row's length (`last`: the output
+    after the last valid step)."""
+    import torch
+
+    if layer.go_backwards:  # processing order: T - length masked steps (zero outputs), then the valid ones
+        shift = steps[None] - outputs.shape[1] + lengths[:, None]
+        return torch.where((shift >= 0)[..., None], _take_steps(outputs, shift.clamp(min=0)), 0.0)
+    carry = torch.zeros_like(last) if layer.zero_output_for_mask else last
+    return torch.where(valid[..., None], outputs, carry[:, None, :])
+
+
+def _result(layer, cell_kind, last, outputs, states):
     USED["torch", cell_kind] += 1
     return last, outputs if layer.return_sequences else last[:, None, :], states
 
