@@ -33,6 +33,7 @@ def main(argv=None):
     ap.add_argument("--batch-size", type=int, default=256)
     ap.add_argument("--learning-rate", type=float, default=2e-3)
     ap.add_argument("--beam", type=int, default=5)
+    ap.add_argument("--seed", type=int, default=0, help="weights and shuffling (the word split is fixed)")
     ap.add_argument("--subset", type=int, default=None, help="train on this many words only (quick check)")
     ap.add_argument("--init", default=None, help="continue from this saved model (same settings)")
     ap.add_argument("--out", default=None)
@@ -58,7 +59,7 @@ def main(argv=None):
     start = time.time()
     callbacks = [TimeLimit(args.minutes), keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=1, min_lr=1e-4)]
     result = train(args.model, train_data, validation_data=val_data, test_data=test_data, epochs=args.epochs,
-                   batch_size=args.batch_size, learning_rate=args.learning_rate, patience=3, verbose=2,
+                   batch_size=args.batch_size, learning_rate=args.learning_rate, patience=3, verbose=2, seed=args.seed,
                    callbacks=callbacks, translation_limit=0, units=args.units, num_layers=args.layers,
                    embedding_dim=args.embedding_dim, dropout=args.dropout, min_frequency=1, out=args.out,
                    init_from=args.init)
