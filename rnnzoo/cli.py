@@ -96,7 +96,7 @@ def _cmd_translate(args):
     from rnnzoo.serving import load
     from rnnzoo.seq2seq import translate
 
-    model = load(args.dir)
+    model = load(args.dir) if not args.ensemble else [load(d) for d in [args.dir] + args.ensemble]
     outputs = translate(model, args.texts, beam_width=args.beam, alpha=args.alpha, details=args.n_best > 1)
     for text, out in zip(args.texts, outputs):
         line = {"text": text, "translation": out if isinstance(out, str) else out.text}
@@ -169,6 +169,8 @@ def parser():
     p.add_argument("--beam", type=int, default=1, help="beam width (1: greedy)")
     p.add_argument("--alpha", type=float, default=0.6, help="beam-search length penalty exponent")
     p.add_argument("--n-best", type=int, default=1, help="also print this many best beams with their scores")
+    p.add_argument("--ensemble", action="append", default=[], metavar="DIR",
+                   help="another saved model with the same vocabularies, decoded with DIR as one (repeatable)")
     p.set_defaults(func=_cmd_translate)
 
     p = sub.add_parser("export", help="export a saved model to SavedModel and builtins-only TFLite")

@@ -74,6 +74,59 @@ class Seq2SeqStep:
         return states["weights"]
 
 
+class Ensemble:
+    """Several trained seq2seq models decoded as one: every step averages their log-probabilities.
+
+    The members must share the source and target text pipelines (e.g. the same data split, different seeds or
+    architectures); `translate`, `decode_ids` and `evaluate_translations` accept an `Ensemble` (or a list of
+    models or paths) wherever they accept a model. Attention weights, when recorded, are the members' mean.
+
+    Example:
+    >>> rnnzoo.translate([model_a, model_b], "pronunciation", beam_width=5)  # doctest: +SKIP
+    """
+
+    def __init__(self, models):
+        from rnnzoo.serving import load
+
+        models = [load(m) if isinstance(m, str) else m for m in models]
+        if not models:
+            raise ValueError("An ensemble needs at least one seq2seq model; got none.")
+        texts = [(metadata(m).get("text"), metadata(m).get("target_text")) for m in models]
+        for m, text in zip(models[1:], texts[1:]):
+            if text != texts[0]:
+                raise ValueError(f"Model {m.name!r} reads or writes a different vocabulary than {models[0].name!r}; "
+                                 "an ensemble needs members trained on the same text pipelines (same data split).")
+        self.models = models
+        self.name = "ensemble(" + ", ".join(m.name for m in models) + ")"
+
+    def get_layer(self, name):  # the shared metadata (text pipelines) of the first member
+        return self.models[0].get_layer(name)
+
+
+class EnsembleStep:
+    """`Seq2SeqStep` of an `Ensemble`: member states side by side, log-probabilities averaged."""
+
+    def __init__(self, steps):
+        self.steps = list(steps)
+        self.vocabulary_size = self.steps[0].vocabulary_size
+        self.attention = all(s.attention for s in self.steps)
+
+    def encode(self, source_ids):
+        return {f"member_{i}": s.encode(source_ids) for i, s in enumerate(self.steps)}
+
+    def step(self, tokens, states):
+        log_probs, new = [], {}
+        for i, s in enumerate(self.steps):
+            logits, new[f"member_{i}"] = s.step(tokens, states[f"member_{i}"])
+            log_probs.append(ops.log_softmax(logits, axis=-1))
+        return ops.mean(ops.stack(log_probs), axis=0), new
+
+    __call__ = step
+
+    def record(self, states):
+        return ops.mean(ops.stack([s.record(states[f"member_{i}"]) for i, s in enumerate(self.steps)]), axis=0)
+
+
 class _LoopStep:
     """Adapts `Seq2SeqStep` to the sampling loop's interface (states made before the loop)."""
 
@@ -92,7 +145,7 @@ def decode_ids(model, source_ids, max_length, beam_width=1, sampler="greedy", al
     """Decodes a batch of source id sequences; see `translate` for the text-level API.
 
     Args:
-        model: a trained seq2seq model.
+        model: a trained seq2seq model, or an `Ensemble` (or list) of them.
         source_ids: int array (batch, S), right-padded with 0.
         max_length: int. Most target tokens per output ([END] included).
         beam_width: int. 1 uses `sampler`; > 1 runs beam search.
@@ -107,6 +160,7 @@ def decode_ids(model, source_ids, max_length, beam_width=1, sampler="greedy", al
         dict with `tokens` (batch, beam, max_length) int32 (rows end with [END] then padding), `scores`
         (batch, beam) or None when sampling, `lengths`, and `attention` (batch, beam, max_length, S) or None.
     """
+    model = _as_model(model)
     step = _step_of(model)
     source_ids = np.asarray(source_ids)  # token ids, or images for a captioner
     source_ids = ops.convert_to_tensor(source_ids.astype("float32" if source_ids.dtype.kind == "f" else "int32"))
@@ -164,8 +218,18 @@ def _lengths(ids):
 def _step_of(model):
     cache = model.__dict__.setdefault("_rnnzoo_decoders", {})
     if "seq2seq_step" not in cache:
-        cache["seq2seq_step"] = Seq2SeqStep(model)
+        cache["seq2seq_step"] = (EnsembleStep(_step_of(m) for m in model.models) if isinstance(model, Ensemble)
+                                 else Seq2SeqStep(model))
     return cache["seq2seq_step"]
+
+
+def _as_model(model):
+    """A model from a model, a saved path, or a list of either (an `Ensemble`)."""
+    from rnnzoo.serving import load
+
+    if isinstance(model, (list, tuple)):
+        return Ensemble(model)
+    return load(model) if isinstance(model, str) else model
 
 
 def target_encoder(model):
@@ -205,7 +269,8 @@ def translate(model, texts, beam_width=1, sampler="greedy", alpha=DEFAULT_ALPHA,
     """Turns source strings into target strings with a trained seq2seq model (string in → string out).
 
     Args:
-        model: a trained rnnzoo seq2seq model (or the path of one); it carries both text pipelines.
+        model: a trained rnnzoo seq2seq model (or the path of one); it carries both text pipelines. A list of
+            models (or paths) decodes them as an `Ensemble`.
         texts: str or list of str.
         beam_width: int. 1 decodes with `sampler`; > 1 runs beam search.
         sampler: "greedy" (default), "random", "top_k" or "top_p" (beam_width 1 only).
@@ -224,11 +289,9 @@ def translate(model, texts, beam_width=1, sampler="greedy", alpha=DEFAULT_ALPHA,
     >>> rnnzoo.translate(model, "the 3rd of March 1999", beam_width=5)  # doctest: +SKIP
     '1999-03-03'
     """
-    from rnnzoo.serving import load
     from rnnzoo.text import as_texts, pad_sequences
 
-    if isinstance(model, str):
-        model = load(model)
+    model = _as_model(model)
     step = _step_of(model)
     texts, single = as_texts(texts)
     source_encoder, out_encoder = text_encoder(model), target_encoder(model)
@@ -316,6 +379,7 @@ def evaluate_translations(model, data, beam_width=1, alpha=DEFAULT_ALPHA, limit=
     Returns `error_rates(...)` plus the decoding settings; sources the model cannot read (unknown tokens) are
     decoded with [UNK].
     """
+    model = _as_model(model)
     encoder = target_encoder(model)
     grouped = {}
     for source, target in zip(data.sources, data.targets):

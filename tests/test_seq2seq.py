@@ -10,7 +10,7 @@ from keras import ops
 import rnnzoo
 from rnnzoo.datasets import PairData, synthetic
 from rnnzoo.decoding import beam_search
-from rnnzoo.seq2seq import Seq2SeqStep, decode_ids, edit_distance, error_rates, translate
+from rnnzoo.seq2seq import Ensemble, EnsembleStep, Seq2SeqStep, decode_ids, edit_distance, error_rates, translate
 
 PAD, UNK, START, END = 0, 1, 2, 3
 
@@ -100,6 +100,40 @@ def test_greedy_decoding_follows_the_teacher_forced_model(dropout):
         assert not np.allclose(model((SOURCE, target_in), training=True), logits, atol=1e-3)
 
 
+def test_ensemble_averages_member_log_probabilities():
+    """An ensemble of one model, or of a model with itself, decodes exactly as the model; with two different
+    members each step's log-probabilities are the members' mean, and beam width 1 is still greedy."""
+    a, b = _tiny_model(seed=0), _tiny_model(seed=1)
+    alone = decode_ids(a, SOURCE, 8, beam_width=3)
+    for members in ([a], [a, a]):
+        twin = decode_ids(Ensemble(members), SOURCE, 8, beam_width=3)
+        np.testing.assert_array_equal(twin["tokens"], alone["tokens"])
+        np.testing.assert_allclose(twin["scores"], alone["scores"], atol=1e-5)
+    ensemble = Ensemble([a, b])
+    step = EnsembleStep([Seq2SeqStep(a), Seq2SeqStep(b)])
+    tokens = ops.convert_to_tensor(np.array([START, 5, 7], "int32"))
+    mixed, _ = step(tokens, step.encode(ops.convert_to_tensor(SOURCE)))
+    expected = np.mean([ops.convert_to_numpy(ops.log_softmax(s(tokens, s.encode(ops.convert_to_tensor(SOURCE)))[0]))
+                        for s in step.steps], axis=0)
+    np.testing.assert_allclose(ops.convert_to_numpy(mixed), expected, atol=1e-5)
+    greedy = decode_ids(ensemble, SOURCE, 8)["tokens"][:, 0]
+    np.testing.assert_array_equal(decode_ids(ensemble, SOURCE, 8, beam_width=1)["tokens"][:, 0], greedy)
+    attention = decode_ids(ensemble, SOURCE, 8, beam_width=2, attention=True)["attention"]
+    np.testing.assert_allclose(attention.sum(-1)[..., 0], 1.0, atol=1e-5)  # a mean of distributions
+
+
+def test_ensemble_translates_strings_and_rejects_other_vocabularies(dates_model):
+    result, out = dates_model
+    texts = ["12/25/99", "the 3rd of March 2001"]
+    assert translate([out, result.model], texts, beam_width=3) == translate(result.model, texts, beam_width=3)
+    other = rnnzoo.build("bahdanau_seq2seq", vocabulary_size=20, target_vocabulary_size=12, units=8,
+                         metadata={"task": "seq2seq", "text": {"level": "char", "vocabulary": ["[PAD]", "x"]}})
+    with pytest.raises(ValueError, match="different vocabulary"):
+        Ensemble([result.model, other])
+    with pytest.raises(ValueError, match="at least one"):
+        Ensemble([])
+
+
 def test_compiled_and_eager_loops_agree_and_beams_are_sorted():
     model = _tiny_model()
     a = decode_ids(model, SOURCE, 8, beam_width=4, attention=True)
@@ -164,6 +198,8 @@ def test_cli_translate(dates_model, capsys):
     line = json.loads(capsys.readouterr().out.strip().splitlines()[0])
     assert line["text"] == "3 March 1999" and isinstance(line["translation"], str)
     assert main(["translate", dates_model[1], ""]) == 2
+    assert main(["translate", dates_model[1], "3 March 1999", "--beam", "3", "--ensemble", dates_model[1]]) == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1]) == line  # a model with itself: the same
 
 
 def test_user_pairs_file_word_level(tmp_path):
