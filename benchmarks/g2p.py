@@ -8,7 +8,9 @@ beam search. Not a test. The committed reference model came from:
     python benchmarks/g2p.py --minutes 38 --out saved_models/g2p_bahdanau_cmudict
 
 `--init DIR` continues from a saved model (same settings) with a new time budget and learning rate; the
-metrics JSON then records the command of each stage.
+metrics JSON then records the command of each stage. `--evaluate DIR [DIR ...]` trains nothing: it scores saved
+models on the held-out words, several decoded together as an `rnnzoo.seq2seq.Ensemble` (log-probabilities
+averaged at every step).
 """
 
 import argparse
