@@ -202,6 +202,10 @@ subset = g2p_test.subset(range(300 if QUICK else len(g2p_test)))
 for beam in (1, 5):
     m = evaluate_translations(g2p, subset, beam_width=beam)
     print(f"beam {beam}: WER {m['wer']:.2%}  PER {m['token_error_rate']:.2%}  ({m['decoded']} words)")
+members = [os.path.join(ROOT, "saved_models", f"g2p_bahdanau_cmudict{s}") for s in ("", "_dropout25", "_seed1")]
+if not QUICK and all(os.path.exists(m) for m in members):  # the three reference models decoded as one
+    m = evaluate_translations(members, subset, beam_width=5)
+    print(f"ensemble of 3, beam 5: WER {m['wer']:.2%}  PER {m['token_error_rate']:.2%}")
 for word in ["rnnzoo", "keras", "attention", "phoneme"]:
     print(f"{word:12s}", rnnzoo.translate(g2p, word, beam_width=5, on_unknown="unk"))"""),
     ("code", """example = rnnzoo.translate(g2p, "pronunciation", details=True)
