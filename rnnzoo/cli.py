@@ -93,10 +93,9 @@ def _cmd_predict(args):
 
 
 def _cmd_translate(args):
-    from rnnzoo.serving import load
     from rnnzoo.seq2seq import translate
 
-    model = load(args.dir) if not args.ensemble else [load(d) for d in [args.dir] + args.ensemble]
+    model = [args.dir, *args.ensemble] if args.ensemble else args.dir  # paths; several decode as an Ensemble
     outputs = translate(model, args.texts, beam_width=args.beam, alpha=args.alpha, details=args.n_best > 1)
     for text, out in zip(args.texts, outputs):
         line = {"text": text, "translation": out if isinstance(out, str) else out.text}

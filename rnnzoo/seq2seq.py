@@ -86,12 +86,10 @@ class Ensemble:
     """
 
     def __init__(self, models):
-        from rnnzoo.serving import load
-
-        models = [load(m) if isinstance(m, str) else m for m in models]
+        models = [_as_model(m) for m in models]
         if not models:
             raise ValueError("An ensemble needs at least one seq2seq model; got none.")
-        texts = [(metadata(m).get("text"), metadata(m).get("target_text")) for m in models]
+        texts = [(meta.get("text"), meta.get("target_text")) for meta in map(metadata, models)]
         for m, text in zip(models[1:], texts[1:]):
             if text != texts[0]:
                 raise ValueError(f"Model {m.name!r} reads or writes a different vocabulary than {models[0].name!r}; "

@@ -18,7 +18,8 @@ cuDNN-eligible configuration (tanh/sigmoid, `recurrent_dropout=0`, `use_bias`, n
 steps, outputs as Keras gives them), so padded batches train fast too; on PyTorch right-padded batches run the
 fused kernel over the whole padded length and take each row's outputs and final h up to its length (forward and
 `go_backwards`); an LSTM that returns its final cell state runs them as a packed sequence; other masks take Keras'
-loop (decided per batch). Set the environment variable `RNNZOO_FAST_KERNELS=0` (or `rnnzoo.layers.kernels.ENABLED = False`) to always use Keras' loop.
+loop (decided per batch). Set the environment variable `RNNZOO_FAST_KERNELS=0` (or
+`rnnzoo.layers.kernels.ENABLED = False`) to always use Keras' loop.
 """
 
 import collections
@@ -227,7 +228,7 @@ def _torch_loop(layer, cell_kind, sequences, initial_state, mask, training):
 
     if sequences.device.type != "cpu":
         return None  # Keras runs cuDNN there
-    lengths = None
+    lengths, packed = None, False
     if mask is not None and not bool(torch.all(mask)):
         # Right padding (every row valid up to its length) runs on the fused kernel: outputs at valid steps do not
         # depend on later steps, and the final h is the output at the last valid step. An LSTM whose final cell
@@ -242,45 +243,48 @@ def _torch_loop(layer, cell_kind, sequences, initial_state, mask, training):
     cell = layer.cell
     x = _dropped(layer, sequences, training)
     if layer.go_backwards:  # Keras flips the padded rows (padding first); reversing each valid part is the same
-        x = torch.flip(x, [1]) if lengths is None else _take_steps(x, torch.where(valid, lengths[:, None] - 1 - steps, steps))
+        x = torch.flip(x, [1]) if lengths is None else _take_steps(x, torch.where(valid, lengths[:, None] - 1 - steps,
+                                                                                  steps))
     w_ih, w_hh = cell.kernel.value.T, cell.recurrent_kernel.value.T
     if cell_kind == "lstm":
         bias = cell.bias.value
         params = [w_ih, w_hh, bias, torch.zeros_like(bias)]
         h0, c0 = initial_state[0][None], initial_state[1][None]
-        if lengths is not None and packed:
-            return _packed_lstm(layer, x, lengths, valid, steps, h0, c0, params, training)
-        outputs, h, c = torch.lstm(x, (h0, c0), params, True, 1, 0.0, bool(training), False, True)
-        h, states = h[0], [h[0], c[0]]
+        if packed:
+            outputs, h, c = _packed_lstm(x, (h0, c0), params, lengths, training)
+        else:
+            outputs, h, c = torch.lstm(x, (h0, c0), params, True, 1, 0.0, bool(training), False, True)
+        states = [h[0], c[0]]  # with padding and no packing, c is after the padding: unused (see above)
     else:
         n = cell.units
         order = lambda t: torch.cat([t[n:2 * n], t[:n], t[2 * n:]], 0)  # Keras z, r, h → PyTorch r, z, n
         bias = cell.bias.value
         params = [order(w_ih), order(w_hh), order(bias[0]), order(bias[1])]
         outputs, h = torch.gru(x, initial_state[0][None], params, True, 1, 0.0, bool(training), False, True)
-        h, states = h[0], [h[0]]
+        states = [h[0]]
+    last = states[0]
     if lengths is not None:
         seen = (lengths > 0)[:, None]
         h = torch.where(seen, _take_steps(outputs, (lengths - 1).clamp(min=0)[:, None])[:, 0], initial_state[0])
-        states[0] = h  # (an LSTM's c here is after the padding: unused, see above)
+        states[0] = h
         outputs = _keras_padded_outputs(layer, outputs, h * seen, lengths, valid, steps)
-    return _result(layer, cell_kind, h if lengths is None else outputs[:, -1], outputs, states)
+        last = outputs[:, -1]  # Keras' output after the last step: h, or zeros for a row with no valid step
+    USED["torch", cell_kind] += 1
+    return last, outputs if layer.return_sequences else last[:, None, :], states
 
 
-def _packed_lstm(layer, x, lengths, valid, steps, h0, c0, params, training):
-    """A right-padded LSTM batch through PyTorch's packed sequence: final (h, c) at each row's last valid step."""
+def _packed_lstm(x, state, params, lengths, training):
+    """A right-padded batch through PyTorch's packed LSTM: outputs zero-padded, (h, c) at each row's last valid
+    step, as `torch.lstm` returns them (batch first, states (1, batch, units))."""
     import torch
     from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
     pack = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
-    order = pack.sorted_indices
-    data, h, c = torch.lstm(pack.data, pack.batch_sizes, (h0.index_select(1, order), c0.index_select(1, order)),
+    data, h, c = torch.lstm(pack.data, pack.batch_sizes, tuple(s.index_select(1, pack.sorted_indices) for s in state),
                             params, True, 1, 0.0, bool(training), False)
-    outputs, _ = pad_packed_sequence(PackedSequence(data, pack.batch_sizes, order, pack.unsorted_indices),
+    outputs, _ = pad_packed_sequence(PackedSequence(data, pack.batch_sizes, pack.sorted_indices, pack.unsorted_indices),
                                      batch_first=True, total_length=x.shape[1])
-    h, c = h[0].index_select(0, pack.unsorted_indices), c[0].index_select(0, pack.unsorted_indices)
-    outputs = _keras_padded_outputs(layer, outputs, h, lengths, valid, steps)
-    return _result(layer, "lstm", outputs[:, -1], outputs, [h, c])
+    return outputs, h.index_select(1, pack.unsorted_indices), c.index_select(1, pack.unsorted_indices)
 
 
 def _keras_padded_outputs(layer, outputs, last, lengths, valid, steps):
@@ -293,11 +297,6 @@ def _keras_padded_outputs(layer, outputs, last, lengths, valid, steps):
         return torch.where((shift >= 0)[..., None], _take_steps(outputs, shift.clamp(min=0)), 0.0)
     carry = torch.zeros_like(last) if layer.zero_output_for_mask else last
     return torch.where(valid[..., None], outputs, carry[:, None, :])
-
-
-def _result(layer, cell_kind, last, outputs, states):
-    USED["torch", cell_kind] += 1
-    return last, outputs if layer.return_sequences else last[:, None, :], states
 
 
 def _take_steps(x, index):
