@@ -1,40 +1,50 @@
 """rnnzoo: a Keras 3 model zoo of recurrent neural networks.
 
+Layering, bottom to top: `text`, `datasets`, `layers` → `registry`, `task`, `card`, `saving`, `decoding`,
+`fitting`, `training` (the shared core) → `tasks/<task>/` (one folder per task: builders, task object, verbs)
+→ `export` → `cli`, `demo`. Nothing imports upward (`tests/test_layering.py` checks it).
+
 Example:
 >>> import rnnzoo
 >>> model = rnnzoo.build("bilstm_classifier", vocabulary_size=20000, num_classes=2)
 """
 
-from rnnzoo import models as _models  # noqa: F401  (registers the built-in models)
-from rnnzoo.layers import recurrent_layer, recurrent_stack, sequence_input
+from rnnzoo import tasks as _tasks  # noqa: F401  (registers the built-in models and tasks)
+from rnnzoo.card import ModelCard, card_of
 from rnnzoo.cudnn import cudnn_report
+from rnnzoo.inference import predict_text
+from rnnzoo.layers import recurrent_layer, recurrent_stack, sequence_input
 from rnnzoo.registry import build, get_spec, list_models, register_model
-from rnnzoo.serving import compile_model, load, metadata, predict_text
+from rnnzoo.saving import compile_model, load, metadata
+from rnnzoo.task import Task, get_task, register_task
+from rnnzoo.version import __version__
 
-__version__ = "0.1.0"
+__all__ = ["ModelCard", "Task", "build", "card_of", "compile_model", "cudnn_report", "evaluate", "generate",
+           "get_spec", "get_task", "list_models", "load", "metadata", "predict_text", "recurrent_layer",
+           "recurrent_stack", "register_model", "register_task", "score", "sequence_input", "train", "translate",
+           "__version__"]
 
 _LAZY = {  # modules that import TensorFlow: loaded on first use so `import rnnzoo` stays backend-neutral
     "text": "rnnzoo.text",
     "datasets": "rnnzoo.datasets",
     "training": "rnnzoo.training",
+    "fitting": "rnnzoo.fitting",
+}
+_LAZY_NAMES = {
+    "train": ("rnnzoo.training", "train"),
+    "evaluate": ("rnnzoo.training", "evaluate"),
+    "translate": ("rnnzoo.tasks.seq2seq.translation", "translate"),
+    "score": ("rnnzoo.tasks.language_model.generation", "score"),
+    "generate": ("rnnzoo.tasks.language_model.generation", "generate"),
 }
 
 
 def __getattr__(name):
+    import importlib
+
     if name in _LAZY:
-        import importlib
-
         return importlib.import_module(_LAZY[name])
-    if name == "train":
-        from rnnzoo.training import train
-
-        return train
-    if name == "translate":
-        from rnnzoo.seq2seq import translate
-
-        return translate
-    if name in ("score", "generate"):
-        from rnnzoo import lm
-
-        return getattr(lm, name)
+    if name in _LAZY_NAMES:
+        module, attribute = _LAZY_NAMES[name]
+        return getattr(importlib.import_module(module), attribute)
     raise AttributeError(f"module 'rnnzoo' has no attribute {name!r}")

@@ -5,8 +5,6 @@ import json
 import os
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
 
 def _value(text):
     try:
@@ -77,15 +75,17 @@ def _cmd_train(args):
 
 
 def _cmd_evaluate(args):
-    from rnnzoo.serving import load, task_of
+    from rnnzoo.saving import load, task_of
     from rnnzoo.training import evaluate
 
     model = load(args.dir)
-    print(json.dumps(evaluate(model, _load_data(args, task_of(model).name), args.batch_size), indent=2))
+    print(json.dumps(evaluate(model, _load_data(args, task_of(model).name), args.batch_size, beam_width=args.beam,
+                              translation_limit=args.limit), indent=2, default=float))
 
 
 def _cmd_predict(args):
-    from rnnzoo.serving import load, predict_text
+    from rnnzoo.inference import predict_text
+    from rnnzoo.saving import load
 
     model = load(args.dir)
     for text, result in zip(args.texts, predict_text(model, args.texts)):
@@ -93,7 +93,7 @@ def _cmd_predict(args):
 
 
 def _cmd_translate(args):
-    from rnnzoo.seq2seq import translate
+    from rnnzoo.tasks.seq2seq.translation import translate
 
     model = [args.dir, *args.ensemble] if args.ensemble else args.dir  # paths; several decode as an Ensemble
     outputs = translate(model, args.texts, beam_width=args.beam, alpha=args.alpha, details=args.n_best > 1)
@@ -154,6 +154,8 @@ def parser():
     p.add_argument("dir", help="directory written by `rnnzoo train --out`, or a .keras file")
     p.add_argument("--data", required=True, help="embedded dataset name or a file")
     p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--beam", type=int, default=1, help="seq2seq: beam width of the decoded metrics (1: greedy)")
+    p.add_argument("--limit", type=int, help="seq2seq: decode at most this many distinct sources")
     _add_reader_options(p)
     p.set_defaults(func=_cmd_evaluate)
 
@@ -186,6 +188,7 @@ def parser():
 
 
 def main(argv=None):
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow loads: no C++ info lines
     args = parser().parse_args(argv)
     try:
         args.func(args)

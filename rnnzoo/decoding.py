@@ -9,6 +9,7 @@ one XLA-compiled `while` loop on the TensorFlow backend (`jax.jit` on JAX; eager
 """
 
 import inspect
+import weakref
 
 import keras
 import numpy as np
@@ -175,7 +176,7 @@ class StepModel:
         return self.output_layer(x), new_states
 
 
-def _decode_loop(step, sampler, prompts, prompt_lengths, uniforms, max_new, end_id, pad_id, suppress=(),
+def decode_loop(step, sampler, prompts, prompt_lengths, uniforms, max_new, end_id, pad_id, suppress=(),
                  record=None):
     """Feeds each row's prompt, then samples up to `max_new` tokens; rows stop at `end_id`.
 
@@ -333,7 +334,7 @@ def decode(model, prompts, prompt_lengths, max_new, sampler, seed=None, end_id=3
     suppress = tuple(sorted(set(suppress)))
     fn = _compiled(model, sampler, int(max_new), end_id, pad_id, suppress) if compile else None
     if fn is None:
-        out = _decode_loop(StepModel(model), sampler, prompts, prompt_lengths, uniforms, int(max_new), end_id, pad_id, suppress)
+        out = decode_loop(StepModel(model), sampler, prompts, prompt_lengths, uniforms, int(max_new), end_id, pad_id, suppress)
     else:
         out = fn(prompts, prompt_lengths, uniforms)
     return ops.convert_to_numpy(out)
@@ -344,30 +345,68 @@ def _compiled(model, sampler, max_new, end_id, pad_id, suppress):
 
     def make():
         step = StepModel(model)
-        return lambda prompts, prompt_lengths, uniforms: _decode_loop(
+        return lambda prompts, prompt_lengths, uniforms: decode_loop(
             step, sampler, prompts, prompt_lengths, uniforms, max_new, end_id, pad_id, suppress)
 
     return compiled(model, key, make)
 
 
-def compiled(model, key, make):
-    """A compiled version of the function `make()` returns, cached on `model` under `key`, or None on PyTorch.
+class DecoderCache:
+    """Compiled decode loops, per model and per setting, held for as long as the model lives.
 
-    TensorFlow: `tf.function(jit_compile=True)` (XLA; one trace per input shape). JAX: `jax.jit`. PyTorch: None,
-    callers run eagerly (torch.compile of a data-dependent while loop is not reliable).
+    One shared instance (`DECODERS`) serves `generate`, `translate` and `caption`; `clear()` drops every compiled
+    loop (e.g. after changing a model's weights in place).
     """
-    backend = keras.backend.backend()
-    cache = model.__dict__.setdefault("_rnnzoo_decoders", {})  # compiled loops live with their model
-    key = (key, backend)
-    if key not in cache:
-        if backend == "tensorflow":
-            import tensorflow as tf
 
-            cache[key] = tf.function(make(), jit_compile=True)
-        elif backend == "jax":
-            import jax
+    def __init__(self):
+        self._loops = weakref.WeakKeyDictionary()
 
-            cache[key] = jax.jit(make())
-        else:
-            cache[key] = None
-    return cache[key]
+    def get(self, owner, key, make):
+        """The compiled `make()` for `owner` under `key`, or None on PyTorch.
+
+        TensorFlow: `tf.function(jit_compile=True)` (XLA; one trace per input shape). JAX: `jax.jit`. PyTorch:
+        None, callers run eagerly (torch.compile of a data-dependent while loop is not reliable)."""
+        backend = keras.backend.backend()
+        loops = self._loops.setdefault(owner, {})
+        key = (key, backend)
+        if key not in loops:
+            if backend == "tensorflow":
+                import tensorflow as tf
+
+                loops[key] = tf.function(make(), jit_compile=True)
+            elif backend == "jax":
+                import jax
+
+                loops[key] = jax.jit(make())
+            else:
+                loops[key] = None
+        return loops[key]
+
+    def value(self, owner, key, make):
+        """A plain (uncompiled) per-model value, e.g. the step object of a seq2seq model."""
+        values = self._loops.setdefault(owner, {})
+        if key not in values:
+            values[key] = make()
+        return values[key]
+
+    def clear(self):
+        self._loops = weakref.WeakKeyDictionary()
+
+
+DECODERS = DecoderCache()
+
+
+def compiled(model, key, make):
+    """`DECODERS.get(model, key, make)`: a compiled loop cached for `model`, or None on PyTorch."""
+    return DECODERS.get(model, key, make)
+
+
+def decode_length(card, source_lengths=None, fallback=32):
+    """The default most output tokens of a decoder: twice the longest training target plus 10.
+
+    The one rule used by `translate`, `caption`, the SavedModel `translate` signature and the TFLite decoder.
+    Without a recorded target length, the longest source (when given) or `fallback` stands in for it."""
+    longest = card.get("max_target_length") if card is not None else None
+    if not longest:
+        longest = max(source_lengths) if source_lengths else fallback
+    return 2 * int(longest) + 10

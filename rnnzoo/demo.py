@@ -10,8 +10,6 @@ import json
 import os
 import time
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
 # Settings chosen on the validation split (benchmarks/sentiment.py reports them over five folds).
 CLASSIFIER = dict(units=32, dropout=0.5, head_dropout=0.5, min_frequency=1, embedding_dim=64)
 SPLIT = (0.75, 0.1, 0.15)
@@ -81,7 +79,8 @@ def export_demo(model, out):
     import rnnzoo
     from rnnzoo.export import TFLiteModel, describe_files, export
     from rnnzoo.export.streaming import greedy_translate
-    from rnnzoo.seq2seq import target_encoder
+    from rnnzoo.saving import text_encoder
+    from rnnzoo.tasks.seq2seq.translation import target_encoder
 
     info = export(model, out, quantize=["dynamic", "float16"], sequence_length=40, overwrite=True)
     print(f"\nExport to {out} (SavedModel with a raw-string 'translate' signature; TFLite, builtin ops only):")
@@ -89,7 +88,7 @@ def export_demo(model, out):
         print("  " + line)
     encoder = TFLiteModel(f"{out}/encoder.tflite")
     step = TFLiteModel(f"{out}/decoder_step.tflite")
-    source, target = rnnzoo.serving.text_encoder(model), target_encoder(model)
+    source, target = text_encoder(model), target_encoder(model)
     same = 0
     for text, expected in zip(DATES, rnnzoo.translate(model, DATES, on_unknown="unk")):
         ids, _ = greedy_translate(encoder, step, source.encode(text, on_unknown="unk")[0], 30)
@@ -133,7 +132,7 @@ def language_model_demo(path=REFERENCE_LM, word_path=REFERENCE_WORD_LM):
 
 def forecasting_demo(quick=False):
     """A GRU forecaster on yearly sunspots, walk-forward on 1969–2008, against the seasonal-naive forecast."""
-    from rnnzoo.forecasting import fit_forecaster
+    from rnnzoo.tasks.forecasting.forecast import fit_forecaster
 
     print("\nForecasting: yearly sunspot numbers (statsmodels), GRU, one year ahead, walk-forward on 1969–2008")
     result = fit_forecaster("gru_forecaster", "sunspots", input_length=22, horizon=1, season=11, test_size=40,
@@ -148,6 +147,7 @@ def forecasting_demo(quick=False):
 
 
 def main(argv=None):
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow loads: no C++ info lines
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true", help="tiny subset and one epoch (for CI)")
     ap.add_argument("--out", default=os.path.join("saved_models", "demo_sentiment_bilstm"))
@@ -160,7 +160,8 @@ def main(argv=None):
     from rnnzoo.baselines import bag_of_words_logistic_regression
     from rnnzoo.text import WordTokenizer
     from rnnzoo.text.embeddings import ppmi_svd_embeddings
-    from rnnzoo.training import train
+    from rnnzoo.saving import write_json
+    from rnnzoo.training import evaluate, train
 
     data = datasets.load("sentiment")
     reviews = datasets.load("sentiment_reviews")
@@ -193,6 +194,8 @@ def main(argv=None):
     model = rnnzoo.load(args.out)
     for text, pred in zip(EXAMPLES, rnnzoo.predict_text(model, EXAMPLES)):
         print(f"  {pred['label']:8s} {pred['probability']:.2f}  {text}")
+    again = evaluate(model, data)  # the card's fingerprint and split: only the held-out sentences are scored
+    print(f"  rnnzoo.evaluate on {data.name!r}: accuracy {again['accuracy']:.3f} on the {again['evaluated_on']}")
 
     n = pretrained.metrics["examples"]["test"]
     rows = [("Bi-LSTM, PPMI word vectors (saved)", pretrained.metrics["accuracy"]),
@@ -209,8 +212,7 @@ def main(argv=None):
     summary.update(translation_demo(args.quick, out=os.path.join(os.path.dirname(args.out) or ".", "demo_dates_bahdanau")))
     summary.update(forecasting_demo(args.quick))
     summary["seconds"] = round(time.time() - start)
-    with open(os.path.join(args.out, "demo_summary.json"), "w") as f:
-        json.dump(summary, f, indent=2)
+    write_json(summary, os.path.join(args.out, "demo_summary.json"))
     print(f"\nFinished in {summary['seconds']} s.")
     return summary
 

@@ -11,7 +11,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from rnnzoo.serving import task_of
+from rnnzoo.saving import task_of
 
 
 def _tensorflow_only(what):

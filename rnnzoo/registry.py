@@ -26,7 +26,7 @@ class ModelSpec:
         params = inspect.signature(self.builder).parameters
         names = {p for p, v in params.items() if v.kind == v.KEYWORD_ONLY and p != "name"}
         if any(v.kind == v.VAR_KEYWORD for v in params.values()):
-            from rnnzoo.models.common import TRUNK_OPTIONS  # builders forward **options to the shared trunk
+            from rnnzoo.layers.trunk import TRUNK_OPTIONS  # builders forward **options to the shared trunk
 
             names |= set(TRUNK_OPTIONS)
         return sorted(names)
@@ -67,15 +67,20 @@ def register_model(name, builder, *, task, defaults=None, tiny=None, description
     return spec
 
 
-def get_spec(name):
-    """Returns the `ModelSpec` registered under `name`; an unknown name raises ValueError with close matches."""
+def get_spec(name, tasks=None, hint=None):
+    """Returns the `ModelSpec` registered under `name`; an unknown name raises ValueError with close matches.
+
+    With `tasks` (task objects), a model of another task raises ValueError naming `hint` (what to use instead)."""
     if not isinstance(name, str):
         raise ValueError(f"Model names are strings; got {type(name).__name__}. See rnnzoo.list_models().")
     if name not in _REGISTRY:
         close = difflib.get_close_matches(name, list(_REGISTRY), n=5, cutoff=0.5)
         hint = f" Did you mean: {', '.join(close)}?" if close else ""
         raise ValueError(f"Unknown model {name!r}.{hint} rnnzoo.list_models() lists all {len(_REGISTRY)} models.")
-    return _REGISTRY[name]
+    spec = _REGISTRY[name]
+    if tasks is not None and {t.name for t in tasks}.isdisjoint({spec.task}):
+        raise ValueError(f"{name!r} is a {spec.task} model; use {hint or 'a model of ' + tasks[0].name}.")
+    return spec
 
 
 def build(name, **overrides):
@@ -101,6 +106,11 @@ def build(name, **overrides):
         hint = "; ".join(f"{b!r} (did you mean {h[0]!r}?)" if h else repr(b) for b, h in hints.items())
         raise ValueError(f"{name!r} does not take {hint}. Valid options: {', '.join(spec.options())}.")
     return spec.builder(name=name, **{**spec.defaults, **overrides})
+
+
+def find_spec(name):
+    """The `ModelSpec` registered under `name`, or None."""
+    return _REGISTRY.get(name)
 
 
 def list_models(pattern=None):

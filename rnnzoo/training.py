@@ -1,67 +1,32 @@
-"""Training and evaluation from data sources: data → text pipeline → model → fit → metrics → saved model."""
+"""Training and honest evaluation from data sources: data → text pipeline → model → `fitting.fit` → card + files.
 
-import dataclasses
-import json
-import math
+`train` works for every task whose task object can encode a data source (classifier, tagger, language model,
+seq2seq, and any task a user registers); the other tasks have their own front-end (`fit_forecaster`,
+`fit_recognizer`, `fit_captioner`, `fit_and_score`) over the same fitting loop. `evaluate` rebuilds the held-out
+split recorded in the model card and never scores training examples as if they were held out.
+"""
+
 import os
-import tempfile
+import shlex
+import sys
 
-import keras
 import numpy as np
 
 from rnnzoo import datasets
+from rnnzoo.card import DataRecord, ModelCard, card_of
+from rnnzoo import fitting
+from rnnzoo.fitting import FitResult, ResetStates, TimeLimit  # noqa: F401  (TimeLimit: re-exported)
 from rnnzoo.registry import get_spec
-from rnnzoo.serving import MODEL_FILE, compile_model, load, metadata, publish, save, task_of, text_encoder
+from rnnzoo.saving import ensure_compiled, load, task_of, text_encoder, write_json  # noqa: F401
+from rnnzoo.task import Examples, get_task  # noqa: F401
 from rnnzoo.text import TextEncoder, make_dataset
 
-_WINDOW = {"char": 100, "word": 50}
+TrainResult = FitResult  # the result type of rnnzoo 0.1's `train`, kept as an alias
 
 
-@dataclasses.dataclass
-class Examples:
-    """Encoded examples: variable-length id arrays and their targets."""
-
-    inputs: object  # a list of id arrays, or a tuple of such lists (seq2seq: source ids, target ids)
-    targets: object
-
-    def __len__(self):
-        return len(self.targets)
-
-
-def encode_examples(data, encoder, labels, task, window=None):
-    """Turns a dataset into model inputs and targets with `encoder` (and label names `labels`; for seq2seq,
-    `labels` is the target `TextEncoder`)."""
-    if task == "seq2seq":
-        sources = encoder.encode(data.sources)
-        targets = labels.encode(data.targets, add_start=True, add_end=True)
-        keep = [i for i, (x, y) in enumerate(zip(sources, targets)) if len(x) and len(y) > 2]
-        return Examples(([sources[i] for i in keep], [targets[i][:-1] for i in keep]),
-                        [targets[i][1:] for i in keep])
-    if task == "classifier":
-        index = {name: i for i, name in enumerate(labels)}
-        unknown = sorted({str(y) for y in data.labels} - set(index))
-        if unknown:
-            raise ValueError(f"Labels {unknown[:5]} were not seen in training; the model knows {labels}.")
-        inputs = encoder.encode(data.texts)
-        keep = [i for i, x in enumerate(inputs) if len(x)]
-        return Examples([inputs[i] for i in keep], np.array([index[str(data.labels[i])] for i in keep], "int32"))
-    if task == "tagger":
-        index = {name: i for i, name in enumerate(labels)}
-        inputs = encoder.encode_tokens(data.tokens)
-        targets = [np.array([index.get(t, 0) for t in tags[: len(x)]], "int32") for tags, x in zip(data.tags, inputs)]
-        return Examples(inputs, targets)
-    if task == "language_model":
-        window = window or _WINDOW[encoder.level]
-        inputs, targets = [], []
-        for ids in encoder.encode(data.texts, add_start=True, add_end=True):
-            # Windows of window+1 ids overlapping by one, so every token is predicted exactly once.
-            for start in range(0, max(len(ids) - 1, 1), window):
-                chunk = ids[start:start + window + 1]
-                if len(chunk) >= 2:
-                    inputs.append(chunk[:-1])
-                    targets.append(chunk[1:])
-        return Examples(inputs, targets)
-    raise ValueError(f"Training from data is not available for task {task!r} yet.")
+def encode_examples(data, encoder, outputs, task, window=None):
+    """Turns a dataset into model inputs and targets (`task.encode`; kept for callers of rnnzoo 0.1)."""
+    return get_task(task).encode(data, encoder, outputs, window)
 
 
 def stateful_windows(ids, batch_size, window):
@@ -82,55 +47,12 @@ def stateful_windows(ids, batch_size, window):
     return cut(ids[:-1]), cut(ids[1:])
 
 
-class ResetStates(keras.callbacks.Callback):
-    """Clears the states of stateful layers at each epoch and before and after each evaluation."""
-
-    def _reset(self):
-        for layer in self.model._flatten_layers(include_self=False, recursive=True):
-            if isinstance(layer, keras.layers.RNN) and layer.stateful:
-                layer.reset_states()
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._reset()
-
-    def on_test_begin(self, logs=None):
-        self._reset()
-
-    def on_test_end(self, logs=None):
-        self._reset()
-
-
-class TimeLimit(keras.callbacks.Callback):
-    """Stops training at the end of the epoch after which the next epoch would overrun `minutes`."""
-
-    def __init__(self, minutes):
-        super().__init__()
-        self.seconds = float(minutes) * 60
-
-    def on_train_begin(self, logs=None):
-        import time
-
-        self.start = self.epoch_start = time.time()
-
-    def on_epoch_begin(self, epoch, logs=None):
-        import time
-
-        self.epoch_start = time.time()
-
-    def on_epoch_end(self, epoch, logs=None):
-        import time
-
-        now = time.time()
-        if now + (now - self.epoch_start) > self.start + self.seconds:
-            self.model.stop_training = True
-
-
 def _warm_start(model, path):
     """Copies the weights of the saved model at `path` into `model` after checking they describe the same thing."""
     previous = load(path, compile=False)
-    mine, theirs = metadata(model), metadata(previous)
+    mine, theirs = card_of(model), card_of(previous)
     for key in ("text", "target_text", "labels"):
-        if mine.get(key) != theirs.get(key):
+        if getattr(mine, key) != getattr(theirs, key):
             raise ValueError(f"init_from={path!r} was trained with a different {key.replace('_', ' ')}; warm starts "
                              "need the same data split, vocabulary settings and labels.")
     shapes = [w.shape for w in model.weights], [w.shape for w in previous.weights]
@@ -139,49 +61,32 @@ def _warm_start(model, path):
     model.set_weights(previous.get_weights())
 
 
-def _resolve_data(data, task):
+def resolve_data(data, task):
     """Loads `data` when it is a name or path; returns (dataset, source name) after checking it fits `task`."""
+    task = get_task(task)
     source = data if isinstance(data, str) else getattr(data, "name", "data")
     if isinstance(data, str):
-        data = datasets.load(data, task=task)
-    _check_task(data, task, source)
-    return data, source
-
-
-def _check_task(data, task, source):
-    if getattr(data, "task", None) != task:
+        data = datasets.load(data, task=task.name)
+    kind = getattr(data, "task", None)
+    if kind != task.name:
         raise ValueError(
-            f"Data {source!r} is for a {getattr(data, 'task', type(data).__name__)} but the model is a {task}; "
+            f"Data {source!r} is for a {kind or type(data).__name__} but the model is a {task.name}; "
             f"pick a matching model (rnnzoo list) or data source."
         )
     data.check_not_empty()
+    return data, source
 
 
-def _labels(data, task):
-    return data.label_names if task in ("classifier", "tagger") else None
-
-
-def _atomic_json(obj, path):
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), prefix=".tmp-", suffix=".json")
-    with os.fdopen(fd, "w") as f:
-        json.dump(obj, f, indent=2, default=float)
-    publish(tmp, path)
-
-
-@dataclasses.dataclass
-class TrainResult:
-    model: keras.Model
-    encoder: TextEncoder
-    history: dict
-    metrics: dict
-    splits: tuple
-    out: str = None
+def _command():
+    """The command line that is running, when training was started from one (recorded in the card)."""
+    argv = getattr(sys, "argv", None) or []
+    return shlex.join(argv) if argv and argv[0] and not argv[0].endswith(("ipykernel_launcher.py", "pytest")) else None
 
 
 def train(model_name, data, epochs=10, out=None, batch_size=32, learning_rate=1e-3, clipnorm=1.0,
-          patience=3, seed=0, split=(0.8, 0.1, 0.1), min_frequency=2, max_vocabulary=20000, window=None,
-          text_options=None, verbose=1, callbacks=None, validation_data=None, test_data=None,
-          stateful=False, translation_limit=2000, init_from=None, **model_options):
+          patience=3, seed=0, split=(0.8, 0.1, 0.1), split_seed=None, min_frequency=2, max_vocabulary=20000,
+          window=None, text_options=None, verbose=1, callbacks=None, validation_data=None, test_data=None,
+          stateful=False, translation_limit=2000, init_from=None, minutes=None, **model_options):
     """Trains a registered model on an embedded dataset or a user file and evaluates it on a held-out split.
 
     Args:
@@ -192,8 +97,9 @@ def train(model_name, data, epochs=10, out=None, batch_size=32, learning_rate=1e
             an interrupted run resume from its last finished epoch.
         batch_size, learning_rate, clipnorm: training settings (clipnorm=None disables clipping).
         patience: int. Epochs without validation improvement before stopping (best weights are restored).
-        seed: int. Seed for the split, the shuffling and the weights.
+        seed: int. Seed for the weights and the shuffling (and the split, unless `split_seed` is given).
         split: tuple. Train/validation/test fractions.
+        split_seed: int or None. Seed of the split alone (e.g. several weight seeds on one fixed split).
         min_frequency, max_vocabulary: vocabulary settings; rarer tokens become `[UNK]`.
         window: int or None. Language models: length of training windows.
         text_options: dict or None. Tokenizer options (`level`, `lowercase`, `normalization`, `max_length`).
@@ -209,135 +115,169 @@ def train(model_name, data, epochs=10, out=None, batch_size=32, learning_rate=1e
             starts from: continue a run with new settings, or fine-tune.
         translation_limit: int or None. Seq2seq: how many distinct test sources are decoded (greedy) for the
             exact-match and error-rate metrics.
+        minutes: float or None. Time budget.
         **model_options: builder overrides, e.g. `units=64`. `embeddings` may be a callable that takes the
             fitted `TextEncoder` and returns the embedding matrix for its vocabulary.
 
     Returns:
-        A `TrainResult` with the trained model, its encoder, the history and the test metrics.
+        A `FitResult` with the trained model, its card, the history and the test metrics; `result.encoder` and
+        `result.splits` hold the text pipeline and the (train, validation, test) data.
 
     Example:
     >>> result = rnnzoo.train("bilstm_classifier", "sentiment", epochs=5)  # doctest: +SKIP
     >>> result.metrics["accuracy"]  # doctest: +SKIP
     """
     spec = get_spec(model_name)
-    task = spec.task
-    data, source = _resolve_data(data, task)
-    keras.utils.set_random_seed(seed)
+    task = get_task(spec.task)
+    if task.text_field is None:
+        task.encode(None, None, None)  # raises: this task trains through its own front-end
+    data, source = resolve_data(data, task)
+    split_seed = seed if split_seed is None else int(split_seed)
     if validation_data is None and test_data is None:
-        train_data, val_data, test_data = data.split(split, seed=seed)
+        (train_data, val_data, test_data), split_record = fitting.split(data, split, split_seed)
     else:
         train_data = data
         val_data, test_data = (data.subset([]) if d is None else d for d in (validation_data, test_data))
+        split_record = fitting.explicit_split(train_data, val_data, test_data)
+    fitting.seed_everything(seed)
     text_options = {**spec.text, **getattr(data, "text_options", {}), **(text_options or {})}
     target_options = {**spec.text.get("target", {}), **getattr(data, "text_options", {}).get("target", {}),
                       **text_options.pop("target", {})}
-    texts = getattr(train_data, {"tagger": "tokens", "seq2seq": "sources"}.get(task, "texts"))
-    encoder = TextEncoder.fit(texts, min_frequency=min_frequency, max_size=max_vocabulary,
-                              tokenized=task == "tagger", **text_options)
-    labels = _labels(train_data, task)
-    extra_meta = {}
-    if task == "seq2seq":  # the target side has its own text pipeline; it plays the part of the labels
-        labels = TextEncoder.fit(train_data.targets, min_frequency=min_frequency, max_size=max_vocabulary,
-                                 **target_options)
-        extra_meta = {"target_text": labels.get_config(),
-                      "max_target_length": int(max(len(t) for t in labels.encode(train_data.targets)))}
+    encoder = TextEncoder.fit(getattr(train_data, task.text_field), min_frequency=min_frequency,
+                              max_size=max_vocabulary, tokenized=task.tokenized, **text_options)
+    outputs, fields = task.fit_outputs(train_data, {"min_frequency": min_frequency, "max_size": max_vocabulary,
+                                                    "target": target_options})
     if callable(model_options.get("embeddings")):  # e.g. vectors learned for this very vocabulary
         model_options["embeddings"] = model_options["embeddings"](encoder)
-    meta = {"model": model_name, "task": task, "text": encoder.get_config(),
-            "labels": labels if task != "seq2seq" else None, "data": source, "seed": seed, "split": list(split),
-            "window": window, **extra_meta}
-    head = {"classifier": lambda: {"num_classes": len(labels)}, "tagger": lambda: {"num_tags": len(labels)},
-            "seq2seq": lambda: {"target_vocabulary_size": len(labels)}}.get(task, dict)()
-    options = {**spec.defaults, **head, **model_options, "vocabulary_size": len(encoder), "metadata": meta}
-    if stateful and task != "language_model":
-        raise ValueError(f"stateful=True is for language models; {model_name!r} is a {task}.")
+    card = ModelCard(model=model_name, task=task.name, text=encoder.get_config(),
+                     data=DataRecord(source=source, fingerprint=data.fingerprint(), examples=len(data)),
+                     split=split_record,
+                     settings={"window": window, **fields.pop("settings", {})}, **fields,
+                     training={"call": "rnnzoo.train", "command": _command(), "seed": seed, "split_seed": split_seed,
+                               "min_frequency": min_frequency, "max_vocabulary": max_vocabulary,
+                               "stateful": bool(stateful), "init_from": init_from,
+                               "model_options": {k: v for k, v in model_options.items() if k != "embeddings"}})
+    options = {**spec.defaults, **task.head_options(outputs), **model_options, "vocabulary_size": len(encoder),
+               "metadata": card.to_dict()}
+    if stateful and not getattr(task, "stateful_training", False):
+        raise ValueError(f"stateful=True is for language models; {model_name!r} is a {task.name}.")
     model = spec.builder(name=model_name, **options, **({"stateful": True, "batch_size": batch_size} if stateful else {}))
     if init_from is not None:
         _warm_start(model, init_from)
-    compile_model(model, learning_rate=learning_rate, clipnorm=clipnorm)
-    fit_callbacks = [keras.callbacks.TerminateOnNaN()]
+    extra = []
     if stateful:
-        fit_callbacks.append(ResetStates())
-        window = window or _WINDOW[encoder.level]
+        extra.append(ResetStates())
+        window = task.window(encoder, window)
         streams = [np.concatenate(encoder.encode(d.texts, add_start=True, add_end=True)) if len(d) else None
                    for d in (train_data, val_data)]
-        train_xy = stateful_windows(streams[0], batch_size, window)
-        val_xy = stateful_windows(streams[1], batch_size, window) if streams[1] is not None else None
-        fit_data = dict(x=train_xy[0], y=train_xy[1], batch_size=batch_size, validation_data=val_xy)
-        counts = [len(train_xy[0]), 0 if val_xy is None else len(val_xy[0])]
+        fit_train = stateful_windows(streams[0], batch_size, window)
+        fit_val = stateful_windows(streams[1], batch_size, window) if streams[1] is not None else None
+        counts = [len(fit_train[0]), 0 if fit_val is None else len(fit_val[0])]
     else:
-        parts = [encode_examples(d, encoder, labels, task, window) for d in (train_data, val_data)]
+        parts = [task.encode(d, encoder, outputs, window) for d in (train_data, val_data)]
         counts = [len(p) for p in parts]
-        train_ds = make_dataset(parts[0].inputs, parts[0].targets, batch_size, shuffle=True, seed=seed)
-        val_ds = make_dataset(parts[1].inputs, parts[1].targets, batch_size) if len(parts[1]) else None
-        fit_data = dict(x=train_ds, validation_data=val_ds)
-    if fit_data["validation_data"] is not None:
-        fit_callbacks.append(keras.callbacks.EarlyStopping(patience=patience, restore_best_weights=True))
-    if out:
-        os.makedirs(out, exist_ok=True)
-        fit_callbacks.append(keras.callbacks.BackupAndRestore(os.path.join(out, "backup")))
-    fit_callbacks += list(callbacks or [])  # after BackupAndRestore, so a backup exists when they stop training
-    history = model.fit(epochs=epochs, callbacks=fit_callbacks, verbose=verbose, shuffle=False, **fit_data)
-    if stateful:  # a stateless twin with the same weights serves any batch size and length
-        twin = spec.builder(name=model_name, **options)
-        twin.set_weights(model.get_weights())
-        compile_model(twin, learning_rate=learning_rate, clipnorm=clipnorm)
-        model = twin
-    test = encode_examples(test_data, encoder, labels, task, window)
-    metrics = evaluate_examples(model, test, batch_size) if len(test) else {}
-    if task == "seq2seq" and len(test) and translation_limit != 0:
-        from rnnzoo.seq2seq import evaluate_translations
+        fit_train = make_dataset(parts[0].inputs, parts[0].targets, batch_size, shuffle=True, seed=seed)
+        fit_val = make_dataset(parts[1].inputs, parts[1].targets, batch_size) if len(parts[1]) else None
 
-        metrics.update(evaluate_translations(model, test_data, limit=translation_limit))
-    metrics.update(examples={"train": counts[0], "validation": counts[1], "test": len(test)},
-                   vocabulary_size=len(encoder), epochs_run=len(history.history.get("loss", [])))
-    result = TrainResult(model, encoder, history.history, metrics, (train_data, val_data, test_data), out)
-    if out:
-        save(model, os.path.join(out, MODEL_FILE))
-        _atomic_json(metrics, os.path.join(out, "metrics.json"))
-        _atomic_json(history.history, os.path.join(out, "history.json"))
-    return result
+    def stateless(trained):  # a stateless twin with the same weights serves any batch size and length
+        if not stateful:
+            return trained
+        twin = spec.builder(name=model_name, **options)
+        twin.set_weights(trained.get_weights())
+        return twin
+
+    def held_out_metrics(trained):
+        test = task.encode(test_data, encoder, outputs, window)
+        metrics = evaluate_examples(trained, test, batch_size) if len(test) else {}
+        if len(test):
+            metrics.update(task.evaluate(trained, test_data, metrics, card, translation_limit=translation_limit))
+        metrics.update(examples={"train": counts[0], "validation": counts[1], "test": len(test)},
+                       vocabulary_size=len(encoder))
+        return metrics
+
+    return fitting.fit(model, fit_train, fit_val, card=card, epochs=epochs, batch_size=batch_size,
+               learning_rate=learning_rate, clipnorm=clipnorm, patience=patience, minutes=minutes, out=out,
+               verbose=verbose, callbacks=extra + list(callbacks or []), finalize=stateless,
+               evaluate=held_out_metrics,
+               details={"encoder": encoder, "splits": (train_data, val_data, test_data)})
 
 
 def evaluate_examples(model, examples, batch_size=64):
-    """Evaluates `model` on encoded examples; adds perplexity for language models."""
+    """Evaluates `model` on encoded examples with its compiled loss and metrics."""
+    ensure_compiled(model)
     ds = make_dataset(examples.inputs, examples.targets, batch_size)
     metrics = model.evaluate(ds, return_dict=True, verbose=0)
-    metrics = {k: float(v) for k, v in metrics.items()}
-    if task_of(model).name == "language_model":
-        metrics["perplexity"] = math.exp(metrics["loss"])
-    return metrics
+    return {k: float(v) for k, v in metrics.items()}
 
 
-def evaluate(model, data, batch_size=64, beam_width=1):
-    """Evaluates a trained model (object or saved path) on a data source.
+def held_out(card, data, source):
+    """The part of `data` that is fair to score a model with `card` on, and a sentence saying what it is.
 
-    For the embedded dataset the model was trained on, the held-out test split (same seed) is used; for any
-    other source the whole dataset is evaluated.
+    - `data` is the training source (same fingerprint): the recorded split is rebuilt, checked against the
+      held-out fingerprint, and its held-out part returned.
+    - `data` is the model's held-out data itself (a split passed in explicitly): all of it.
+    - `data` has the training source's name but different content: refused (a rebuilt split would mix training
+      examples into the "held-out" part).
+    - Any other data: all of it, said so.
+    """
+    recorded = card.data or DataRecord()
+    rule = card.split
+    mine = data.fingerprint()
+    if recorded.fingerprint and mine == recorded.fingerprint:
+        if rule is None or rule.method != "fractions":
+            raise ValueError(
+                f"{source!r} is the data this model was trained on (its validation and test data were passed "
+                "separately, so they cannot be rebuilt from it). Evaluate on the held-out data instead.")
+        parts = data.split(tuple(rule.fractions), seed=rule.seed)
+        part = parts[2] if rule.held_out == "test" else parts[1]
+        if rule.held_out_fingerprint and part.fingerprint() != rule.held_out_fingerprint:
+            raise ValueError(
+                f"Rebuilding the split of {source!r} (fractions {rule.fractions}, seed {rule.seed}) gave different "
+                "held-out examples than the model card records; the split rule changed. Evaluate on a file of the "
+                "held-out examples instead.")
+        return part, (f"held-out {rule.held_out} split of {source} ({len(part)} of {len(data)} examples; split "
+                      f"{rule.fractions}, seed {rule.seed})")
+    if rule is not None and rule.held_out_fingerprint and mine == rule.held_out_fingerprint:
+        return data, f"{source}: the model's held-out {rule.held_out} data ({len(data)} examples)"
+    if recorded.source is not None and source == recorded.source:
+        if recorded.fingerprint is None:  # a card of version 1: nothing to check against
+            if rule is None or not rule.fractions:
+                raise ValueError(f"{source!r} is this model's training source, and its card records no split to "
+                                 "rebuild; evaluate on other data.")
+            part = data.split(tuple(rule.fractions), seed=rule.seed or 0)[2]
+            return part, (f"test split of {source} as recorded by an old card ({len(part)} examples; split "
+                          f"{rule.fractions}, seed {rule.seed}; unverified: the card has no data fingerprint)")
+        raise ValueError(
+            f"{source!r} is the name of this model's training source, but its content differs from what the "
+            f"model was trained on (fingerprint {mine}, the card has {recorded.fingerprint}), so its held-out "
+            "split cannot be rebuilt and would mix in training examples. Evaluate on the original data, or on a "
+            "file of new examples.")
+    return data, f"all of {source} ({len(data)} examples): not this model's training source"
+
+
+def evaluate(model, data, batch_size=64, beam_width=1, translation_limit=None):
+    """Evaluates a trained model (object or saved path) on a data source, honestly.
+
+    For the source the model was trained on (same content fingerprint), the held-out split recorded in its card
+    is rebuilt and scored; a source with the training source's name but other content is refused; any other
+    source is scored whole. The result names what was scored (`evaluated_on`) and how many examples.
 
     Example:
-    >>> rnnzoo.training.evaluate("saved_models/sentiment_bilstm", "sentiment")  # doctest: +SKIP
+    >>> rnnzoo.evaluate("saved_models/g2p_bahdanau_cmudict", "cmudict")["evaluated_on"]  # doctest: +SKIP
+    'held-out test split of cmudict (10084 of 126052 examples; ...)'
     """
     if isinstance(model, (str, os.PathLike)):
         model = load(model)
-    meta = metadata(model)
-    task = task_of(model).name
-    data, source = _resolve_data(data, task)
-    if source == meta.get("data"):
-        data = data.split(tuple(meta.get("split", (0.8, 0.1, 0.1))), seed=meta.get("seed", 0))[2]
-    encoder = text_encoder(model)
-    labels = meta.get("labels")
-    if task == "seq2seq":
-        from rnnzoo.seq2seq import target_encoder
-
-        labels = target_encoder(model)
-    examples = encode_examples(data, encoder, labels, task, meta.get("window"))
+    card = card_of(model)
+    task = task_of(model)
+    data, source = resolve_data(data, task)
+    data, described = held_out(card, data, source)
+    examples = task.encode(data, text_encoder(model), task.outputs_from_card(card), card.get("window"))
     if not len(examples):
         raise ValueError(f"No examples to evaluate in {source!r}.")
-    metrics = evaluate_examples(model, examples, batch_size)
-    metrics["examples"] = len(examples)
-    if task == "seq2seq":
-        from rnnzoo.seq2seq import evaluate_translations
-
-        metrics.update(evaluate_translations(model, data, beam_width=beam_width))
+    metrics = {"evaluated_on": described, "examples": len(examples)}
+    scores = evaluate_examples(model, examples, batch_size)
+    metrics.update(scores)
+    metrics.update(task.evaluate(model, data, scores, card, beam_width=beam_width,
+                                 translation_limit=translation_limit))
     return metrics

@@ -4,6 +4,8 @@ import dataclasses
 
 import numpy as np
 
+from rnnzoo.card import fingerprint
+
 
 def split_indices(n, fractions=(0.8, 0.1, 0.1), seed=0, shuffle=True, groups=None):
     """Splits range(n) into index arrays with the given fractions (which must sum to 1).
@@ -40,6 +42,7 @@ class _Data:
     task = None
     _fields = ()
     _split_shuffle = True
+    split_grouping = None  # what the split keeps on one side (recorded in the model card)
 
     def __len__(self):
         return len(getattr(self, self._fields[0]))
@@ -55,6 +58,10 @@ class _Data:
 
     def _groups(self):
         return None
+
+    def fingerprint(self):
+        """A hash of every example (not of the name): equal data, equal fingerprint."""
+        return fingerprint([getattr(self, f) for f in self._fields])
 
     def check_not_empty(self):
         if len(self) == 0:
@@ -109,6 +116,7 @@ class TextCorpus(_Data):
     name: str = "corpus"
     task = "language_model"
     _fields = ("texts",)
+    split_grouping = "order"
     _split_shuffle = False  # held-out text is the end of the corpus, never interleaved with training text
 
     def split(self, fractions=(0.9, 0.05, 0.05), seed=0):
@@ -131,6 +139,7 @@ class PairData(_Data):
     text_options: dict = dataclasses.field(default_factory=dict)  # how to tokenize: {"level", "target": {...}}
     task = "seq2seq"
     _fields = ("sources", "targets")
+    split_grouping = "source"
 
     def __post_init__(self):
         if len(self.sources) != len(self.targets):
@@ -152,3 +161,7 @@ class SeriesData:
 
     def __len__(self):
         return len(self.values)
+
+    def fingerprint(self):
+        """A hash of the values (rows × columns)."""
+        return fingerprint(np.ascontiguousarray(self.values, dtype="float64"))

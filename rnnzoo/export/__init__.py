@@ -17,7 +17,9 @@ import time
 
 import numpy as np
 
+from rnnzoo.names import EXPORT_FILE, TARGET, TARGET_EMBEDDING
 from rnnzoo.text.vocabulary import START_ID
+from rnnzoo.version import __version__
 from rnnzoo.export.tflite import (
     QUANTIZATIONS,
     TFLiteModel,
@@ -28,7 +30,6 @@ from rnnzoo.export.tflite import (
 )
 
 __all__ = ["export", "TFLiteModel", "convert", "device_neutral", "op_names", "recurrent_ops", "QUANTIZATIONS"]
-EXPORT_FILE = "export.json"
 DEFAULT_LENGTH = 64
 
 
@@ -50,7 +51,7 @@ def _sample_inputs(model, specs, count=4, seed=0):
             ids = np.zeros(shape, "int32")
             n = int(rng.integers(max(1, shape[1] // 2), shape[1] + 1))
             ids[0, :n] = rng.integers(4 if num_ids > 4 else 1, num_ids, n)  # real tokens, past the reserved ids
-            if tensor.name == "target":
+            if tensor.name == TARGET:
                 ids[0, 0] = START_ID  # a decoder input starts with [START]
             sample.append(ids)
         samples.append(sample)
@@ -60,7 +61,7 @@ def _sample_inputs(model, specs, count=4, seed=0):
 def _num_ids(model, input_name):
     """Number of ids an input accepts (from its embedding or one-hot layer)."""
     names = {layer.name: layer for layer in model.layers}
-    layer = names["target_embedding"] if input_name == "target" else names.get("embedding", names.get("one_hot"))
+    layer = names[TARGET_EMBEDDING] if input_name == TARGET else names.get("embedding", names.get("one_hot"))
     return int(getattr(layer, "input_dim", None) or layer.num_tokens)
 
 
@@ -77,7 +78,7 @@ def _full_model_specs(model, sequence_length, target_length):
 
     specs = []
     for tensor in model.inputs:  # free axes become the export length; fixed ones (image size, features) stay
-        length = target_length if tensor.name == "target" else sequence_length
+        length = target_length if tensor.name == TARGET else sequence_length
         shape = [1] + [length if d is None else int(d) for d in tensor.shape[1:]]
         specs.append(tf.TensorSpec(shape, tf.as_dtype(tensor.dtype), name=tensor.name))
     return specs
@@ -93,9 +94,9 @@ def _tflite_files(model, directory, quantize, sequence_length, target_length, re
     """Converts the full-sequence model and (for LMs, seq2seq and captioners) the streaming steps; returns the
     file report."""
     from rnnzoo.export import streaming
-    from rnnzoo.serving import task_of
+    from rnnzoo.saving import task_of
 
-    task = task_of(model).name
+    task = task_of(model)
     report = {}
     specs = _full_model_specs(model, sequence_length, target_length)
     names = [s.name for s in specs]
@@ -110,12 +111,8 @@ def _tflite_files(model, directory, quantize, sequence_length, target_length, re
 
     expected = [np.asarray(model.predict(s if len(s) > 1 else s[0], verbose=0)) for s in samples]
     units = [("model", full, specs, samples, expected)]
-    if task == "language_model":
-        fn, step_specs = streaming.lm_step(model)
-        units.append(("step", fn, step_specs, None, None))
-    elif task in ("seq2seq", "captioner"):
-        (enc, enc_specs), (dec, dec_specs) = streaming.seq2seq_steps(model, sequence_length)
-        units += [("encoder", enc, enc_specs, None, None), ("decoder_step", dec, dec_specs, None, None)]
+    units += [(base, fn, fn_specs, None, None) for base, fn, fn_specs in
+              task.streaming_units(model, sequence_length, streaming)]
     for base, fn, fn_specs, inputs, outputs in units:
         for q in ("float32",) + tuple(q for q in quantize if q != "float32"):
             if q == "int8" and base != "model":
@@ -225,9 +222,9 @@ def export(model, directory, saved_model=True, tflite=True, quantize=("dynamic",
     """
     import keras
 
-    import rnnzoo
     from rnnzoo.export import saved_model as saved_model_export
-    from rnnzoo.serving import load, metadata, resolve_model_path, task_of
+    from rnnzoo.card import card_of
+    from rnnzoo.saving import load, resolve_model_path, task_of
 
     if keras.backend.backend() != "tensorflow":
         raise RuntimeError("Export traces TensorFlow graphs; run it with KERAS_BACKEND=tensorflow.")
@@ -245,18 +242,19 @@ def export(model, directory, saved_model=True, tflite=True, quantize=("dynamic",
     directory = os.path.abspath(os.fspath(directory))
     if os.path.exists(directory) and not overwrite:
         raise FileExistsError(f"{directory} exists; pass overwrite=True (--overwrite) to replace it.")
-    meta = metadata(model)
+    card = card_of(model)
     task = task_of(model).name
-    sequence_length = int(sequence_length or (meta.get("text") or {}).get("max_length") or DEFAULT_LENGTH)
-    target_length = int(target_length or (meta.get("max_target_length") or DEFAULT_LENGTH // 2) + 2)
+    sequence_length = int(sequence_length or (card.text or {}).get("max_length") or DEFAULT_LENGTH)
+    # the teacher-forced target input of model.tflite: the longest training target ([START] and [END] included)
+    target_length = int(target_length or (card.get("max_target_length") or DEFAULT_LENGTH // 2) + 2)
     parent = os.path.dirname(directory)
     os.makedirs(parent, exist_ok=True)
     tmp = tempfile.mkdtemp(dir=parent, prefix=".tmp-export-")
     try:
         clean = device_neutral(model)
-        info = {"model": meta.get("model") or model.name, "task": task, "rnnzoo": rnnzoo.__version__,
+        info = {"model": card.model or model.name, "task": task, "rnnzoo": __version__,
                 "tensorflow": __import__("tensorflow").__version__, "keras": keras.__version__,
-                "text": meta.get("text"), "target_text": meta.get("target_text"), "labels": meta.get("labels"),
+                "text": card.text, "target_text": card.target_text, "labels": card.labels,
                 "metrics": metrics, "sequence_length": sequence_length, "files": {}, "signatures": {}}
         if tflite:
             info["files"] = _tflite_files(clean, tmp, tuple(quantize), sequence_length, target_length,

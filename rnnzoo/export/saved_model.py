@@ -4,7 +4,6 @@ raw-string signature with tokenization, vocabulary lookup and decoding inside th
 Loading the SavedModel needs `import tensorflow_text` (its normalisation and splitting ops live there).
 """
 
-import numpy as np
 
 from rnnzoo.text.vocabulary import END_ID, PAD_ID, START_ID, UNK_ID
 
@@ -27,7 +26,7 @@ def _detokenize(tf, tokens, ids, separator, stop_at_end=True):
     return tf.strings.reduce_join(words, axis=1, separator=separator)
 
 
-class _TextSide:
+class TextSide:
     """The in-graph half of a `TextEncoder`: strings → padded ids."""
 
     def __init__(self, tf, encoder):
@@ -46,14 +45,34 @@ class _TextSide:
         return ids.to_tensor(default_value=PAD_ID), pieces
 
 
+class TextKit:
+    """What a task's `text_signature` builds with: TensorFlow, the source `TextSide`, the raw-string input spec,
+    a `TextSide` for any other encoder, detokenization, and `keep` for tables the module must hold."""
+
+    def __init__(self, tf, module, source):
+        self.tf, self.module, self.source = tf, module, source
+        self.text_spec = [tf.TensorSpec([None], tf.string, name="texts")]
+
+    def text_side(self, encoder):
+        return TextSide(self.tf, encoder)
+
+    def detokenize(self, side, ids):
+        return _detokenize(self.tf, side.tokens, ids, side.encoder.tokenizer.separator)
+
+    def keep(self, **tables):
+        for name, table in tables.items():
+            setattr(self.module, name, table)
+
+
 def build_module(model, max_new_tokens=64):
     """A `tf.Module` with the model's serving functions; returns (module, signatures dict, description)."""
     import tensorflow as tf
 
-    from rnnzoo.serving import metadata, task_of
+    from rnnzoo.card import card_of
+    from rnnzoo.saving import task_of, text_encoder
 
-    task = task_of(model).name
-    meta = metadata(model)
+    task = task_of(model)
+    card = card_of(model)
     module = tf.Module()
     module.model = model
     signatures, described = {}, {}
@@ -73,68 +92,15 @@ def build_module(model, max_new_tokens=64):
     signatures["serving_default"] = serve
     described["serving_default"] = {"inputs": {s.name: [None if d is None else int(d) for d in s.shape]
                                                for s in input_specs}, "output": "output", "kind": "numeric"}
-    if not meta.get("text"):
+    if not card.text:
         return module, signatures, described
-
-    from rnnzoo.serving import text_encoder
-
-    source = _TextSide(tf, text_encoder(model))
-    module.source_table = source.table
-    text_spec = [tf.TensorSpec([None], tf.string, name="texts")]
-    if task in ("classifier", "tagger"):
-        labels = tf.constant(meta.get("labels") or [], tf.string)
-
-        @tf.function(input_signature=text_spec)
-        def predict_text(texts):
-            ids, pieces = source.ids(texts)
-            probs = model(ids, training=False)
-            best = tf.argmax(probs, axis=-1, output_type=tf.int32)
-            if task == "classifier":
-                return {"label": tf.gather(labels, best), "probabilities": probs,
-                        "probability": tf.reduce_max(probs, axis=-1)}
-            return {"tokens": pieces.to_tensor(default_value=""),
-                    "tags": tf.where(ids > 0, tf.gather(labels, best), tf.constant("", tf.string))}
-
-        signatures["predict_text"] = predict_text
-        described["predict_text"] = {"inputs": {"texts": [None]}, "kind": f"raw strings → {task} output"}
-    elif task == "language_model":
-        from rnnzoo.decoding import GreedySampler, StepModel, _decode_loop
-
-        step = StepModel(model)
-
-        @tf.function(input_signature=text_spec)
-        def generate(texts):
-            ids, _ = source.ids(texts, add_start=True)
-            lengths = tf.reduce_sum(tf.cast(ids > 0, tf.int32), axis=1)
-            uniforms = tf.zeros([tf.shape(ids)[1] + max_new_tokens, tf.shape(ids)[0]])  # greedy ignores them
-            out = _decode_loop(step, GreedySampler(), ids, lengths, uniforms, max_new_tokens, END_ID, PAD_ID,
-                               (PAD_ID, UNK_ID, START_ID))
-            return {"text": _detokenize(tf, source.tokens, out, source.encoder.tokenizer.separator)}
-
-        signatures["generate"] = generate
-        described["generate"] = {"inputs": {"texts": [None]}, "kind": f"prompts → greedy continuation "
-                                                                        f"({max_new_tokens} tokens at most)"}
-    elif task == "seq2seq":
-        from rnnzoo.decoding import GreedySampler, _decode_loop
-        from rnnzoo.seq2seq import Seq2SeqStep, _LoopStep, target_encoder
-
-        target = _TextSide(tf, target_encoder(model))
-        step = Seq2SeqStep(model)
-        limit = 2 * int(meta.get("max_target_length") or 32) + 10
-
-        @tf.function(input_signature=text_spec)
-        def translate(texts):
-            ids, _ = source.ids(texts)
-            batch = tf.shape(ids)[0]
-            loop = _LoopStep(step, step.encode(ids))
-            prompts = tf.fill([batch, 1], tf.constant(START_ID, tf.int32))
-            out = _decode_loop(loop, GreedySampler(), prompts, tf.ones([batch], tf.int32), tf.zeros([limit + 1, batch]),
-                               limit, END_ID, PAD_ID, (PAD_ID, UNK_ID, START_ID))
-            return {"translation": _detokenize(tf, target.tokens, out[:, 1:], target.encoder.tokenizer.separator)}
-
-        module.target_table = target.table
-        signatures["translate"] = translate
-        described["translate"] = {"inputs": {"texts": [None]}, "kind": "raw strings → greedy translation"}
+    kit = TextKit(tf, module, TextSide(tf, text_encoder(model)))
+    module.source_table = kit.source.table
+    made = task.text_signature(model, card, kit, max_new_tokens)
+    if made is not None:
+        name, fn, kind = made
+        signatures[name] = fn
+        described[name] = {"inputs": {"texts": [None]}, "kind": kind}
     return module, signatures, described
 
 

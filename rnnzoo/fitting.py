@@ -1,0 +1,193 @@
+"""One fitting loop under every task: seeding, splitting, callbacks, atomic writes, one result type.
+
+Every task's training entry point (`rnnzoo.train` for text tasks, `fit_forecaster`, `fit_recognizer`,
+`fit_captioner`, the tree comparison) prepares its data and model, then calls `fit`. So every trained model, of
+every task, gets the same callbacks (TerminateOnNaN, early stopping that restores the best weights, resumable
+BackupAndRestore checkpoints, an optional time limit, learning-rate reduction and gradient-norm logging) and lands
+as the same three files, each written atomically: `model.keras` (with its model card), `metrics.json` and
+`history.json`.
+
+Example:
+>>> result = fit(model, (x, y), (x_val, y_val), card=ModelCard(model="lstm_regressor", task="regressor"),
+...              epochs=5, out="runs/adding")  # doctest: +SKIP
+"""
+
+import dataclasses
+import os
+import time
+
+import keras
+
+from rnnzoo.card import ModelCard, SplitRecord, fingerprint, set_card, versions
+from rnnzoo.names import BACKUP_DIR, HISTORY_FILE, METRICS_FILE, MODEL_FILE
+from rnnzoo.saving import compile_model, save, write_json
+
+
+class TimeLimit(keras.callbacks.Callback):
+    """Stops training at the end of the epoch after which the next epoch would overrun `minutes`."""
+
+    def __init__(self, minutes):
+        super().__init__()
+        self.seconds = float(minutes) * 60
+
+    def on_train_begin(self, logs=None):
+        self.start = self.epoch_start = time.time()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch_start = time.time()
+
+    def on_epoch_end(self, epoch, logs=None):
+        now = time.time()
+        if now + (now - self.epoch_start) > self.start + self.seconds:
+            self.model.stop_training = True
+
+
+class ResetStates(keras.callbacks.Callback):
+    """Clears the states of stateful layers at each epoch and before and after each evaluation."""
+
+    def _reset(self):
+        for layer in self.model._flatten_layers(include_self=False, recursive=True):
+            if isinstance(layer, keras.layers.RNN) and layer.stateful:
+                layer.reset_states()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._reset()
+
+    def on_test_begin(self, logs=None):
+        self._reset()
+
+    def on_test_end(self, logs=None):
+        self._reset()
+
+
+@dataclasses.dataclass
+class FitResult:
+    """What every training entry point returns.
+
+    Attributes:
+        model: the trained `keras.Model` (best weights restored), carrying its card.
+        metrics: dict. Held-out metrics (also in `metrics.json` and `card.metrics`).
+        history: dict. Per-epoch logs (also in `history.json`).
+        card: `ModelCard`.
+        out: str or None. The output directory.
+        details: dict. Task extras, also readable as attributes: `result.encoder`, `result.splits`,
+            `result.forecaster`, `result.predictions`, ...
+    """
+
+    model: object
+    metrics: dict
+    history: dict
+    card: ModelCard
+    out: str = None
+    details: dict = dataclasses.field(default_factory=dict)
+
+    def __getattr__(self, name):
+        details = self.__dict__.get("details") or {}
+        if name in details:
+            return details[name]
+        raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
+
+
+def seed_everything(seed):
+    """Seeds Python, NumPy and the backend (weights, dropout, shuffling)."""
+    keras.utils.set_random_seed(int(seed))
+
+
+def split(data, fractions, seed, grouping=None):
+    """Splits a dataset with its own `split` rule; returns `(train, validation, test)` and the `SplitRecord`.
+
+    The record names the held-out part (the test part, or the validation part when no test part is kept) and
+    fingerprints it, so `rnnzoo.evaluate` can rebuild exactly this split later and check it did."""
+    parts = data.split(tuple(fractions), seed=seed)
+    held_out = "test" if len(parts[2]) else "validation"
+    record = SplitRecord(method="fractions", fractions=[float(f) for f in fractions], seed=int(seed),
+                         grouping=grouping or getattr(data, "split_grouping", None),
+                         counts={n: len(p) for n, p in zip(("train", "validation", "test"), parts)},
+                         held_out=held_out,
+                         held_out_fingerprint=parts[2 if held_out == "test" else 1].fingerprint())
+    return parts, record
+
+
+def explicit_split(train, validation, test):
+    """The `SplitRecord` of a split the caller made (validation and test passed in)."""
+    held = test if test is not None and len(test) else validation
+    return SplitRecord(method="explicit", counts={n: (0 if d is None else len(d)) for n, d in
+                                                  (("train", train), ("validation", validation), ("test", test))},
+                       held_out="test" if held is test else "validation",
+                       held_out_fingerprint=None if held is None else _fingerprint(held))
+
+
+def _fingerprint(data):
+    return data.fingerprint() if hasattr(data, "fingerprint") else fingerprint(data)
+
+
+def fit(model, train, validation=None, *, card, epochs=10, batch_size=None, learning_rate=1e-3, clipnorm=1.0,
+        optimizer="adam", patience=3, minutes=None, reduce_lr_patience=None, log_gradient_norm=False, out=None,
+        verbose=0, callbacks=None, shuffle=False, compile=True, finalize=None, evaluate=None, details=None):
+    """Trains `model`, evaluates it, records its card and writes the three files.
+
+    Args:
+        model: a built rnnzoo model.
+        train: a `tf.data.Dataset` of (inputs, targets) batches, or an `(x, y)` tuple of arrays.
+        validation: the same kinds, or None (then no early stopping).
+        card: `ModelCard`. Completed here with the metrics, the epochs run and the versions, then stored in the
+            model.
+        epochs, batch_size, learning_rate, clipnorm, optimizer: training settings (`batch_size` for arrays).
+        patience: int. Epochs without validation improvement before stopping; the best weights are restored.
+        minutes: float or None. Time budget (stops after the epoch that would overrun it).
+        reduce_lr_patience: int or None. Halve the learning rate after this many epochs without improvement.
+        log_gradient_norm: bool. Record the global gradient norm per epoch (`grad_norm`, `clip_fraction`).
+        out: str or None. Directory for model.keras, metrics.json, history.json and the resumable backup (an
+            interrupted run started again with the same arguments resumes from its last finished epoch).
+        verbose: int. Keras verbosity.
+        callbacks: list or None. Extra Keras callbacks (run after the backup, so a backup exists when they stop
+            training).
+        shuffle: bool. Shuffle arrays every epoch (datasets shuffle themselves).
+        compile: bool. Compile with the task's loss and metrics (False: the caller compiled the model).
+        finalize: callable or None. `model → model` after training (e.g. the stateless twin of a stateful LM).
+        evaluate: callable or None. `model → metrics dict` on held-out data.
+        details: dict or None. Task extras for the `FitResult`.
+
+    Returns:
+        A `FitResult`.
+    """
+    set_card(model, card)
+    if compile:
+        compile_model(model, card.task, optimizer=optimizer, learning_rate=learning_rate, clipnorm=clipnorm)
+    fit_callbacks = [keras.callbacks.TerminateOnNaN()]
+    if validation is not None:
+        fit_callbacks.append(keras.callbacks.EarlyStopping(patience=patience, restore_best_weights=True))
+    if reduce_lr_patience:
+        fit_callbacks.append(keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=int(reduce_lr_patience)))
+    if log_gradient_norm:
+        from rnnzoo.diagnostics import GradientNormLogger
+
+        fit_callbacks.append(GradientNormLogger())
+    if minutes:
+        fit_callbacks.append(TimeLimit(minutes))
+    if out:
+        os.makedirs(out, exist_ok=True)
+        fit_callbacks.append(keras.callbacks.BackupAndRestore(os.path.join(out, BACKUP_DIR)))
+    fit_callbacks += list(callbacks or [])
+    if isinstance(train, tuple):
+        x, y = train
+        kwargs = dict(x=x, y=y, batch_size=batch_size, shuffle=shuffle)
+    else:
+        kwargs = dict(x=train, shuffle=False)
+    history = model.fit(epochs=epochs, validation_data=validation, callbacks=fit_callbacks, verbose=verbose,
+                        **kwargs).history
+    if finalize is not None:
+        model = finalize(model)
+    metrics = dict(evaluate(model) if evaluate else {})
+    metrics["epochs_run"] = len(history.get("loss", []))
+    card.metrics = metrics
+    card.training = {**card.training, "epochs": int(epochs), "epochs_run": metrics["epochs_run"],
+                     "batch_size": batch_size, "learning_rate": learning_rate, "clipnorm": clipnorm,
+                     "optimizer": optimizer, "patience": patience, "minutes": minutes}
+    card.versions = versions()
+    set_card(model, card)
+    if out:
+        save(model, os.path.join(out, MODEL_FILE))
+        write_json(metrics, os.path.join(out, METRICS_FILE))
+        write_json(history, os.path.join(out, HISTORY_FILE))
+    return FitResult(model, metrics, history, card, out, dict(details or {}))

@@ -1,0 +1,155 @@
+"""Compile, save and load models, and read what a saved model carries (its card, task and text pipelines)."""
+
+import json
+import os
+import tempfile
+
+import keras
+
+from rnnzoo.card import card_of
+from rnnzoo.names import MODEL_FILE  # noqa: F401  (re-exported: callers write `saving.MODEL_FILE`)
+from rnnzoo.registry import find_spec
+from rnnzoo.task import TASKS, get_task
+
+
+def metadata(model):
+    """The model card as a dict (kept for code written against the untyped metadata; prefer `card_of`)."""
+    return card_of(model).to_dict()
+
+
+def task_of(model, task=None):
+    """The task object of `model`: the explicit `task`, else the model's card, else its registry name."""
+    name = task or card_of(model).task or getattr(find_spec(model.name), "task", None)
+    if name is None:
+        raise ValueError(
+            f"Cannot tell which task model {model.name!r} solves; pass task= one of {sorted(TASKS)}."
+        )
+    return get_task(name)
+
+
+def compile_model(model, task=None, optimizer="adam", learning_rate=1e-3, clipnorm=1.0, **compile_options):
+    """Compiles `model` with its task's loss and metrics, and gradient-norm clipping by default.
+
+    Args:
+        model: keras.Model built by rnnzoo.
+        task: str or None. Task name; read from the model when None.
+        optimizer: str. Name of a Keras optimizer ("adam", "rmsprop", "sgd", ...).
+        learning_rate: float. Learning rate.
+        clipnorm: float or None. Clip each gradient to this norm (the usual RNN remedy for exploding
+            gradients); None disables clipping.
+        **compile_options: passed to `model.compile` (e.g. `jit_compile`).
+
+    Example:
+    >>> model = rnnzoo.build("gru_classifier", vocabulary_size=50, num_classes=2, units=8)  # doctest: +SKIP
+    >>> rnnzoo.compile_model(model)  # doctest: +SKIP
+    """
+    spec = task_of(model, task)
+    config = {"learning_rate": learning_rate}
+    if clipnorm is not None:
+        config["clipnorm"] = float(clipnorm)
+    try:
+        opt = keras.optimizers.get({"class_name": optimizer, "config": config})
+    except ValueError:
+        raise ValueError(f"Unknown optimizer {optimizer!r}; use a Keras optimizer name such as 'adam', "
+                         "'adamw', 'rmsprop' or 'sgd'.") from None
+    model.compile(optimizer=opt, loss=spec.loss(), metrics=spec.metrics(), **compile_options)
+    return model
+
+
+def ensure_compiled(model):
+    """Compiles a model loaded without its training configuration (e.g. saved for shipping) with its task's loss
+    and metrics, so `evaluate` works on it."""
+    if not getattr(model, "compiled", False):
+        compile_model(model)
+    return model
+
+
+def resolve_model_path(path):
+    """Returns the `.keras` file for `path` (a `.keras` file or a training output directory)."""
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        path = os.path.join(path, MODEL_FILE)
+    if not os.path.exists(path):
+        raise FileNotFoundError(
+            f"No saved model at {path!r}. Pass a .keras file or a directory written by `rnnzoo train --out`."
+        )
+    if not path.endswith(".keras"):
+        raise ValueError(f"{path!r} is not a .keras file; rnnzoo saves and loads the Keras v3 format.")
+    return path
+
+
+def load(path, compile=True):
+    """Loads a model saved by rnnzoo (a `.keras` file or a `rnnzoo train --out` directory).
+
+    With `compile=True` the model is ready for `evaluate` and further training: a model saved without its
+    optimizer (as the committed reference models are) is compiled with its task's loss and metrics. The model
+    card is read (and checked: a card from a newer rnnzoo raises a clear error).
+
+    Example:
+    >>> model = rnnzoo.load("saved_models/g2p_bahdanau_cmudict")  # doctest: +SKIP
+    """
+    model = keras.saving.load_model(resolve_model_path(path), compile=compile)
+    card_of(model)  # an unreadable card fails here, at load time, with its reason
+    if compile:
+        ensure_compiled(model)
+    return model
+
+
+def publish(tmp, path):
+    """Renames a finished temporary file onto `path` (atomic) with the usual permissions (mkstemp gives 0600)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
+    os.replace(tmp, path)
+
+
+def write_json(obj, path):
+    """Writes `obj` as JSON to `path` atomically (a temporary file in the same directory, then a rename)."""
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), prefix=".tmp-", suffix=".json")
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(obj, f, indent=2, default=float)
+        publish(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return path
+
+
+def save(model, path, include_optimizer=True):
+    """Saves `model` atomically: written to a temporary file in the same directory, then renamed.
+
+    `include_optimizer=False` writes weights and config only (a third of the size for Adam), for models that
+    are shipped rather than trained further.
+    """
+    path = os.fspath(path)
+    if not path.endswith(".keras"):
+        raise ValueError(f"Model files end in .keras; got {path!r}.")
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(suffix=".keras", dir=directory, prefix=".tmp-")
+    os.close(fd)
+    try:
+        if not include_optimizer and model.optimizer is not None:
+            clone = keras.Model.from_config(model.get_config())
+            clone.set_weights(model.get_weights())
+            model = clone
+        model.save(tmp)
+        publish(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return path
+
+
+def text_encoder(model):
+    """Rebuilds the input `TextEncoder` stored in a trained model's card."""
+    from rnnzoo.text import TextEncoder
+
+    config = card_of(model).text
+    if not config:
+        raise ValueError(
+            f"Model {model.name!r} carries no text pipeline; it was built without one (train it with "
+            "rnnzoo.train or pass metadata={'text': encoder.get_config()} when building)."
+        )
+    return TextEncoder.from_config(config)

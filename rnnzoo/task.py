@@ -1,0 +1,147 @@
+"""The task contract: what a task object owns, and the registry of tasks.
+
+A task (classifier, tagger, language model, seq2seq, forecaster, ...) is an object defined next to its builders
+(`rnnzoo/tasks/<task>/`). Training, evaluation, serving and export call its methods and never compare task
+names, so a new task (even one defined in a user's own file) trains, saves, loads, predicts, evaluates and exports
+without an edit to a shared module. Every method has a default that either does the common thing or raises an
+error saying what the task does not support.
+
+Example:
+>>> class Echo(Task):
+...     name = "echo_example"
+...     def loss(self):
+...         return "mse"
+>>> register_task(Echo()).name
+'echo_example'
+"""
+
+import dataclasses
+
+import numpy as np
+
+
+@dataclasses.dataclass
+class Examples:
+    """Encoded examples: variable-length id arrays (or a tuple of such lists) and their targets."""
+
+    inputs: object
+    targets: object
+
+    def __len__(self):
+        return len(self.targets)
+
+
+class Task:
+    """Base class of task objects. Subclass it, set `name`, override what the task does differently.
+
+    Attributes:
+        name: str. The name models register under (`register_model(..., task=name)`).
+        sequence_output: bool. Whether the output has a time axis aligned with the input.
+        text_field: str or None. Attribute of the training data the input text pipeline is fitted on
+            ("texts", "tokens", "sources"); None for tasks without a text input.
+        tokenized: bool. The text field holds token lists rather than strings.
+        default_window: dict. Language models: training window per tokenizer level.
+    """
+
+    name = None
+    sequence_output = False
+    text_field = None
+    tokenized = False
+
+    def __repr__(self):
+        return f"<task {self.name}>"
+
+    # -- training -----------------------------------------------------------------------------------------------
+    def loss(self):
+        """The Keras loss of the model's output."""
+        raise NotImplementedError(f"Task {self.name!r} defines no loss.")
+
+    def metrics(self):
+        """Keras metrics compiled with the model."""
+        return []
+
+    def example_batch(self, config, batch_size, length, seed):
+        """A random `(x, y)` batch for a model built with `config` (used by the shared model tests)."""
+        raise NotImplementedError(f"Task {self.name!r} defines no example batch.")
+
+    def fit_outputs(self, train_data, text_options):
+        """What the model outputs, learned from the training data: `(outputs, card_fields)`.
+
+        `outputs` is what `encode` needs besides the input encoder (label names, a target `TextEncoder`, or None);
+        `card_fields` are `ModelCard` fields to record (e.g. `{"labels": [...]}`)."""
+        return None, {}
+
+    def outputs_from_card(self, card):
+        """The `outputs` of `fit_outputs`, rebuilt from a saved model's card."""
+        return card.labels
+
+    def head_options(self, outputs):
+        """Builder options that follow from the outputs (e.g. `num_classes`)."""
+        return {}
+
+    def encode(self, data, encoder, outputs, window=None):
+        """Turns a dataset into `Examples` (model inputs and targets)."""
+        raise ValueError(f"Training from a data source is not available for task {self.name!r}; use its own "
+                         "training function (see the task's module docstring).")
+
+    def evaluate(self, model, data, examples_metrics, card, **options):
+        """Task metrics beyond the compiled loss and metrics (e.g. decoded exact match); a dict."""
+        return {}
+
+    # -- using a trained model ----------------------------------------------------------------------------------
+    def postprocess(self, tokens, outputs, labels):
+        """Model outputs for raw texts → user-facing results (labels, tags)."""
+        raise ValueError(f"predict_text supports tasks that label texts or tokens; this model is a {self.name}.")
+
+    # -- export -------------------------------------------------------------------------------------------------
+    def text_signature(self, model, card, kit, max_new_tokens):
+        """A raw-string SavedModel signature: `(name, tf.function, description)` or None.
+
+        `kit` is the SavedModel exporter's toolbox (`rnnzoo.export.saved_model.TextKit`): TensorFlow, the in-graph
+        source text side, and helpers for target text and detokenization."""
+        return None
+
+    def streaming_units(self, model, sequence_length, streaming):
+        """Extra TFLite files for on-device decoding: a list of `(base name, function, input specs)`.
+
+        `streaming` is `rnnzoo.export.streaming` (the step builders)."""
+        return []
+
+
+TASKS = {}
+
+
+def register_task(task):
+    """Registers a task object under `task.name`; a duplicate name raises ValueError."""
+    if not isinstance(task, Task):
+        raise ValueError(f"register_task takes a Task instance; got {type(task).__name__}.")
+    if not task.name or task.name in TASKS:
+        raise ValueError(f"Task name {task.name!r} is empty or already registered.")
+    TASKS[task.name] = task
+    return task
+
+
+def get_task(name):
+    """The task object registered under `name`."""
+    if isinstance(name, Task):
+        return name
+    if name not in TASKS:
+        raise ValueError(f"Unknown task {name!r}; registered tasks: {sorted(TASKS)}.")
+    return TASKS[name]
+
+
+def random_token_batch(vocabulary_size, batch_size, length, seed, min_length=None):
+    """Random right-padded id sequences in which every non-padding id appears at least once."""
+    rng = np.random.default_rng(seed)
+    min_length = min_length or max(2, length // 2)
+    lengths = rng.integers(min_length, length + 1, size=batch_size)
+    lengths[0] = length
+    x = np.zeros((batch_size, length), dtype="int32")
+    ids = np.concatenate([np.arange(1, vocabulary_size), rng.integers(1, vocabulary_size, batch_size * length)])
+    pos = 0
+    for i, n in enumerate(lengths):
+        x[i, :n] = ids[pos:pos + n]
+        pos += n
+    if pos < vocabulary_size - 1:
+        raise ValueError("Batch too small to contain every token id; raise batch_size or length.")
+    return x, lengths

@@ -1,0 +1,60 @@
+"""The classifier task: texts → one label each."""
+
+import keras
+import numpy as np
+
+from rnnzoo.task import Examples, Task, register_task
+from rnnzoo.tasks.classification.model import example_batch
+
+
+class ClassifierTask(Task):
+    """Many-to-one classification of texts (e.g. sentiment). Outputs are class probabilities."""
+
+    name = "classifier"
+    text_field = "texts"
+
+    def loss(self):
+        return keras.losses.SparseCategoricalCrossentropy()
+
+    def metrics(self):
+        return [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
+
+    def example_batch(self, config, batch_size, length, seed):
+        return example_batch(config, batch_size, length, seed)
+
+    def fit_outputs(self, train_data, text_options):
+        labels = list(train_data.label_names)
+        return labels, {"labels": labels}
+
+    def head_options(self, labels):
+        return {"num_classes": len(labels)}
+
+    def encode(self, data, encoder, labels, window=None):
+        index = {name: i for i, name in enumerate(labels)}
+        unknown = sorted({str(y) for y in data.labels} - set(index))
+        if unknown:
+            raise ValueError(f"Labels {unknown[:5]} were not seen in training; the model knows {labels}.")
+        inputs = encoder.encode(data.texts)
+        keep = [i for i, x in enumerate(inputs) if len(x)]
+        return Examples([inputs[i] for i in keep], np.array([index[str(data.labels[i])] for i in keep], "int32"))
+
+    def postprocess(self, tokens, probs, labels):
+        return [{"label": labels[int(np.argmax(p))], "probability": float(np.max(p)),
+                 "probabilities": {labels[j]: float(p[j]) for j in range(len(labels))}} for p in probs]
+
+    def text_signature(self, model, card, kit, max_new_tokens):
+        tf = kit.tf
+        labels = tf.constant(card.labels or [], tf.string)
+
+        @tf.function(input_signature=kit.text_spec)
+        def predict_text(texts):
+            ids, _ = kit.source.ids(texts)
+            probs = model(ids, training=False)
+            best = tf.argmax(probs, axis=-1, output_type=tf.int32)
+            return {"label": tf.gather(labels, best), "probabilities": probs,
+                    "probability": tf.reduce_max(probs, axis=-1)}
+
+        return "predict_text", predict_text, "raw strings → classifier output"
+
+
+TASK = register_task(ClassifierTask())

@@ -1,0 +1,72 @@
+"""The language-model task: running text → next-token predictions; scoring and generation."""
+
+import math
+
+import keras
+
+from rnnzoo.task import Examples, Task, register_task
+from rnnzoo.tasks.language_model.model import example_batch
+
+WINDOW = {"char": 100, "word": 50}  # default training window (tokens) per tokenizer level
+
+
+class LanguageModelTask(Task):
+    """Next-token language models (word or character level)."""
+
+    name = "language_model"
+    sequence_output = True
+    text_field = "texts"
+    stateful_training = True  # `rnnzoo.train(..., stateful=True)`: truncated BPTT over the whole text
+
+    def loss(self):
+        return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+
+    def metrics(self):
+        return [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
+
+    def example_batch(self, config, batch_size, length, seed):
+        return example_batch(config, batch_size, length, seed)
+
+    def window(self, encoder, window=None):
+        """The training window: `window`, else the default for the tokenizer level."""
+        return int(window or WINDOW[encoder.level])
+
+    def encode(self, data, encoder, outputs, window=None):
+        window = self.window(encoder, window)
+        inputs, targets = [], []
+        for ids in encoder.encode(data.texts, add_start=True, add_end=True):
+            # Windows of window+1 ids overlapping by one, so every token is predicted exactly once.
+            for start in range(0, max(len(ids) - 1, 1), window):
+                chunk = ids[start:start + window + 1]
+                if len(chunk) >= 2:
+                    inputs.append(chunk[:-1])
+                    targets.append(chunk[1:])
+        return Examples(inputs, targets)
+
+    def evaluate(self, model, data, examples_metrics, card, **options):
+        return {"perplexity": math.exp(examples_metrics["loss"])} if "loss" in examples_metrics else {}
+
+    def text_signature(self, model, card, kit, max_new_tokens):
+        from rnnzoo.decoding import GreedySampler, StepModel, decode_loop
+        from rnnzoo.text.vocabulary import END_ID, PAD_ID, START_ID, UNK_ID
+
+        tf = kit.tf
+        step = StepModel(model)
+
+        @tf.function(input_signature=kit.text_spec)
+        def generate(texts):
+            ids, _ = kit.source.ids(texts, add_start=True)
+            lengths = tf.reduce_sum(tf.cast(ids > 0, tf.int32), axis=1)
+            uniforms = tf.zeros([tf.shape(ids)[1] + max_new_tokens, tf.shape(ids)[0]])  # greedy ignores them
+            out = decode_loop(step, GreedySampler(), ids, lengths, uniforms, max_new_tokens, END_ID, PAD_ID,
+                              (PAD_ID, UNK_ID, START_ID))
+            return {"text": kit.detokenize(kit.source, out)}
+
+        return "generate", generate, f"prompts → greedy continuation ({max_new_tokens} tokens at most)"
+
+    def streaming_units(self, model, sequence_length, streaming):
+        fn, specs = streaming.lm_step(model)
+        return [("step", fn, specs)]
+
+
+TASK = register_task(LanguageModelTask())

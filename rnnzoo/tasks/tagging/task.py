@@ -1,0 +1,58 @@
+"""The tagger task: token sequences → one tag per token."""
+
+import keras
+import numpy as np
+
+from rnnzoo.task import Examples, Task, register_task
+from rnnzoo.tasks.tagging.model import example_batch
+
+
+class TaggerTask(Task):
+    """Aligned many-to-many tagging (part-of-speech, named entities). Outputs are per-token tag probabilities."""
+
+    name = "tagger"
+    sequence_output = True
+    text_field = "tokens"
+    tokenized = True
+
+    def loss(self):
+        return keras.losses.SparseCategoricalCrossentropy()
+
+    def metrics(self):
+        return [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
+
+    def example_batch(self, config, batch_size, length, seed):
+        return example_batch(config, batch_size, length, seed)
+
+    def fit_outputs(self, train_data, text_options):
+        labels = list(train_data.label_names)
+        return labels, {"labels": labels}
+
+    def head_options(self, labels):
+        return {"num_tags": len(labels)}
+
+    def encode(self, data, encoder, labels, window=None):
+        index = {name: i for i, name in enumerate(labels)}
+        inputs = encoder.encode_tokens(data.tokens)
+        targets = [np.array([index.get(t, 0) for t in tags[: len(x)]], "int32") for tags, x in zip(data.tags, inputs)]
+        return Examples(inputs, targets)
+
+    def postprocess(self, tokens, probs, labels):
+        return [[(tok, labels[int(j)]) for tok, j in zip(toks, np.argmax(p[: len(toks)], -1))]
+                for toks, p in zip(tokens, probs)]
+
+    def text_signature(self, model, card, kit, max_new_tokens):
+        tf = kit.tf
+        labels = tf.constant(card.labels or [], tf.string)
+
+        @tf.function(input_signature=kit.text_spec)
+        def predict_text(texts):
+            ids, pieces = kit.source.ids(texts)
+            best = tf.argmax(model(ids, training=False), axis=-1, output_type=tf.int32)
+            return {"tokens": pieces.to_tensor(default_value=""),
+                    "tags": tf.where(ids > 0, tf.gather(labels, best), tf.constant("", tf.string))}
+
+        return "predict_text", predict_text, "raw strings → tagger output"
+
+
+TASK = register_task(TaggerTask())

@@ -1,0 +1,287 @@
+"""Binary trees for recursive networks: parse, print, measure, encode to arrays, and a task that needs them.
+
+A tree is a leaf token (str) or a tuple `(token, left, right)`. Text form is fully parenthesised infix:
+"( 3 + ( 4 * 2 ) )" ↔ ("+", "3", ("*", "4", "2")). `encode_trees` turns trees into the three arrays
+`TreeRecurrent` reads (tokens, children, levels), nodes in pre-order with the root first.
+
+The demonstration task is nested arithmetic modulo 10 (`arithmetic_trees`): the answer depends on evaluating
+sub-expressions in the right order, so a model that follows the tree should generalise to trees deeper than
+any it was trained on, while a flat LSTM reading the text has to learn a stack.
+"""
+
+import dataclasses
+import re
+
+import numpy as np
+
+OPERATORS = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
+             "max": max, "min": min}
+
+
+def parse(text):
+    """Parses fully parenthesised infix ("( 3 + ( 4 * 2 ) )"; spaces optional around brackets and + − ×) into a tree."""
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError(f"Expected an expression like '( 3 + ( 4 * 2 ) )'; got {text!r}.")
+    tokens = re.findall(r"[()+\-*]|[^\s()+\-*]+", text)  # brackets and operators need no spaces around them
+
+    def node(i):
+        if i >= len(tokens):
+            raise ValueError(f"Expression {text!r} ends too early; every '(' needs 'left op right )'.")
+        if tokens[i] != "(":
+            if tokens[i] == ")":
+                raise ValueError(f"Unexpected ')' at token {i} of {text!r}.")
+            return tokens[i], i + 1
+        left, i = node(i + 1)
+        if i >= len(tokens):
+            raise ValueError(f"Expression {text!r} ends too early after {left!r}.")
+        op = tokens[i]
+        right, i = node(i + 1)
+        if i >= len(tokens) or tokens[i] != ")":
+            raise ValueError(f"Missing ')' at token {i} of {text!r}; binary nodes are written '( left op right )'.")
+        return (op, left, right), i + 1
+
+    tree, end = node(0)
+    if end != len(tokens):
+        raise ValueError(f"Unexpected tokens after the expression in {text!r}: {' '.join(tokens[end:])!r}.")
+    return tree
+
+
+def to_text(tree):
+    """The fully parenthesised text of a tree (the input a flat sequence model reads)."""
+    if isinstance(tree, str):
+        return tree
+    op, left, right = tree
+    return f"( {to_text(left)} {op} {to_text(right)} )"
+
+
+def depth(tree):
+    """Height of a tree: 0 for a leaf."""
+    return 0 if isinstance(tree, str) else 1 + max(depth(tree[1]), depth(tree[2]))
+
+
+def size(tree):
+    """Number of nodes."""
+    return 1 if isinstance(tree, str) else 1 + size(tree[1]) + size(tree[2])
+
+
+def evaluate(tree, modulus=10):
+    """Value of an arithmetic tree modulo `modulus`."""
+    if isinstance(tree, str):
+        return int(tree) % modulus
+    op, left, right = tree
+    if op not in OPERATORS:
+        raise ValueError(f"Unknown operator {op!r}; arithmetic trees use {sorted(OPERATORS)}.")
+    return OPERATORS[op](evaluate(left, modulus), evaluate(right, modulus)) % modulus
+
+
+def tree_vocabulary(trees):
+    """Token → id (1..V−1; 0 is padding) for every token in `trees`, sorted for reproducibility."""
+    tokens = set()
+
+    def walk(t):
+        if isinstance(t, str):
+            tokens.add(t)
+        else:
+            tokens.add(t[0])
+            walk(t[1])
+            walk(t[2])
+
+    for t in trees:
+        walk(t)
+    return {token: i + 1 for i, token in enumerate(sorted(tokens))}
+
+
+def encode_trees(trees, vocabulary, max_depth=None, on_unknown="error"):
+    """Encodes trees as (tokens, children, levels) arrays padded to the largest tree, root first (pre-order).
+
+    Args:
+        trees: list of trees (or their texts).
+        vocabulary: dict token → id ≥ 1 (see `tree_vocabulary`).
+        max_depth: int or None. Refuse trees higher than the model computes (`TreeRecurrent.max_depth`).
+        on_unknown: "error" raises on tokens missing from the vocabulary.
+
+    Returns:
+        tokens int32 (n, nodes), children int32 (n, nodes, 2) with −1 for none, levels int32 (n, nodes) with
+        −1 for padding.
+    """
+    if on_unknown != "error":
+        raise ValueError("on_unknown must be 'error': a tree node without a known token has no meaning.")
+    trees = [parse(t) if isinstance(t, str) and (" " in t or "(" in t) else t for t in trees]
+    if not trees:
+        raise ValueError("No trees to encode.")
+    width = max(size(t) for t in trees)
+    tokens = np.zeros((len(trees), width), "int32")
+    children = np.full((len(trees), width, 2), -1, "int32")
+    levels = np.full((len(trees), width), -1, "int32")
+    for row, tree in enumerate(trees):
+        if max_depth is not None and depth(tree) > max_depth:
+            raise ValueError(f"Tree {row} has height {depth(tree)}, more than the model's max_depth={max_depth}; "
+                             "build the model with a larger max_depth.")
+        stack = [(tree, None, 0)]
+        order = []
+        while stack:  # iterative pre-order: parents get smaller indices than their children
+            node, parent, side = stack.pop()
+            index = len(order)
+            order.append(node)
+            token = node if isinstance(node, str) else node[0]
+            if token not in vocabulary:
+                raise ValueError(f"Unknown token {token!r} in tree {row}; the vocabulary has "
+                                 f"{sorted(vocabulary)[:20]}.")
+            tokens[row, index] = vocabulary[token]
+            if parent is not None:
+                children[row, parent, side] = index
+            if not isinstance(node, str):
+                stack.append((node[2], index, 1))
+                stack.append((node[1], index, 0))
+        heights = {}
+        for index in range(len(order) - 1, -1, -1):  # children come after parents: fill heights backwards
+            kids = [k for k in children[row, index] if k >= 0]
+            heights[index] = 0 if not kids else 1 + max(heights[k] for k in kids)
+            levels[row, index] = heights[index]
+    return tokens, children, levels
+
+
+@dataclasses.dataclass
+class TreeData:
+    """Trees with class labels (e.g. arithmetic expressions and their values)."""
+
+    trees: list
+    labels: list
+    label_names: list
+    name: str = "trees"
+    task = "tree_classifier"
+
+    def __len__(self):
+        return len(self.trees)
+
+    def texts(self):
+        return [to_text(t) for t in self.trees]
+
+    def depths(self):
+        return np.array([depth(t) for t in self.trees])
+
+
+def random_tree(rng, height, leaves=tuple("0123456789"), operators=tuple(OPERATORS)):
+    """A random tree of exactly `height`: one child has height − 1, the other a random smaller height."""
+    if height == 0:
+        return str(rng.choice(leaves))
+    tall, short = random_tree(rng, height - 1, leaves, operators), random_tree(
+        rng, int(rng.integers(0, height)), leaves, operators)
+    left, right = (tall, short) if rng.random() < 0.5 else (short, tall)
+    return (str(rng.choice(operators)), left, right)
+
+
+def arithmetic_trees(n=10000, depths=(1, 2, 3, 4), modulus=10, seed=0, operators=("+", "-", "*")):
+    """Nested expressions over digits with their value modulo `modulus`; heights drawn from `depths`.
+
+    `operators` from `OPERATORS`: "+", "-", "*" (arithmetic mod 10) and "max", "min" (the binary core of
+    ListOps, Nangia & Bowman 2018).
+
+    Example:
+    >>> data = arithmetic_trees(3, depths=(2,), seed=1)
+    >>> len(data), data.depths().tolist()
+    (3, [2, 2, 2])
+    """
+    unknown = set(operators) - set(OPERATORS)
+    if unknown:
+        raise ValueError(f"Unknown operators {sorted(unknown)}; choose from {sorted(OPERATORS)}.")
+    rng = np.random.default_rng(seed)
+    trees = [random_tree(rng, int(rng.choice(depths)), operators=tuple(operators)) for _ in range(n)]
+    return TreeData(trees, [evaluate(t, modulus) for t in trees], [str(v) for v in range(modulus)],
+                    name=f"{' '.join(operators)} mod {modulus}")
+
+
+def flat_vocabulary(trees):
+    """Token → id for the flat text form (tree tokens plus the parentheses), for sequence-model baselines."""
+    vocabulary = tree_vocabulary(trees)
+    for bracket in "()":
+        vocabulary.setdefault(bracket, len(vocabulary) + 1)
+    return vocabulary
+
+
+def encode_flat(trees, vocabulary):
+    """The parenthesised texts of `trees` as right-padded id sequences (int32, 0 = padding)."""
+    rows = [[vocabulary[t] for t in to_text(tree).split()] for tree in trees]
+    unknown = {t for tree in trees for t in to_text(tree).split() if t not in vocabulary}
+    if unknown:
+        raise ValueError(f"Tokens {sorted(unknown)} are not in the vocabulary.")
+    out = np.zeros((len(rows), max(len(r) for r in rows)), "int32")
+    for i, r in enumerate(rows):
+        out[i, : len(r)] = r
+    return out
+
+
+def fit_and_score(name, train, validation, tests, minutes=5.0, units=64, seed=0, learning_rate=3e-3, batch_size=64,
+                  epochs=200, patience=8, out=None):
+    """Trains a tree model or a flat sequence classifier on `TreeData` and returns its accuracy per test set.
+
+    Training goes through the shared fitting loop (`rnnzoo.fitting.fit`), so with `out` the model lands as
+    model.keras (with its card), metrics.json and history.json like every other task's.
+
+    Args:
+        name: str. A registered tree model ("tree_lstm_classifier", "recursive_classifier") or a sequence
+            classifier ("lstm_classifier", ...) that reads the parenthesised text instead.
+        train, validation: `TreeData`. Training and early-stopping sets.
+        tests: dict key → `TreeData` (e.g. height → expressions of that height).
+        minutes: float. Training time budget.
+        out: str or None. Output directory.
+
+    Returns a dict with the model, its parameter count, `accuracy` per test key, epochs and seconds (and the
+    `FitResult` under "result").
+    """
+    import time
+
+    from rnnzoo import fitting
+    from rnnzoo.card import DataRecord, ModelCard, SplitRecord, fingerprint
+    from rnnzoo.registry import build, get_spec
+    from rnnzoo.task import get_task
+
+    spec = get_spec(name)
+    tree_model = getattr(get_task(spec.task), "tree_input", False)
+    empty = [key for key, data in {"train": train, "validation": validation, **tests}.items() if not len(data)]
+    if empty:
+        raise ValueError(f"Empty datasets: {empty}; every set needs at least one tree.")
+    vocabulary = tree_vocabulary(train.trees) if tree_model else flat_vocabulary(train.trees)
+    train_depth = max(int(d.depths().max()) for d in (train, validation))
+    test_depth = max([train_depth] + [int(d.depths().max()) for d in tests.values()])
+
+    def encode(data, depth=None):
+        return encode_trees(data.trees, vocabulary, depth) if tree_model else encode_flat(data.trees, vocabulary)
+
+    card = ModelCard(model=name, task=spec.task, labels=list(train.label_names),
+                     settings={"vocabulary": vocabulary, "input": "trees" if tree_model else "parenthesised text"},
+                     data=DataRecord(source=train.name, fingerprint=fingerprint([to_text(t) for t in train.trees]),
+                                     examples=len(train)),
+                     split=SplitRecord(method="explicit", counts={"train": len(train), "validation": len(validation),
+                                                                 **{f"test {k}": len(d) for k, d in tests.items()}}),
+                     training={"call": "rnnzoo.tasks.trees.fit_and_score", "seed": seed, "units": units})
+
+    def make(depth):
+        return build(name, vocabulary_size=len(vocabulary) + 1, num_classes=len(train.label_names), units=units,
+                     metadata=card.to_dict(), **({"max_depth": depth} if tree_model else {}))
+
+    def deepen(model):
+        # A tree model loops once per level; it trains with as many levels as the training trees have, then a
+        # copy with more levels (the weights do not depend on max_depth) scores deeper test trees
+        if not (tree_model and test_depth > train_depth):
+            return model
+        deeper = make(test_depth)
+        deeper.set_weights(model.get_weights())
+        return deeper
+
+    def accuracy(model):
+        return {"accuracy": {str(key): float(np.mean(model.predict(encode(data, test_depth), batch_size=256,
+                                                                   verbose=0).argmax(-1) == np.array(data.labels)))
+                             for key, data in tests.items()}}
+
+    fitting.seed_everything(seed)
+    model = make(train_depth)
+    start = time.time()
+    result = fitting.fit(model, (encode(train, train_depth), np.array(train.labels)),
+                         (encode(validation, train_depth), np.array(validation.labels)), card=card, epochs=epochs,
+                         batch_size=batch_size, learning_rate=learning_rate, patience=patience, minutes=minutes,
+                         out=out, shuffle=True, finalize=deepen, evaluate=accuracy)
+    scores = {key: result.metrics["accuracy"][str(key)] for key in tests}
+    return {"model": name, "parameters": result.model.count_params(), "accuracy": scores,
+            "epochs": result.metrics["epochs_run"], "seconds": round(time.time() - start, 1),
+            "keras_model": result.model, "result": result}
