@@ -130,7 +130,7 @@ def save(model, path, include_optimizer=True):
     fd, tmp = tempfile.mkstemp(suffix=".keras", dir=directory, prefix=".tmp-")
     os.close(fd)
     try:
-        if not include_optimizer and model.optimizer is not None:
+        if not include_optimizer and getattr(model, "optimizer", None) is not None:
             clone = keras.Model.from_config(model.get_config())
             clone.set_weights(model.get_weights())
             model = clone
