@@ -43,7 +43,7 @@ def run(variant, length, minutes, units=64, batch_size=50, clipnorm=1.0, train_s
     import rnnzoo
     from rnnzoo.datasets import adding_problem
     from rnnzoo.diagnostics import GradientNormLogger
-    from rnnzoo.training import TimeLimit
+    from rnnzoo.fitting import TimeLimit
 
     name, overrides, default_rate = VARIANTS[variant]
     learning_rate = learning_rate or default_rate

@@ -26,7 +26,7 @@ def main(argv=None):
     ap.add_argument("--out", default=os.path.join(HERE, "results", "captioning.json"))
     args = ap.parse_args(argv)
 
-    from rnnzoo.captioning import fit_captioner, scenes
+    from rnnzoo.tasks.captioning.caption import fit_captioner, scenes
 
     train = scenes(args.train, seed=0)
     validation, test = scenes(500, seed=1), scenes(args.test, seed=2)

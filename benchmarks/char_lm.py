@@ -11,7 +11,6 @@ Prints the configuration, validation nats/char after each epoch, training tokens
 
 import argparse
 import datetime
-import json
 import os
 import platform
 import sys
@@ -32,6 +31,23 @@ def windows(ids, length, offset):
     return x, y
 
 
+def _card(name, encoder, args, text, cut):
+    """The model card: tiny-shakespeare fingerprinted, split by characters (first 90% train, last 10% validation)."""
+    from rnnzoo import datasets
+    from rnnzoo.card import DataRecord, ModelCard, SplitRecord
+    from rnnzoo.datasets.base import TextCorpus
+
+    corpus = datasets.load(args.text)
+    held = TextCorpus([line for line in text[cut:].splitlines() if line.strip()])
+    return ModelCard(model=name, task="language_model", text=encoder.get_config(), settings={"window": args.window},
+                     data=DataRecord(source=os.path.basename(args.text), fingerprint=corpus.fingerprint(),
+                                     examples=len(corpus)),
+                     split=SplitRecord(method="characters", fractions=[0.9, 0.1, 0.0], grouping="order",
+                                       held_out="validation", held_out_fingerprint=held.fingerprint(),
+                                       counts={"train": cut, "validation": len(text) - cut, "test": 0}),
+                     training={"call": "benchmarks/char_lm.py", "seed": 0, "command": " ".join(sys.argv)})
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--text", default=DEFAULT_TEXT)
@@ -50,7 +66,7 @@ def main(argv=None):
     import keras
 
     import rnnzoo
-    from rnnzoo.serving import compile_model, save
+    from rnnzoo.saving import compile_model, save, write_json
     from rnnzoo.text import TextEncoder
 
     if not os.path.exists(args.text):
@@ -64,8 +80,7 @@ def main(argv=None):
     name = f"char_{args.cell}_language_model"
     model = rnnzoo.build(name, vocabulary_size=len(encoder), embedding_dim=args.embedding_dim, units=args.units,
                          num_layers=args.layers, dropout=args.dropout, mask_zero=False,
-                         metadata={"model": name, "task": "language_model", "text": encoder.get_config(),
-                                   "data": "tinyshakespeare", "window": args.window})
+                         metadata=_card(name, encoder, args, text, split).to_dict())
     compile_model(model, learning_rate=args.learning_rate, clipnorm=1.0)
     config = {k: v for k, v in vars(args).items() if k not in ("text",)}
     print(f"config: {config}  vocabulary {len(encoder)}  parameters {model.count_params():,}  "
@@ -117,8 +132,7 @@ def main(argv=None):
     print(f"\nbest validation: {best:.4f} nats/char after {epoch} epochs; "
           f"training {metrics['train_tokens_per_second']:,.0f} tokens/s")
     if args.out:
-        with open(os.path.join(args.out, "metrics.json"), "w") as f:
-            json.dump(metrics, f, indent=2)
+        write_json(metrics, os.path.join(args.out, "metrics.json"))
     return metrics
 
 

@@ -32,7 +32,7 @@ def main(argv=None):
     import keras
 
     from rnnzoo.datasets import PairData, synthetic
-    from rnnzoo.seq2seq import translate
+    from rnnzoo.tasks.seq2seq.translation import translate
     from rnnzoo.training import TimeLimit, train
 
     train_data = synthetic.dates(args.train, seed=0)

@@ -55,8 +55,8 @@ def g2p_report(work, quantize, limit):
     from rnnzoo import datasets
     from rnnzoo.export import TFLiteModel, export
     from rnnzoo.export.streaming import greedy_translate
-    from rnnzoo.seq2seq import error_rates, evaluate_translations, target_encoder
-    from rnnzoo.serving import text_encoder
+    from rnnzoo.tasks.seq2seq.translation import error_rates, evaluate_translations, target_encoder
+    from rnnzoo.saving import text_encoder
 
     model = rnnzoo.load(G2P)
     test = datasets.load("cmudict").split((0.9, 0.02, 0.08), seed=0)[2]

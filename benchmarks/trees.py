@@ -35,7 +35,7 @@ def main(argv=None):
     ap.add_argument("--out", default=os.path.join(HERE, "results", "trees.json"))
     args = ap.parse_args(argv)
 
-    from rnnzoo.trees import arithmetic_trees, fit_and_score, to_text
+    from rnnzoo.tasks.trees.data import arithmetic_trees, fit_and_score, to_text
 
     heights = [int(h) for h in args.train_heights.split(",")]
     operators = tuple(args.operators.split(","))

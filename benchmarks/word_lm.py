@@ -21,7 +21,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 def shuffled_test(model, texts, n=200, min_tokens=6, seed=0):
     """Fraction of `n` held-out texts that score above a shuffle of their own tokens."""
     import rnnzoo
-    from rnnzoo.serving import text_encoder
+    from rnnzoo.saving import text_encoder
 
     tokenizer = text_encoder(model).tokenizer
     rng = np.random.default_rng(seed)
@@ -48,7 +48,7 @@ def main(argv=None):
     ap.add_argument("--out", default=None)
     args = ap.parse_args(argv)
 
-    from rnnzoo.serving import save
+    from rnnzoo.saving import save
     from rnnzoo.training import train
 
     start = time.time()

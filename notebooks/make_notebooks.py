@@ -186,7 +186,7 @@ Words are split so that every pronunciation of a word falls on one side; a word 
 any listed pronunciation. WER counts wrong words, PER the phoneme edit distance. The reference model in
 `saved_models/g2p_bahdanau_cmudict` was trained by `benchmarks/g2p.py` (its metrics.json holds the full
 figures); quick mode trains a tiny one on a few thousand words instead."""),
-    ("code", """from rnnzoo.seq2seq import evaluate_translations
+    ("code", """from rnnzoo.tasks.seq2seq.translation import evaluate_translations
 cmu = datasets.load("cmudict")
 g2p_train, g2p_val, g2p_test = cmu.split((0.9, 0.02, 0.08), seed=0)
 path = os.path.join(ROOT, "saved_models", "g2p_bahdanau_cmudict")
@@ -381,7 +381,7 @@ until `[END]`. Greedy outputs must equal Keras exactly."""),
     ("code", """encoder = TFLiteModel(os.path.join(WORK, "dates", "encoder.tflite"))
 step = TFLiteModel(os.path.join(WORK, "dates", "decoder_step.tflite"))
 print("encoder inputs:", encoder.inputs); print("step inputs:", list(step.inputs))
-source, target = rnnzoo.serving.text_encoder(model), rnnzoo.seq2seq.target_encoder(model)
+source, target = rnnzoo.saving.text_encoder(model), rnnzoo.tasks.seq2seq.translation.target_encoder(model)
 texts = synthetic.dates(10, seed=9).sources
 keras_out = rnnzoo.translate(model, texts)
 same = 0
@@ -400,7 +400,7 @@ print([t.decode() for t in out["translation"].numpy()])"""),
 lm = rnnzoo.train("char_gru_language_model", corpus, epochs=1, units=16 if QUICK else 64, embedding_dim=8, verbose=0).model
 export(lm, os.path.join(WORK, "lm"), quantize=["dynamic"], sequence_length=32)
 lm_step = TFLiteModel(os.path.join(WORK, "lm", "step.tflite"))
-chars = rnnzoo.serving.text_encoder(lm)
+chars = rnnzoo.saving.text_encoder(lm)
 ids = greedy_lm(lm_step, chars.encode("to be")[0], 40)
 print("TFLite:", repr("to be" + chars.decode(ids[5:])))
 print("Keras: ", repr(rnnzoo.generate(lm, "to be", max_length=40, sampler="greedy")))"""),
@@ -434,7 +434,7 @@ Set `RNNZOO_QUICK=1` for the quick mode the tests use (fewer epochs)."""),
 The CO2 series has missing weeks. Models refuse NaN with the rows that hold them; `load("co2")` interpolates
 them in time (pass `fill=None` to see the raw series)."""),
     ("code", """from rnnzoo.datasets import load
-from rnnzoo.forecasting import as_series, fit_forecaster
+from rnnzoo.tasks.forecasting.forecast import as_series, fit_forecaster
 sunspots, co2 = load("sunspots"), load("co2")
 try:
     as_series(load("co2", fill=None), name="raw co2")
@@ -489,8 +489,8 @@ plot_forecast(co2_run, step=26, context=300); plt.show()"""),
 Scaling and window settings travel in the model, so a saved forecaster turns raw rows into forecasts, and
 it exports to TFLite like every other rnnzoo model."""),
     ("code", """import tempfile
-from rnnzoo.forecasting import Forecaster
-from rnnzoo.serving import save
+from rnnzoo.tasks.forecasting.forecast import Forecaster
+from rnnzoo.saving import save
 from rnnzoo.export import export, TFLiteModel
 work = tempfile.mkdtemp()
 save(one_step.forecaster.model, os.path.join(work, "sunspots", "model.keras"))
@@ -516,7 +516,7 @@ of ListOps; `operators=("+", "-", "*")` gives arithmetic mod 10). Trained on hei
 to 8, a model that follows the tree keeps working; a flat LSTM reading the text must learn a stack and degrades
 on deeper trees. Set `RNNZOO_QUICK=1` for the quick mode the tests use."""),
     ("code", SETUP),
-    ("code", """from rnnzoo.trees import arithmetic_trees, parse, to_text, depth, evaluate, encode_trees, tree_vocabulary
+    ("code", """from rnnzoo.tasks.trees.data import arithmetic_trees, parse, to_text, depth, evaluate, encode_trees, tree_vocabulary
 tree = parse("( ( 3 max 7 ) min 5 )")
 print(tree, "height", depth(tree), "value", evaluate(tree))
 tokens, children, levels = encode_trees([tree], {t: i + 1 for i, t in enumerate([*"0123456789", "max", "min"])})
@@ -539,7 +539,7 @@ print("max |batched − recursive| =", np.abs(batched - recursive).max())"""),
 
 `benchmarks/trees.py` runs the full comparison (20,000 training expressions, four models); here a smaller
 version."""),
-    ("code", """from rnnzoo.trees import fit_and_score
+    ("code", """from rnnzoo.tasks.trees.data import fit_and_score
 n = 2000 if QUICK else 20000
 ops = ("max", "min")
 train = arithmetic_trees(n, depths=(1, 2, 3, 4), seed=0, operators=ops)
@@ -567,7 +567,7 @@ on new scenes measure what the model understood. Decoding reuses the seq2seq mac
 
 Set `RNNZOO_QUICK=1` for the quick mode the tests use."""),
     ("code", SETUP),
-    ("code", """from rnnzoo.captioning import scenes, fit_captioner, caption, bleu
+    ("code", """from rnnzoo.tasks.captioning.caption import scenes, fit_captioner, caption, bleu
 train = scenes(2000 if QUICK else 8000, seed=0)
 fig, axes = plt.subplots(1, 5, figsize=(13, 3))
 for ax, image, text in zip(axes, train.images, train.captions):
@@ -589,7 +589,7 @@ The captioner exports like a seq2seq model: `encoder.tflite` (image → first de
     ("code", """import tempfile
 from rnnzoo.export import export, TFLiteModel
 from rnnzoo.export.streaming import greedy_translate
-from rnnzoo.seq2seq import target_encoder
+from rnnzoo.tasks.seq2seq.translation import target_encoder
 work = tempfile.mkdtemp()
 info = export(result.model, os.path.join(work, "captioner"), saved_model=False)
 encoder = TFLiteModel(os.path.join(work, "captioner", "encoder.tflite"))
@@ -611,7 +611,7 @@ heard in training; the classic baseline is the nearest template under dynamic ti
 
 Set `RNNZOO_QUICK=1` for the quick mode the tests use."""),
     ("code", SETUP),
-    ("code", """from rnnzoo import speech
+    ("code", """from rnnzoo.tasks.speech import recognize as speech
 if not speech.espeak_available():
     raise SystemExit("espeak-ng is not installed: sudo apt-get install espeak-ng")
 samples = speech.synthesize("seven left", voice="en-gb+f2", speed=150)

@@ -189,6 +189,9 @@ def parser():
 
 def main(argv=None):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow loads: no C++ info lines
+    from rnnzoo import config
+
+    config.from_environment()  # RNNZOO_FAST_KERNELS=0: Keras' own recurrent loop
     args = parser().parse_args(argv)
     try:
         args.func(args)

@@ -207,7 +207,8 @@ def main(argv=None):
         print(f"  {label:38s} {acc:.3f}  [{lo:.3f}, {hi:.3f}]")
     print(f"\nSaved {args.out}/model.keras; try: rnnzoo predict {args.out} \"a moving , funny film\"")
     summary = {"test_examples": n, "bilstm_ppmi": rows[0][1], "bilstm_scratch": rows[1][1],
-               "bow_logistic_regression": rows[2][1], "bow_C": bow["C"]}
+               "bow_logistic_regression": rows[2][1], "bow_C": bow["C"], "evaluate_examples": again["examples"],
+               "evaluate_accuracy": again["accuracy"]}
     summary.update(language_model_demo())
     summary.update(translation_demo(args.quick, out=os.path.join(os.path.dirname(args.out) or ".", "demo_dates_bahdanau")))
     summary.update(forecasting_demo(args.quick))

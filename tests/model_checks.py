@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 import rnnzoo
-from rnnzoo.models.common import TASKS
-from rnnzoo.serving import compile_model
+from rnnzoo.task import TASKS
+from rnnzoo.saving import compile_model
 
 BATCH, LENGTH = 6, 12
 

@@ -129,7 +129,7 @@ def test_score_is_the_sum_of_next_token_log_probs(tiny_lm):
 
 
 def tiny_lm_encoder_id(model, token):
-    from rnnzoo.serving import text_encoder
+    from rnnzoo.saving import text_encoder
 
     return text_encoder(model).vocabulary.word_to_index(token)
 

@@ -14,6 +14,8 @@ def test_demo_quick(tmp_path):
     assert "Held-out test accuracy" in proc.stdout and "Bag-of-words logistic regression" in proc.stdout
     summary = json.load(open(os.path.join(out, "demo_summary.json")))
     assert summary["test_examples"] == 60
+    # `rnnzoo.evaluate` on the training source scores the held-out sentences only, and gets training's figure
+    assert summary["evaluate_examples"] == 60 and abs(summary["evaluate_accuracy"] - summary["bilstm_ppmi"]) < 1e-6
     assert all(0 <= summary[k] <= 1 for k in ("bilstm_ppmi", "bilstm_scratch", "bow_logistic_regression"))
     assert os.path.exists(os.path.join(out, "model.keras"))
     assert 0 <= summary["dates_exact_match"] <= 1 and summary["tflite_identical"] == summary["tflite_checked"]

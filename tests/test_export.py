@@ -124,7 +124,7 @@ def test_streaming_tflite_translation_equals_keras(dates_export):
     model, path, _ = dates_export
     encoder = TFLiteModel(os.path.join(path, "encoder.tflite"))
     step = TFLiteModel(os.path.join(path, "decoder_step.tflite"))
-    source_encoder = rnnzoo.serving.text_encoder(model)
+    source_encoder = rnnzoo.saving.text_encoder(model)
     target_encoder = rnnzoo.seq2seq.target_encoder(model)
     texts = synthetic.dates(20, seed=5).sources
     keras_out = rnnzoo.translate(model, texts)
@@ -142,7 +142,7 @@ def test_saved_model_translates_raw_strings(dates_export):
     texts = synthetic.dates(8, seed=6).sources
     out = loaded.signatures["translate"](texts=tf.constant(texts))["translation"].numpy()
     assert [o.decode() for o in out] == rnnzoo.translate(model, texts)
-    source = rnnzoo.serving.text_encoder(model)
+    source = rnnzoo.saving.text_encoder(model)
     ids = pad_sequences(source.encode(texts[:2]))
     target = np.array([[2, 5, 6], [2, 7, 0]], "int32")
     numeric = loaded.signatures["serving_default"](source=tf.constant(ids), target=tf.constant(target))["output"]
@@ -156,7 +156,7 @@ def test_language_model_streaming_and_saved_model_generation(tmp_path):
     lm = rnnzoo.train("char_gru_language_model", corpus, epochs=1, units=16, embedding_dim=8, verbose=0).model
     export(lm, str(tmp_path / "lm"), quantize=(), sequence_length=20)
     step = TFLiteModel(str(tmp_path / "lm" / "step.tflite"))
-    encoder = rnnzoo.serving.text_encoder(lm)
+    encoder = rnnzoo.saving.text_encoder(lm)
     expected = rnnzoo.generate(lm, "to be", max_length=30, sampler="greedy")
     ids = greedy_lm(step, encoder.encode("to be")[0], 30)
     assert "to be" + encoder.decode(ids[len("to be"):]) == expected

@@ -46,7 +46,7 @@ import json, os, pickle, sys
 import numpy as np
 import keras, rnnzoo
 from model_checks import tiny
-from rnnzoo.serving import compile_model
+from rnnzoo.saving import compile_model
 results = {}
 for name in rnnzoo.list_models():
     try:

@@ -23,8 +23,8 @@ def test_word_model_ranks_real_lines_above_shuffled_ones():
     from rnnzoo import datasets
 
     model = rnnzoo.load(WORD)
-    meta = rnnzoo.metadata(model)
-    held_out = datasets.load("shakespeare_lines").split(tuple(meta["split"]), seed=meta["seed"])[2]
+    split = rnnzoo.card_of(model).split
+    held_out = datasets.load("shakespeare_lines").split(tuple(split.fractions), seed=split.seed)[2]
     wins, _ = shuffled_test(model, held_out.texts, n=200)
     assert wins >= 0.95
     assert wins == pytest.approx(json.load(open(os.path.join(WORD, "metrics.json")))["shuffled_sentence_ranking"])
@@ -37,7 +37,7 @@ def test_char_model_validation_loss_matches_its_metrics():
     stated = json.load(open(os.path.join(CHAR, "metrics.json")))["validation_nats_per_char"]
     text = open(TINY_SHAKESPEARE, encoding="utf-8").read()
     held_out = text[int(len(text) * 0.9):][:20000]  # a fifth of the validation text keeps the test quick
-    ids = rnnzoo.serving.text_encoder(model).encode(held_out)[0]
+    ids = rnnzoo.saving.text_encoder(model).encode(held_out)[0]
     n = (len(ids) - 1) // 100
     x, y = ids[: n * 100].reshape(n, 100), ids[1: n * 100 + 1].reshape(n, 100)
     logits = np.asarray(model.predict(x, verbose=0), "float64")

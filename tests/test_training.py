@@ -144,7 +144,7 @@ def test_console_script_help():
 
 
 def test_save_without_optimizer_is_smaller_and_predicts_the_same(sentiment_run, tmp_path):
-    from rnnzoo.serving import save
+    from rnnzoo.saving import save
 
     model = sentiment_run[0].model
     full, lean = save(model, str(tmp_path / "full.keras")), save(model, str(tmp_path / "lean.keras"),
@@ -196,3 +196,53 @@ def test_warm_start_continues_from_a_saved_model(sentiment_run, tmp_path):
     assert result.metrics["epochs_run"] == 1
     with pytest.raises(ValueError, match="different"):
         train("bilstm_classifier", data, epochs=1, init_from=out, min_frequency=3, **SMALL)
+
+
+# -- honest evaluation: the card's fingerprint and split decide what is scored -----------------------------------
+
+def _sentiment_small():
+    return datasets.load("sentiment").subset(range(0, 4000, 8), name="sentiment-small")
+
+
+def test_card_records_the_true_split(sentiment_run):
+    result, out = sentiment_run
+    card = rnnzoo.card_of(rnnzoo.load(out))
+    assert card.card_version == 2 and card.task == "classifier" and card.labels == ["negative", "positive"]
+    assert card.data.source == "sentiment-small" and card.data.fingerprint == _sentiment_small().fingerprint()
+    assert card.split.method == "fractions" and card.split.fractions == [0.8, 0.1, 0.1] and card.split.seed == 0
+    assert card.split.held_out_fingerprint == result.splits[2].fingerprint()
+    assert card.metrics["accuracy"] == pytest.approx(result.metrics["accuracy"]) and card.versions["keras"]
+
+
+def test_evaluate_names_what_it_scored(sentiment_run):
+    metrics = evaluate(sentiment_run[1], _sentiment_small())
+    assert metrics["evaluated_on"].startswith("held-out test split of sentiment-small (50 of 500 examples")
+
+
+def test_evaluate_scores_other_data_whole_and_says_so(sentiment_run):
+    other = datasets.load("sentiment").subset(range(1, 4000, 40), name="other-sentences")
+    metrics = evaluate(sentiment_run[1], other)
+    assert metrics["examples"] == len(other) == 100
+    assert "not this model's training source" in metrics["evaluated_on"]
+
+
+def test_evaluate_refuses_changed_training_source(sentiment_run):
+    changed = datasets.load("sentiment").subset(range(0, 4000, 9), name="sentiment-small")
+    with pytest.raises(ValueError, match="content differs"):
+        evaluate(sentiment_run[1], changed)
+
+
+def test_evaluate_explicit_split_never_scores_training_data(tmp_path):
+    train_part, val_part, test_part = _sentiment_small().split((0.8, 0.1, 0.1), seed=3)
+    out = str(tmp_path / "explicit")
+    train("gru_classifier", train_part, epochs=1, out=out, validation_data=val_part, test_data=test_part, **SMALL)
+    with pytest.raises(ValueError, match="trained on"):
+        evaluate(out, train_part)
+    metrics = evaluate(out, test_part)
+    assert metrics["examples"] == len(test_part) and "held-out test data" in metrics["evaluated_on"]
+
+
+def test_split_seed_is_recorded_apart_from_the_weight_seed(tmp_path):
+    result = train("gru_classifier", _sentiment_small(), epochs=1, seed=5, split_seed=0, **SMALL)
+    assert result.card.split.seed == 0 and result.card.training["seed"] == 5
+    assert result.card.split.held_out_fingerprint == _sentiment_small().split((0.8, 0.1, 0.1), seed=0)[2].fingerprint()

@@ -18,25 +18,26 @@ cuDNN-eligible configuration (tanh/sigmoid, `recurrent_dropout=0`, `use_bias`, n
 steps, outputs as Keras gives them), so padded batches train fast too; on PyTorch right-padded batches run the
 fused kernel over the whole padded length and take each row's outputs and final h up to its length (forward and
 `go_backwards`); an LSTM that returns its final cell state runs them as a packed sequence; other masks take Keras'
-loop (decided per batch). Set the environment variable `RNNZOO_FAST_KERNELS=0` (or
-`rnnzoo.layers.kernels.ENABLED = False`) to always use Keras' loop.
+loop (decided per batch). `rnnzoo.config.set(fast_kernels=False)` (or a layer's `fast_kernel=False`) always uses
+Keras' loop; each layer records which loop its last traced or eager call took in `layer.loop_used`.
 """
-
-import collections
-import os
 
 import keras
 
+from rnnzoo import config
 from rnnzoo.cudnn import argument_reasons
 
-USED = collections.Counter()  # (backend, cell) → how many times a fast kernel was called or traced
-ENABLED = os.environ.get("RNNZOO_FAST_KERNELS", "1").lower() not in ("0", "false", "no", "off")
+
+def enabled(layer):
+    """Whether `layer` may use a fast kernel: its own `fast_kernel` argument, else `rnnzoo.config`."""
+    own = getattr(layer, "fast_kernel", None)
+    return config.settings.fast_kernels if own is None else bool(own)
 
 
 def fast_inner_loop(layer, cell_kind, sequences, initial_state, mask, training):
     """(last_output, outputs, states) from a fast kernel, or None where Keras' own loop must run."""
     backend = keras.backend.backend()
-    if not (ENABLED and (training or backend == "torch")) or argument_reasons(layer):
+    if not (enabled(layer) and (training or backend == "torch")) or argument_reasons(layer):
         return None
     if isinstance(mask, (list, tuple)):
         mask = mask[0]
@@ -216,7 +217,6 @@ def _tf_loop(layer, cell_kind, sequences, initial_state, mask, training):
     if ms is not None:  # Keras' outputs: zeros at masked steps, or the last output carried (zeros before the first)
         seen = ms if layer.zero_output_for_mask else tf.minimum(tf.cumsum(ms, axis=0), 1.0)
         hs = hs * seen
-    USED["tensorflow", cell_kind] += 1
     return hs[-1], tf.transpose(hs, [1, 0, 2]) if layer.return_sequences else hs[-1][:, None, :], states
 
 
@@ -269,7 +269,6 @@ def _torch_loop(layer, cell_kind, sequences, initial_state, mask, training):
         states[0] = h
         outputs = _keras_padded_outputs(layer, outputs, h * seen, lengths, valid, steps)
         last = outputs[:, -1]  # Keras' output after the last step: h, or zeros for a row with no valid step
-    USED["torch", cell_kind] += 1
     return last, outputs if layer.return_sequences else last[:, None, :], states
 
 

@@ -14,13 +14,28 @@ from rnnzoo.layers import kernels
 
 
 class _FastCPUTraining:
-    """Runs the loop through `rnnzoo.layers.kernels` where a fast kernel applies, else Keras' own."""
+    """Runs the loop through `rnnzoo.layers.kernels` where a fast kernel applies, else Keras' own.
+
+    `fast_kernel`: None follows `rnnzoo.config.settings.fast_kernels`; True/False decides for this layer.
+    `loop_used` says which loop the layer's last call (or trace) ran: "rnnzoo kernel (<backend>)" or "keras"."""
 
     _cell_kind = None
 
+    def __init__(self, *args, fast_kernel=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fast_kernel = fast_kernel
+        self.loop_used = None
+
     def inner_loop(self, sequences, initial_state, mask, training=False):
         out = kernels.fast_inner_loop(self, self._cell_kind, sequences, initial_state, mask, training)
+        self.loop_used = "keras" if out is None else f"rnnzoo kernel ({keras.backend.backend()})"
         return out if out is not None else super().inner_loop(sequences, initial_state, mask, training=training)
+
+    def get_config(self):
+        config = super().get_config()
+        if self.fast_kernel is not None:  # absent by default, so the config stays a plain Keras layer's
+            config["fast_kernel"] = self.fast_kernel
+        return config
 
 
 @keras.saving.register_keras_serializable(package="rnnzoo")

@@ -22,8 +22,8 @@ import numpy as np
 from rnnzoo import fitting
 from rnnzoo.card import DataRecord, ModelCard, SplitRecord, card_of, fingerprint
 from rnnzoo.registry import get_spec
-from rnnzoo.saving import load
-from rnnzoo.tasks.forecasting.task import SEQUENCE_FORECASTER, TASKS
+from rnnzoo.saving import load, task_of
+from rnnzoo.tasks.forecasting.task import TASKS
 
 
 def as_series(values, name="series"):
@@ -128,7 +128,7 @@ class Forecaster:
         self.mean = np.asarray(meta["mean"], "float32")
         self.std = np.asarray(meta["std"], "float32")
         self.relative = bool(meta.get("relative", False))
-        self.sequence_output = card.task == SEQUENCE_FORECASTER.name
+        self.sequence_output = task_of(model).sequence_output
         self.columns = list(meta.get("columns", []))
 
     def inputs(self, windows):

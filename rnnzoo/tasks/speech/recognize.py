@@ -237,8 +237,8 @@ def length_batches(data, batch_size=32, shuffle=True, seed=0):
 RecognizerResult = fitting.FitResult  # rnnzoo 0.1's name for the result
 
 
-def fit_recognizer(model_name, train, validation, test=None, epochs=40, batch_size=32, learning_rate=1e-3,
-                   patience=5, minutes=None, seed=0, out=None, verbose=0, beam_width=1, **model_options):
+def fit_recognizer(model_name, train, validation, epochs=40, batch_size=32, learning_rate=1e-3, patience=5,
+                   minutes=None, seed=0, out=None, verbose=0, test=None, beam_width=1, **model_options):
     """Trains a registered CTC model (`bilstm_ctc`, `bigru_ctc`) on `SpeechData` through the shared fitting loop.
 
     `test` (optional `SpeechData`, e.g. held-out voices) is transcribed at the end for the word error rate.

@@ -1,0 +1,59 @@
+"""Library-wide settings, set explicitly (never read from the environment at import).
+
+Example:
+>>> from rnnzoo import config
+>>> with config.using(fast_kernels=False):  # Keras' own recurrent loop inside this block
+...     config.settings.fast_kernels
+False
+"""
+
+import contextlib
+import dataclasses
+import os
+
+_FALSE = ("0", "false", "no", "off")
+
+
+@dataclasses.dataclass
+class Settings:
+    """Attributes:
+        fast_kernels: bool. LSTM/GRU layers train on rnnzoo's fast CPU kernels where they apply
+            (`rnnzoo.layers.kernels`); False runs Keras' own loop everywhere. A layer's `fast_kernel` argument
+            overrides this for that layer.
+    """
+
+    fast_kernels: bool = True
+
+
+settings = Settings()
+
+
+def set(**changes):  # noqa: A001  (the verb users expect: rnnzoo.config.set(fast_kernels=False))
+    """Changes settings; unknown names raise ValueError."""
+    fields = {f.name for f in dataclasses.fields(Settings)}
+    unknown = sorted(changes.keys() - fields)
+    if unknown:
+        raise ValueError(f"Unknown settings {unknown}; rnnzoo.config has {sorted(fields)}.")
+    for name, value in changes.items():
+        setattr(settings, name, value)
+    return settings
+
+
+@contextlib.contextmanager
+def using(**changes):
+    """Settings changed inside a `with` block only."""
+    before = dataclasses.replace(settings)
+    set(**changes)
+    try:
+        yield settings
+    finally:
+        set(**dataclasses.asdict(before))
+
+
+def from_environment(environ=None):
+    """Applies `RNNZOO_FAST_KERNELS=0` (or false/no/off) from the environment. Entry points (the CLI, benchmark
+    workers) call this in their `main`; importing rnnzoo never reads the environment."""
+    value = (os.environ if environ is None else environ).get("RNNZOO_FAST_KERNELS")
+    if value is not None:
+        set(fast_kernels=value.lower() not in _FALSE)
+    return settings

@@ -1,0 +1,81 @@
+"""The model card: typed, versioned, round-tripped through JSON and the .keras file, migrated from the old dict,
+and true for every committed reference model."""
+
+import json
+import os
+
+import pytest
+
+import rnnzoo
+from rnnzoo import datasets
+from rnnzoo.card import CARD_VERSION, DataRecord, ModelCard, SplitRecord, card_of, fingerprint
+from rnnzoo.training import held_out
+
+ROOT = os.path.join(os.path.dirname(__file__), "..", "saved_models")
+G2P = ("g2p_bahdanau_cmudict", "g2p_bahdanau_cmudict_seed1", "g2p_bahdanau_cmudict_dropout25")
+
+
+def test_card_round_trips_through_json_and_the_keras_file(tmp_path):
+    card = ModelCard(model="gru_classifier", task="classifier", labels=["a", "b"],
+                     data=DataRecord("mine.csv", "0123abcd", 10),
+                     split=SplitRecord(fractions=[0.8, 0.1, 0.1], seed=2, counts={"train": 8}),
+                     settings={"window": None}, metrics={"accuracy": 0.5})
+    assert ModelCard.from_dict(json.loads(json.dumps(card.to_dict()))) == card
+    model = rnnzoo.build("gru_classifier", vocabulary_size=10, num_classes=2, units=4, metadata=card.to_dict())
+    rnnzoo.saving.save(model, str(tmp_path / "m.keras"))
+    assert card_of(rnnzoo.load(str(tmp_path / "m.keras"))) == card
+
+
+def test_legacy_metadata_is_migrated():
+    legacy = {"model": "bahdanau_seq2seq", "task": "seq2seq", "text": {"level": "char"}, "labels": None,
+              "data": "cmudict[train]", "seed": 1, "split": [0.8, 0.1, 0.1], "window": None,
+              "target_text": {"level": "word"}, "max_target_length": 28}
+    card = ModelCard.from_dict(legacy)
+    assert card.card_version == CARD_VERSION and card.task == "seq2seq" and card.get("max_target_length") == 28
+    assert card.data.source == "cmudict[train]" and card.data.fingerprint is None
+    assert card.split.fractions == [0.8, 0.1, 0.1] and card.split.seed == 1 and card.training == {"seed": 1}
+
+
+def test_a_future_card_version_is_refused_clearly():
+    with pytest.raises(ValueError, match="newer than this rnnzoo understands"):
+        ModelCard.from_dict({"card_version": CARD_VERSION + 1, "task": "classifier"})
+    with pytest.raises(ValueError, match="unknown fields"):
+        ModelCard.from_dict({"card_version": CARD_VERSION, "colour": "red"})
+
+
+def test_fingerprint_sees_content_and_order():
+    a = datasets.load("sentiment").subset(range(10))
+    b = datasets.load("sentiment").subset(range(10), name="another name")
+    assert a.fingerprint() == b.fingerprint() == fingerprint([a.texts, a.labels])
+    assert a.fingerprint() != datasets.load("sentiment").subset(range(1, 11)).fingerprint()
+
+
+@pytest.mark.parametrize("name", G2P)
+def test_g2p_reference_cards_hold_their_true_split(name):
+    card = card_of(rnnzoo.load(os.path.join(ROOT, name), compile=False))
+    assert card.split.fractions == [0.9, 0.02, 0.08] and card.split.seed == 0 and card.split.grouping == "source"
+    assert card.training["seed"] == (1 if name.endswith("seed1") else 0)
+    cmudict = datasets.load("cmudict")
+    assert card.data.fingerprint == cmudict.fingerprint()
+    part, described = held_out(card, cmudict, "cmudict")  # the 8% of words no model was trained on
+    assert part.fingerprint() == card.split.held_out_fingerprint == cmudict.split((0.9, 0.02, 0.08), seed=0)[2].fingerprint()
+    assert len(part) == card.split.counts["test"] and described.startswith("held-out test split of cmudict")
+    assert not set(part.sources) & set(cmudict.split((0.9, 0.02, 0.08), seed=0)[0].sources)
+
+
+def test_g2p_reference_refuses_a_changed_dictionary():
+    card = card_of(rnnzoo.load(os.path.join(ROOT, G2P[0]), compile=False))
+    cmudict = datasets.load("cmudict")
+    fewer = cmudict.subset(range(1, len(cmudict)), name="cmudict")
+    with pytest.raises(ValueError, match="content differs"):
+        held_out(card, fewer, "cmudict")
+
+
+def test_char_lm_card_refuses_its_training_text():
+    path = os.path.join(ROOT, "..", "..", "shared", "data", "tinyshakespeare.txt")
+    if not os.path.exists(path):
+        pytest.skip(f"{path} is not on this machine")
+    card = card_of(rnnzoo.load(os.path.join(ROOT, "char_lstm_tiny_shakespeare"), compile=False))
+    assert card.split.method == "characters" and card.split.held_out == "validation"
+    with pytest.raises(ValueError, match="trained on"):
+        held_out(card, datasets.load(path), path)

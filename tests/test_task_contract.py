@@ -1,0 +1,222 @@
+"""The task contract: a task defined in this file alone trains, saves, loads, predicts, evaluates and exports with
+no edit to a shared module; every task's training path goes through the one fitting loop and writes the same
+three files."""
+
+import json
+import os
+
+import keras
+import numpy as np
+import pytest
+from keras import layers
+
+import rnnzoo
+from rnnzoo import datasets, fitting
+from rnnzoo.card import ModelCard
+from rnnzoo.datasets import synthetic
+from rnnzoo.datasets.base import TextClassificationData
+from rnnzoo.layers.trunk import trunk
+from rnnzoo.names import HISTORY_FILE, METRICS_FILE, MODEL_FILE
+from rnnzoo.task import Examples, Task
+
+THREE = sorted([MODEL_FILE, METRICS_FILE, HISTORY_FILE])
+
+
+def _written(out):
+    return sorted(f for f in os.listdir(out) if not f.startswith("."))
+
+
+# -- a toy task, defined here only: is the number of words in a text even or odd? --------------------------------
+
+class ParityData(TextClassificationData):
+    task = "toy_parity"
+
+
+class ParityTask(Task):
+    name = "toy_parity"
+    text_field = "texts"
+
+    def loss(self):
+        return keras.losses.BinaryCrossentropy()
+
+    def metrics(self):
+        return [keras.metrics.BinaryAccuracy(name="accuracy")]
+
+    def fit_outputs(self, train_data, options):
+        return ["even", "odd"], {"labels": ["even", "odd"]}
+
+    def encode(self, data, encoder, labels, window=None):
+        return Examples(encoder.encode(data.texts), np.array([[float(y == "odd")] for y in data.labels], "float32"))
+
+    def postprocess(self, tokens, outputs, labels):
+        return [{"parity": labels[int(p[0] > 0.5)], "words": len(t)} for t, p in zip(tokens, outputs)]
+
+    def evaluate(self, model, data, scores, card, **options):
+        return {"toy_metric": len(data)}
+
+    def text_signature(self, model, card, kit, max_new_tokens):
+        tf = kit.tf
+
+        @tf.function(input_signature=kit.text_spec)
+        def parity(texts):
+            ids, _ = kit.source.ids(texts)
+            return {"odd": model(ids, training=False)[:, 0]}
+
+        return "parity", parity, "raw strings → probability of an odd word count"
+
+
+def build_parity(*, name="toy_parity_gru", **options):
+    inputs, x = trunk(options, return_sequences=False)
+    return keras.Model(inputs, layers.Dense(1, activation="sigmoid", name="odd")(x), name=name)
+
+
+@pytest.fixture(scope="module")
+def parity_run(tmp_path_factory):
+    if "toy_parity" not in rnnzoo.task.TASKS:  # registered after collection: the shared model tests never see it
+        rnnzoo.register_task(ParityTask())
+        rnnzoo.register_model("toy_parity_gru", build_parity, task="toy_parity", defaults={"cell": "gru"},
+                              tiny={"vocabulary_size": 12, "units": 4, "embedding_dim": 4})
+    rng = np.random.default_rng(0)
+    texts = [" ".join(rng.choice(list("abcdefgh"), int(rng.integers(1, 9)))) for _ in range(300)]
+    data = ParityData(texts, ["odd" if len(t.split()) % 2 else "even" for t in texts], name="parity")
+    out = str(tmp_path_factory.mktemp("toy") / "parity")
+    result = rnnzoo.train("toy_parity_gru", data, epochs=2, out=out, units=8, embedding_dim=8, min_frequency=1,
+                          verbose=0)
+    return result, out, data
+
+
+def test_toy_task_trains_and_writes_the_three_files(parity_run):
+    result, out, _ = parity_run
+    assert _written(out) == THREE
+    assert result.metrics["toy_metric"] == result.card.split.counts["test"] == 30
+    assert json.load(open(os.path.join(out, METRICS_FILE)))["epochs_run"] == 2
+
+
+def test_toy_task_loads_predicts_and_evaluates(parity_run):
+    result, out, data = parity_run
+    model = rnnzoo.load(out)
+    assert rnnzoo.card_of(model).task == "toy_parity"
+    prediction = rnnzoo.predict_text(model, "a b c")
+    assert prediction["words"] == 3 and prediction["parity"] in ("even", "odd")
+    metrics = rnnzoo.evaluate(model, data)
+    assert metrics["examples"] == 30 and metrics["toy_metric"] == 30
+    assert metrics["loss"] == pytest.approx(result.metrics["loss"], abs=1e-5)
+
+
+def test_toy_task_exports_its_own_signature(parity_run, tmp_path):
+    import tensorflow as tf
+
+    result, out, _ = parity_run
+    info = rnnzoo.export.export(out, str(tmp_path / "export"), quantize=(), fused=False)
+    assert "parity" in info["signatures"] and info["files"]["model.tflite"]["bytes"] > 0
+    loaded = tf.saved_model.load(str(tmp_path / "export" / "saved_model"))
+    odd = loaded.signatures["parity"](tf.constant(["a b c"]))["odd"].numpy()[0]
+    expected = rnnzoo.load(out).predict(rnnzoo.saving.text_encoder(result.model).encode(["a b c"])[0][None], verbose=0)
+    assert odd == pytest.approx(float(expected[0, 0]), abs=1e-5)
+
+
+# -- every task's training path writes model.keras, metrics.json and history.json ---------------------------------
+
+def _three_files_and_card(result, out, task):
+    assert _written(out) == THREE
+    card = rnnzoo.card_of(rnnzoo.load(out, compile=False))
+    assert card.task == task and card.metrics["epochs_run"] == result.metrics["epochs_run"] >= 1
+    assert len(json.load(open(os.path.join(out, HISTORY_FILE)))["loss"]) == result.metrics["epochs_run"]
+    return card
+
+
+@pytest.mark.parametrize("name, data", [
+    ("gru_classifier", lambda: datasets.load("sentiment").subset(range(0, 4000, 20))),
+    ("gru_tagger", lambda: datasets.load("pos").subset(range(0, 400, 4))),
+    ("gru_language_model", lambda: datasets.load("shakespeare_lines").subset(range(300))),
+    ("gru_seq2seq", lambda: synthetic.dates(200, seed=0)),
+])
+def test_text_tasks_write_three_files(name, data, tmp_path):
+    out = str(tmp_path / name)
+    result = rnnzoo.train(name, data(), epochs=1, out=out, units=4, embedding_dim=4, verbose=0, translation_limit=20)
+    card = _three_files_and_card(result, out, rnnzoo.get_spec(name).task)
+    assert card.split.method == "fractions" and card.data.fingerprint
+
+
+def test_forecaster_writes_three_files(tmp_path):
+    from rnnzoo.tasks.forecasting.forecast import fit_forecaster
+
+    out = str(tmp_path / "forecaster")
+    result = fit_forecaster("lstm_forecaster", np.sin(np.arange(200) / 5.0), input_length=10, horizon=2, epochs=1,
+                            units=4, out=out)
+    card = _three_files_and_card(result, out, "forecaster")
+    assert card.split.method == "time" and card.split.counts["test"] == 30 and result.predictions.shape[1] == 2
+
+
+def test_captioner_writes_three_files(tmp_path):
+    from rnnzoo.tasks.captioning.caption import fit_captioner, scenes
+
+    out = str(tmp_path / "captioner")
+    result = fit_captioner("gru_captioner", scenes(64, 16), validation=scenes(16, 16, seed=1),
+                           test=scenes(8, 16, seed=2), epochs=1, units=4, embedding_dim=4, filters=(4,),
+                           beam_width=0, out=out)
+    _three_files_and_card(result, out, "captioner")
+    assert result.metrics["greedy"]["examples"] == 8
+
+
+def test_recognizer_writes_three_files(tmp_path):
+    from rnnzoo.tasks.speech.recognize import SpeechData, fit_recognizer
+
+    rng = np.random.default_rng(0)
+
+    def utterances(n):
+        return SpeechData([rng.normal(size=(int(rng.integers(8, 14)), 6)).astype("float32") for _ in range(n)],
+                          [str(rng.choice(["yes", "no", "one two"])) for _ in range(n)], ["v"] * n)
+
+    out = str(tmp_path / "ctc")
+    result = fit_recognizer("bigru_ctc", utterances(16), utterances(8), test=utterances(8), epochs=1, units=4,
+                            batch_size=8, out=out)
+    _three_files_and_card(result, out, "ctc")
+    assert 0 <= result.metrics["wer"] and result.metrics["test"] == 8
+
+
+def test_tree_classifier_writes_three_files(tmp_path):
+    from rnnzoo.tasks.trees.data import arithmetic_trees, fit_and_score
+
+    out = str(tmp_path / "tree")
+    train, val = arithmetic_trees(64, depths=(1, 2), seed=0), arithmetic_trees(16, depths=(1, 2), seed=1)
+    scored = fit_and_score("tree_lstm_classifier", train, val, {3: arithmetic_trees(8, depths=(3,), seed=2)},
+                           units=4, epochs=1, out=out)
+    _three_files_and_card(scored["result"], out, "tree_classifier")
+    assert set(scored["accuracy"]) == {3}
+
+
+def test_regressor_trains_through_the_fitting_loop(tmp_path):
+    out = str(tmp_path / "regressor")
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(64, 5, 2)).astype("float32"), rng.normal(size=(64, 1)).astype("float32")
+    model = rnnzoo.build("gru_regressor", num_features=2, units=4)
+    result = fitting.fit(model, (x, y), (x[:16], y[:16]), card=ModelCard(model="gru_regressor", task="regressor"),
+                         epochs=1, batch_size=16, out=out, evaluate=lambda m: {"mae": float(np.abs(
+                             m.predict(x[:16], verbose=0) - y[:16]).mean())})
+    _three_files_and_card(result, out, "regressor")
+
+
+def test_interrupted_training_resumes_from_its_backup(tmp_path):
+    """BackupAndRestore under the one loop: a run stopped by an error starts again from its last epoch."""
+    out = str(tmp_path / "resume")
+    data = datasets.load("sentiment").subset(range(0, 4000, 20))
+
+    class Crash(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:
+                raise RuntimeError("interrupted")
+
+    with pytest.raises(RuntimeError, match="interrupted"):
+        rnnzoo.train("gru_classifier", data, epochs=3, out=out, units=4, embedding_dim=4, verbose=0,
+                      callbacks=[Crash()])
+    assert os.path.isdir(os.path.join(out, "backup")) and not os.path.exists(os.path.join(out, MODEL_FILE))
+    seen = []
+
+    class Epochs(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            seen.append(epoch)
+
+    result = rnnzoo.train("gru_classifier", data, epochs=3, out=out, units=4, embedding_dim=4, verbose=0,
+                          callbacks=[Epochs()])
+    assert seen == [2] and _written(out) == THREE and result.metrics["epochs_run"] >= 1
