@@ -16,6 +16,7 @@ import numpy as np
 from keras import ops
 
 from rnnzoo.layers.recurrent import OneHot
+from rnnzoo.names import EMBEDDING, LOGITS, ONE_HOT
 
 NEG_INF = -1e9
 
@@ -138,7 +139,7 @@ class StepModel:
 
     def __init__(self, model):
         names = {layer.name for layer in model.layers}
-        self.input_layer = model.get_layer("embedding") if "embedding" in names else model.get_layer("one_hot")
+        self.input_layer = model.get_layer(EMBEDDING if EMBEDDING in names else ONE_HOT)
         self.cells, self.residual = [], []
         i = 1
         while f"recurrent_{i}" in names:
@@ -150,7 +151,7 @@ class StepModel:
             i += 1
         if not self.cells:
             raise ValueError(f"Model {model.name!r} has no layers named recurrent_1.. to step through.")
-        self.output_layer = model.get_layer("logits")
+        self.output_layer = model.get_layer(LOGITS)
         self.vocabulary_size = self.output_layer.units
 
     def initial_states(self, batch_size):

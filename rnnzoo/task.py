@@ -40,7 +40,9 @@ class Task:
         text_field: str or None. Attribute of the training data the input text pipeline is fitted on
             ("texts", "tokens", "sources"); None for tasks without a text input.
         tokenized: bool. The text field holds token lists rather than strings.
-        default_window: dict. Language models: training window per tokenizer level.
+
+    Optional capabilities, read with `getattr(task, name, False)`: `decoder` (an encoder–decoder that
+    `Seq2SeqStep` can step), `stateful_training` (`train(..., stateful=True)`), `tree_input` (tree arrays in).
     """
 
     name = None
@@ -106,6 +108,24 @@ class Task:
 
         `streaming` is `rnnzoo.export.streaming` (the step builders)."""
         return []
+
+
+class LabelTask(Task):
+    """A task whose model outputs probabilities over label names learned from the training data (`label_names`)."""
+
+    def loss(self):
+        import keras
+
+        return keras.losses.SparseCategoricalCrossentropy()
+
+    def metrics(self):
+        import keras
+
+        return [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
+
+    def fit_outputs(self, train_data, options):
+        labels = list(train_data.label_names)
+        return labels, {"labels": labels}
 
 
 TASKS = {}

@@ -86,7 +86,8 @@ def _command():
 def train(model_name, data, epochs=10, out=None, batch_size=32, learning_rate=1e-3, clipnorm=1.0,
           patience=3, seed=0, split=(0.8, 0.1, 0.1), split_seed=None, min_frequency=2, max_vocabulary=20000,
           window=None, text_options=None, verbose=1, callbacks=None, validation_data=None, test_data=None,
-          stateful=False, translation_limit=2000, init_from=None, minutes=None, **model_options):
+          stateful=False, translation_limit=2000, init_from=None, minutes=None, reduce_lr_patience=None,
+          log_gradient_norm=False, **model_options):
     """Trains a registered model on an embedded dataset or a user file and evaluates it on a held-out split.
 
     Args:
@@ -116,6 +117,8 @@ def train(model_name, data, epochs=10, out=None, batch_size=32, learning_rate=1e
         translation_limit: int or None. Seq2seq: how many distinct test sources are decoded (greedy) for the
             exact-match and error-rate metrics.
         minutes: float or None. Time budget.
+        reduce_lr_patience: int or None. Halve the learning rate after this many epochs without improvement.
+        log_gradient_norm: bool. Log the global gradient norm and how often clipping fired, per epoch.
         **model_options: builder overrides, e.g. `units=64`. `embeddings` may be a callable that takes the
             fitted `TextEncoder` and returns the embedding matrix for its vocabulary.
 
@@ -196,10 +199,10 @@ def train(model_name, data, epochs=10, out=None, batch_size=32, learning_rate=1e
         return metrics
 
     return fitting.fit(model, fit_train, fit_val, card=card, epochs=epochs, batch_size=batch_size,
-               learning_rate=learning_rate, clipnorm=clipnorm, patience=patience, minutes=minutes, out=out,
-               verbose=verbose, callbacks=extra + list(callbacks or []), finalize=stateless,
-               evaluate=held_out_metrics,
-               details={"encoder": encoder, "splits": (train_data, val_data, test_data)})
+                       learning_rate=learning_rate, clipnorm=clipnorm, patience=patience, minutes=minutes, out=out,
+                       verbose=verbose, reduce_lr_patience=reduce_lr_patience, log_gradient_norm=log_gradient_norm,
+                       callbacks=extra + list(callbacks or []), finalize=stateless, evaluate=held_out_metrics,
+                       details={"encoder": encoder, "splits": (train_data, val_data, test_data)})
 
 
 def evaluate_examples(model, examples, batch_size=64):

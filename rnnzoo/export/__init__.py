@@ -17,7 +17,7 @@ import time
 
 import numpy as np
 
-from rnnzoo.names import EXPORT_FILE, TARGET, TARGET_EMBEDDING
+from rnnzoo.names import EMBEDDING, EXPORT_FILE, ONE_HOT, TARGET, TARGET_EMBEDDING
 from rnnzoo.text.vocabulary import START_ID
 from rnnzoo.version import __version__
 from rnnzoo.export.tflite import (
@@ -61,7 +61,7 @@ def _sample_inputs(model, specs, count=4, seed=0):
 def _num_ids(model, input_name):
     """Number of ids an input accepts (from its embedding or one-hot layer)."""
     names = {layer.name: layer for layer in model.layers}
-    layer = names[TARGET_EMBEDDING] if input_name == TARGET else names.get("embedding", names.get("one_hot"))
+    layer = names[TARGET_EMBEDDING] if input_name == TARGET else names.get(EMBEDDING, names.get(ONE_HOT))
     return int(getattr(layer, "input_dim", None) or layer.num_tokens)
 
 

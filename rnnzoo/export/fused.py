@@ -15,6 +15,8 @@ comes after them.
 
 import numpy as np
 
+from rnnzoo.names import EMBEDDING, ONE_HOT
+
 # Layers that are the identity at inference, or only carry the mask
 _PASS = {"Metadata", "Dropout", "Identity"}
 _MASK_OPS = {"NotEqual", "Equal", "LogicalOr", "LogicalAnd", "LogicalNot"}  # keras.ops building the mask
@@ -152,5 +154,5 @@ def full_length_samples(model, sequence_length, count=4, seed=0):
     if "float" in str(tensor.dtype):
         return [rng.normal(size=shape).astype("float32") for _ in range(count)]
     layers = {layer.name: layer for layer in model.layers}
-    vocabulary = layers["embedding"].input_dim if "embedding" in layers else layers["one_hot"].num_tokens
+    vocabulary = layers[EMBEDDING].input_dim if EMBEDDING in layers else layers[ONE_HOT].num_tokens
     return [rng.integers(4 if vocabulary > 4 else 1, vocabulary, size=shape).astype("int32") for _ in range(count)]

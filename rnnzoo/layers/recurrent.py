@@ -11,6 +11,7 @@ import keras
 from keras import layers, ops
 
 from rnnzoo.layers import kernels
+from rnnzoo.names import EMBEDDING, METADATA, ONE_HOT
 
 
 class _FastCPUTraining:
@@ -215,7 +216,7 @@ def sequence_input(
             raise ValueError("input_mode='dense' needs `num_features` (the number of values per time step).")
         inputs = keras.Input(shape=(sequence_length, int(num_features)), batch_size=batch_size, dtype="float32",
                              name=name)
-        x = Metadata(metadata, name="metadata")(inputs)
+        x = Metadata(metadata, name=METADATA)(inputs)
         return inputs, x
     if vocabulary_size is None and embeddings is None:
         raise ValueError(f"input_mode={input_mode!r} needs `vocabulary_size` (the number of token ids).")
@@ -232,9 +233,9 @@ def sequence_input(
     if int(vocabulary_size) < 2:
         raise ValueError(f"vocabulary_size must be at least 2 (padding plus one token); got {vocabulary_size}.")
     inputs = keras.Input(shape=(sequence_length,), batch_size=batch_size, dtype="int32", name=name)
-    x = Metadata(metadata, name="metadata")(inputs)
+    x = Metadata(metadata, name=METADATA)(inputs)
     if input_mode == "one_hot":
-        return inputs, OneHot(int(vocabulary_size), mask_zero=mask_zero, name="one_hot")(x)
+        return inputs, OneHot(int(vocabulary_size), mask_zero=mask_zero, name=ONE_HOT)(x)
     embedding = layers.Embedding(
         int(vocabulary_size),
         int(embedding_dim),
@@ -243,7 +244,7 @@ def sequence_input(
         embeddings_initializer=(
             keras.initializers.Constant(embeddings) if embeddings is not None else "uniform"
         ),
-        name="embedding",
+        name=EMBEDDING,
     )
     return inputs, embedding(x)
 

@@ -13,6 +13,7 @@ from keras import layers
 from rnnzoo.layers.recurrent import Metadata, recurrent_layer, resolve_cell
 from rnnzoo.task import random_token_batch
 from rnnzoo.registry import register_model
+from rnnzoo.names import DECODER, DECODER_INIT, LOGITS, METADATA, TARGET, TARGET_EMBEDDING
 
 
 def build_captioner(*, name="captioner", target_vocabulary_size=None, image_size=32, channels=3, cell="lstm",
@@ -39,7 +40,7 @@ def build_captioner(*, name="captioner", target_vocabulary_size=None, image_size
     if target_vocabulary_size is None or int(target_vocabulary_size) < 2:
         raise ValueError(f"A captioner needs `target_vocabulary_size` (at least 2); got {target_vocabulary_size!r}.")
     image = keras.Input(shape=(int(image_size), int(image_size), int(channels)), dtype="float32", name="image")
-    x = Metadata(metadata, name="metadata")(image)
+    x = Metadata(metadata, name=METADATA)(image)
     for i, f in enumerate(filters):
         x = layers.Conv2D(int(f), 3, padding="same", activation="relu", name=f"conv_{i + 1}")(x)
         x = layers.MaxPooling2D(2, name=f"pool_{i + 1}")(x)
@@ -47,14 +48,14 @@ def build_captioner(*, name="captioner", target_vocabulary_size=None, image_size
     vector = layers.Dense(int(units), activation="relu", name="image_embedding")(x)
     if dropout:
         vector = layers.Dropout(dropout, name="image_dropout")(vector)
-    init = [layers.Dense(int(units), activation="tanh", name="decoder_init_1")(vector)]
+    init = [layers.Dense(int(units), activation="tanh", name=DECODER_INIT.format(1))(vector)]
     if cell == "lstm":
-        init.append(layers.Dense(int(units), name="decoder_init_2")(vector))
-    target = keras.Input(shape=(None,), dtype="int32", name="target")
+        init.append(layers.Dense(int(units), name=DECODER_INIT.format(2))(vector))
+    target = keras.Input(shape=(None,), dtype="int32", name=TARGET)
     y = layers.Embedding(int(target_vocabulary_size), int(embedding_dim), mask_zero=True,
-                         name="target_embedding")(target)
-    y = recurrent_layer(cell, int(units), name="decoder")(y, initial_state=init)
-    logits = layers.Dense(int(target_vocabulary_size), dtype="float32", name="logits")(y)
+                         name=TARGET_EMBEDDING)(target)
+    y = recurrent_layer(cell, int(units), name=DECODER)(y, initial_state=init)
+    logits = layers.Dense(int(target_vocabulary_size), dtype="float32", name=LOGITS)(y)
     return keras.Model([image, target], logits, name=name)
 
 

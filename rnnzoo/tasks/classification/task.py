@@ -1,30 +1,18 @@
 """The classifier task: texts → one label each."""
 
-import keras
 import numpy as np
 
-from rnnzoo.task import Examples, Task, register_task
+from rnnzoo.task import Examples, LabelTask, register_task
 from rnnzoo.tasks.classification.model import example_batch
 
 
-class ClassifierTask(Task):
+class ClassifierTask(LabelTask):
     """Many-to-one classification of texts (e.g. sentiment). Outputs are class probabilities."""
 
     name = "classifier"
     text_field = "texts"
 
-    def loss(self):
-        return keras.losses.SparseCategoricalCrossentropy()
-
-    def metrics(self):
-        return [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
-
-    def example_batch(self, config, batch_size, length, seed):
-        return example_batch(config, batch_size, length, seed)
-
-    def fit_outputs(self, train_data, text_options):
-        labels = list(train_data.label_names)
-        return labels, {"labels": labels}
+    example_batch = staticmethod(example_batch)
 
     def head_options(self, labels):
         return {"num_classes": len(labels)}

@@ -6,6 +6,7 @@ from keras import layers
 from rnnzoo.layers.trunk import trunk
 from rnnzoo.task import random_token_batch
 from rnnzoo.registry import register_model
+from rnnzoo.names import LOGITS
 
 
 def build_language_model(*, name="language_model", output_dropout=0.0, **options):
@@ -35,7 +36,7 @@ def build_language_model(*, name="language_model", output_dropout=0.0, **options
     if output_dropout:
         x = layers.Dropout(output_dropout, name="output_dropout")(x)
     vocabulary_size = options.get("vocabulary_size") or len(options["embeddings"])
-    outputs = layers.Dense(int(vocabulary_size), dtype="float32", name="logits")(x)
+    outputs = layers.Dense(int(vocabulary_size), dtype="float32", name=LOGITS)(x)
     return keras.Model(inputs, outputs, name=name)
 
 

@@ -24,8 +24,7 @@ class LanguageModelTask(Task):
     def metrics(self):
         return [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
 
-    def example_batch(self, config, batch_size, length, seed):
-        return example_batch(config, batch_size, length, seed)
+    example_batch = staticmethod(example_batch)
 
     def window(self, encoder, window=None):
         """The training window: `window`, else the default for the tokenizer level."""

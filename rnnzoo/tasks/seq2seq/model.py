@@ -13,6 +13,7 @@ from rnnzoo.layers.attention import ATTENTIONS, AttentionDecoder
 from rnnzoo.layers.recurrent import recurrent_layer, recurrent_stack, resolve_cell, sequence_input
 from rnnzoo.task import random_token_batch
 from rnnzoo.registry import register_model
+from rnnzoo.names import DECODER, DECODER_INIT, LOGITS, MEMORY, SOURCE, TARGET, TARGET_EMBEDDING
 
 
 def build_seq2seq(*, name="seq2seq", vocabulary_size=None, target_vocabulary_size=None, input_mode="embedding",
@@ -60,10 +61,10 @@ def build_seq2seq(*, name="seq2seq", vocabulary_size=None, target_vocabulary_siz
         if value is None or int(value) < 2:
             raise ValueError(f"A seq2seq model needs `{option}` (at least 2); got {value!r}.")
     source, x = sequence_input(input_mode=input_mode, vocabulary_size=vocabulary_size, embedding_dim=embedding_dim,
-                               metadata=metadata, name="source")
+                               metadata=metadata, name=SOURCE)
     memory, states = recurrent_stack(x, cell=cell, units=units, num_layers=num_layers, bidirectional=bidirectional,
                                      dropout=dropout, return_sequences=True, return_state=True, name="encoder")
-    memory = layers.Identity(name="memory")(memory)
+    memory = layers.Identity(name=MEMORY)(memory)
     per_direction = 2 if cell == "lstm" else 1
     encoder_size = int(units) * (2 if bidirectional else 1)
     decoder_units = int(decoder_units or encoder_size)
@@ -73,25 +74,25 @@ def build_seq2seq(*, name="seq2seq", vocabulary_size=None, target_vocabulary_siz
         state = layers.Concatenate(name=f"decoder_init_{i + 1}_join")(parts) if bidirectional else parts[0]
         if decoder_units != encoder_size:
             state = layers.Dense(decoder_units, activation="tanh" if i == 0 else None, name=f"bridge_{i + 1}")(state)
-        init.append(layers.Identity(name=f"decoder_init_{i + 1}")(state))
+        init.append(layers.Identity(name=DECODER_INIT.format(i + 1))(state))
 
-    target = keras.Input(shape=(None,), dtype="int32", name="target")
+    target = keras.Input(shape=(None,), dtype="int32", name=TARGET)
     y = layers.Embedding(int(target_vocabulary_size), int(target_embedding_dim or embedding_dim), mask_zero=True,
-                         name="target_embedding")(target)
+                         name=TARGET_EMBEDDING)(target)
     decoder_dropout = float(dropout if decoder_dropout is None else decoder_dropout)
     if not 0.0 <= decoder_dropout < 1.0:
         raise ValueError(f"`decoder_dropout` must be in [0, 1); got {decoder_dropout!r}.")
     if decoder_dropout:
         y = layers.Dropout(decoder_dropout, name="target_embedding_dropout")(y)
     if attention is None:
-        y = recurrent_layer(cell, decoder_units, name="decoder")(y, initial_state=init)
+        y = recurrent_layer(cell, decoder_units, name=DECODER)(y, initial_state=init)
     else:
         y = AttentionDecoder(decoder_units, cell=cell, attention=attention, attention_units=attention_units,
                              score_mode=score_mode, normalize=normalize, input_feeding=input_feeding,
-                             name="decoder")(y, memory, init)
+                             name=DECODER)(y, memory, init)
     if decoder_dropout:
         y = layers.Dropout(decoder_dropout, name="decoder_dropout")(y)
-    logits = layers.Dense(int(target_vocabulary_size), dtype="float32", name="logits")(y)
+    logits = layers.Dense(int(target_vocabulary_size), dtype="float32", name=LOGITS)(y)
     return keras.Model([source, target], logits, name=name)
 
 

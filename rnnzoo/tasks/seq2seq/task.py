@@ -34,8 +34,7 @@ class Seq2SeqTask(DecoderTask):
     name = "seq2seq"
     text_field = "sources"
 
-    def example_batch(self, config, batch_size, length, seed):
-        return example_batch(config, batch_size, length, seed)
+    example_batch = staticmethod(example_batch)
 
     def fit_outputs(self, train_data, options):
         from rnnzoo.text import TextEncoder

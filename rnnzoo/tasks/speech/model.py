@@ -8,6 +8,7 @@ from keras import layers
 
 from rnnzoo.layers.trunk import trunk
 from rnnzoo.registry import register_model
+from rnnzoo.names import LOGITS
 
 
 def build_ctc_model(*, name="ctc", num_features=80, num_labels=20, **options):
@@ -25,7 +26,7 @@ def build_ctc_model(*, name="ctc", num_features=80, num_labels=20, **options):
     """
     options = {**options, "input_mode": "dense", "num_features": num_features}
     inputs, x = trunk(options, return_sequences=True)
-    logits = layers.Dense(int(num_labels) + 1, dtype="float32", name="logits")(x)
+    logits = layers.Dense(int(num_labels) + 1, dtype="float32", name=LOGITS)(x)
     return keras.Model(inputs, logits, name=name)
 
 

@@ -1,13 +1,12 @@
 """The tagger task: token sequences → one tag per token."""
 
-import keras
 import numpy as np
 
-from rnnzoo.task import Examples, Task, register_task
+from rnnzoo.task import Examples, LabelTask, register_task
 from rnnzoo.tasks.tagging.model import example_batch
 
 
-class TaggerTask(Task):
+class TaggerTask(LabelTask):
     """Aligned many-to-many tagging (part-of-speech, named entities). Outputs are per-token tag probabilities."""
 
     name = "tagger"
@@ -15,18 +14,7 @@ class TaggerTask(Task):
     text_field = "tokens"
     tokenized = True
 
-    def loss(self):
-        return keras.losses.SparseCategoricalCrossentropy()
-
-    def metrics(self):
-        return [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
-
-    def example_batch(self, config, batch_size, length, seed):
-        return example_batch(config, batch_size, length, seed)
-
-    def fit_outputs(self, train_data, text_options):
-        labels = list(train_data.label_names)
-        return labels, {"labels": labels}
+    example_batch = staticmethod(example_batch)
 
     def head_options(self, labels):
         return {"num_tags": len(labels)}
