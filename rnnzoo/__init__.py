@@ -24,11 +24,13 @@ __all__ = ["ModelCard", "Task", "build", "card_of", "compile_model", "cudnn_repo
            "recurrent_stack", "register_model", "register_task", "score", "sequence_input", "train", "translate",
            "__version__"]
 
-_LAZY = {  # modules that import TensorFlow: loaded on first use so `import rnnzoo` stays backend-neutral
-    "text": "rnnzoo.text",
-    "datasets": "rnnzoo.datasets",
-    "training": "rnnzoo.training",
-    "fitting": "rnnzoo.fitting",
+_LAZY = {  # submodules loaded on first use (those that import TensorFlow keep `import rnnzoo` backend-neutral)
+    name: f"rnnzoo.{name}" for name in (
+        "text", "datasets", "training", "fitting", "export", "saving", "inference", "decoding", "config", "tasks",
+        "diagnostics", "plots", "reference",
+        # old module names, aliases for one release
+        "serving", "seq2seq", "lm", "forecasting", "captioning", "speech", "trees", "models",
+    )
 }
 _LAZY_NAMES = {
     "train": ("rnnzoo.training", "train"),

@@ -50,23 +50,29 @@ def test_fingerprint_sees_content_and_order():
     assert a.fingerprint() != datasets.load("sentiment").subset(range(1, 11)).fingerprint()
 
 
+@pytest.fixture(scope="module")
+def cmudict():
+    data = datasets.load("cmudict")
+    return data, data.split((0.9, 0.02, 0.08), seed=0)
+
+
 @pytest.mark.parametrize("name", G2P)
-def test_g2p_reference_cards_hold_their_true_split(name):
+def test_g2p_reference_cards_hold_their_true_split(name, cmudict):
+    data, (train_part, _, test_part) = cmudict
     card = card_of(rnnzoo.load(os.path.join(ROOT, name), compile=False))
     assert card.split.fractions == [0.9, 0.02, 0.08] and card.split.seed == 0 and card.split.grouping == "source"
     assert card.training["seed"] == (1 if name.endswith("seed1") else 0)
-    cmudict = datasets.load("cmudict")
-    assert card.data.fingerprint == cmudict.fingerprint()
-    part, described = held_out(card, cmudict, "cmudict")  # the 8% of words no model was trained on
-    assert part.fingerprint() == card.split.held_out_fingerprint == cmudict.split((0.9, 0.02, 0.08), seed=0)[2].fingerprint()
+    assert card.data.fingerprint == data.fingerprint()
+    part, described = held_out(card, data, "cmudict")  # the 8% of words no model was trained on
+    assert part.fingerprint() == card.split.held_out_fingerprint == test_part.fingerprint()
     assert len(part) == card.split.counts["test"] and described.startswith("held-out test split of cmudict")
-    assert not set(part.sources) & set(cmudict.split((0.9, 0.02, 0.08), seed=0)[0].sources)
+    assert not set(part.sources) & set(train_part.sources)
 
 
-def test_g2p_reference_refuses_a_changed_dictionary():
+def test_g2p_reference_refuses_a_changed_dictionary(cmudict):
     card = card_of(rnnzoo.load(os.path.join(ROOT, G2P[0]), compile=False))
-    cmudict = datasets.load("cmudict")
-    fewer = cmudict.subset(range(1, len(cmudict)), name="cmudict")
+    data = cmudict[0]
+    fewer = data.subset(range(1, len(data)), name="cmudict")
     with pytest.raises(ValueError, match="content differs"):
         held_out(card, fewer, "cmudict")
 

@@ -125,8 +125,7 @@ def _three_files_and_card(result, out, task):
     return card
 
 
-@pytest.mark.parametrize("name, data", [
-    ("gru_classifier", lambda: datasets.load("sentiment").subset(range(0, 4000, 20))),
+@pytest.mark.parametrize("name, data", [  # the classifier: test_training.py (and its resume test)
     ("gru_tagger", lambda: datasets.load("pos").subset(range(0, 400, 4))),
     ("gru_language_model", lambda: datasets.load("shakespeare_lines").subset(range(300))),
     ("gru_seq2seq", lambda: synthetic.dates(200, seed=0)),
@@ -195,28 +194,3 @@ def test_regressor_trains_through_the_fitting_loop(tmp_path):
                          epochs=1, batch_size=16, out=out, evaluate=lambda m: {"mae": float(np.abs(
                              m.predict(x[:16], verbose=0) - y[:16]).mean())})
     _three_files_and_card(result, out, "regressor")
-
-
-def test_interrupted_training_resumes_from_its_backup(tmp_path):
-    """BackupAndRestore under the one loop: a run stopped by an error starts again from its last epoch."""
-    out = str(tmp_path / "resume")
-    data = datasets.load("sentiment").subset(range(0, 4000, 20))
-
-    class Crash(keras.callbacks.Callback):
-        def on_epoch_end(self, epoch, logs=None):
-            if epoch == 1:
-                raise RuntimeError("interrupted")
-
-    with pytest.raises(RuntimeError, match="interrupted"):
-        rnnzoo.train("gru_classifier", data, epochs=3, out=out, units=4, embedding_dim=4, verbose=0,
-                      callbacks=[Crash()])
-    assert os.path.isdir(os.path.join(out, "backup")) and not os.path.exists(os.path.join(out, MODEL_FILE))
-    seen = []
-
-    class Epochs(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch, logs=None):
-            seen.append(epoch)
-
-    result = rnnzoo.train("gru_classifier", data, epochs=3, out=out, units=4, embedding_dim=4, verbose=0,
-                          callbacks=[Epochs()])
-    assert seen == [2] and _written(out) == THREE and result.metrics["epochs_run"] >= 1
