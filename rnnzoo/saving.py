@@ -13,8 +13,10 @@ from rnnzoo.task import TASKS, get_task
 
 
 def metadata(model):
-    """The model card as a dict (kept for code written against the untyped metadata; prefer `card_of`)."""
-    return card_of(model).to_dict()
+    """The model card as a dict, with the task settings (`window`, `max_target_length`, ...) also at the top level
+    where rnnzoo 0.1's untyped metadata had them. Prefer `rnnzoo.card_of(model)`."""
+    card = card_of(model).to_dict()
+    return {**card["settings"], **card}
 
 
 def task_of(model, task=None):
