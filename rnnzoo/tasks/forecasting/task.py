@@ -1,21 +1,14 @@
 """The forecasting tasks: the last rows of a series → the next `horizon` values (per window, or per step)."""
 
-import keras
-
-from rnnzoo.task import Task, register_task
+from rnnzoo.task import register_task
 from rnnzoo.tasks.forecasting.model import example_batch
+from rnnzoo.tasks.regression.task import RegressorTask
 
 
-class ForecasterTask(Task):
-    """Window → next `horizon` values of the target column (mean squared error on scaled values)."""
+class ForecasterTask(RegressorTask):
+    """Window → next `horizon` values of the target column (a regressor's mean squared error on scaled values)."""
 
     name = "forecaster"
-
-    def loss(self):
-        return keras.losses.MeanSquaredError()
-
-    def metrics(self):
-        return [keras.metrics.MeanAbsoluteError(name="mae")]
 
     def example_batch(self, config, batch_size, length, seed):
         return example_batch(self.sequence_output)(config, batch_size, length, seed)
