@@ -31,20 +31,28 @@ def windows(ids, length, offset):
     return x, y
 
 
-def _card(name, encoder, args, text, cut):
-    """The model card: tiny-shakespeare fingerprinted, split by characters (first 90% train, last 10% validation)."""
+def character_split(path, text, cut):
+    """The data and split records of a char LM trained on the first `cut` characters of the text at `path` and
+    validated on the rest (what this benchmark does), fingerprinted as `rnnzoo.datasets.load(path)` reads it."""
     from rnnzoo import datasets
-    from rnnzoo.card import DataRecord, ModelCard, SplitRecord
+    from rnnzoo.card import DataRecord, SplitRecord
     from rnnzoo.datasets.base import TextCorpus
 
-    corpus = datasets.load(args.text)
+    corpus = datasets.load(path)
     held = TextCorpus([line for line in text[cut:].splitlines() if line.strip()])
+    return (DataRecord(source=os.path.basename(path), fingerprint=corpus.fingerprint(), examples=len(corpus)),
+            SplitRecord(method="characters", fractions=[0.9, 0.1, 0.0], grouping="order", held_out="validation",
+                        held_out_fingerprint=held.fingerprint(),
+                        counts={"train": cut, "validation": len(text) - cut, "test": 0}))
+
+
+def _card(name, encoder, args, text, cut):
+    """The model card: tiny-shakespeare fingerprinted, split by characters (first 90% train, last 10% validation)."""
+    from rnnzoo.card import ModelCard
+
+    data, split = character_split(args.text, text, cut)
     return ModelCard(model=name, task="language_model", text=encoder.get_config(), settings={"window": args.window},
-                     data=DataRecord(source=os.path.basename(args.text), fingerprint=corpus.fingerprint(),
-                                     examples=len(corpus)),
-                     split=SplitRecord(method="characters", fractions=[0.9, 0.1, 0.0], grouping="order",
-                                       held_out="validation", held_out_fingerprint=held.fingerprint(),
-                                       counts={"train": cut, "validation": len(text) - cut, "test": 0}),
+                     data=data, split=split,
                      training={"call": "benchmarks/char_lm.py", "seed": 0, "command": " ".join(sys.argv)})
 
 

@@ -46,8 +46,7 @@ def _recard(name, data_record, split_record, training):
 
 def main():
     from rnnzoo import datasets, fitting
-    from rnnzoo.card import DataRecord, SplitRecord
-    from rnnzoo.datasets.base import TextCorpus
+    from rnnzoo.card import DataRecord
 
     cmudict = datasets.load("cmudict")
     record = DataRecord(source="cmudict", fingerprint=cmudict.fingerprint(), examples=len(cmudict))
@@ -63,15 +62,12 @@ def main():
 
     if not os.path.exists(TINY_SHAKESPEARE):
         sys.exit(f"{TINY_SHAKESPEARE} not found: the char LM keeps its card")
+    sys.path.insert(0, os.path.join(HERE, "..", "benchmarks"))
+    from char_lm import character_split
+
     text = open(TINY_SHAKESPEARE, encoding="utf-8").read()
-    cut = int(len(text) * 0.9)  # benchmarks/char_lm.py
-    corpus = datasets.load(TINY_SHAKESPEARE)
-    held = TextCorpus([line for line in text[cut:].splitlines() if line.strip()])
-    split = SplitRecord(method="characters", fractions=[0.9, 0.1, 0.0], grouping="order", held_out="validation",
-                        counts={"train": cut, "validation": len(text) - cut, "test": 0},
-                        held_out_fingerprint=held.fingerprint())
-    _recard("char_lstm_tiny_shakespeare", DataRecord(source="tinyshakespeare.txt", fingerprint=corpus.fingerprint(),
-                                                     examples=len(corpus)), split,
+    data, split = character_split(TINY_SHAKESPEARE, text, int(len(text) * 0.9))  # the benchmark's own cut
+    _recard("char_lstm_tiny_shakespeare", data, split,
             {"call": "benchmarks/char_lm.py", "seed": 0, "split": "first 90% of the characters, last 10% validation"})
 
 
