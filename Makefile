@@ -5,11 +5,13 @@ PY := $(VENV)/bin/python
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONUNBUFFERED := 1
 
-.PHONY: demo test test-all bench setup setup-dev data system clean help
+.PHONY: demo test test-quick test-all mutation bench setup setup-dev data system clean help
 
 help:
 	@echo "make demo      set up, train a real model, evaluate, export, print results"
-	@echo "make test      set up and run the test suite (quick; 'make test-all' adds slow tests)"
+	@echo "make test      set up and run the full test suite (what CI runs)"
+	@echo "make test-quick  the suite without the tests marked slow (everyday development, <= 12 min)"
+	@echo "make mutation  break three core formulas one at a time and show the tests catch each"
 	@echo "make bench     speed of our LSTM/GRU models side by side with PyTorch (benchmarks/speed.py)"
 
 $(PY):
@@ -46,10 +48,15 @@ demo: setup data system
 	$(PY) -m rnnzoo.demo
 
 test: setup-dev data system
-	$(PY) -m pytest -q -m "not slow" --durations=15
+	$(PY) -m pytest -q --durations=20
 
-test-all: setup-dev data system
-	$(PY) -m pytest -q
+test-quick: setup-dev data system
+	$(PY) -m pytest -q -m "not slow" --durations=10
+
+test-all: test
+
+mutation: setup-dev
+	$(PY) tests/mutation.py
 
 # Speed side by side with PyTorch (training / inference tokens/s, % of matmul peak, batch-1 generation)
 bench: setup-dev

@@ -7,11 +7,44 @@ import platform
 import sys
 
 
+def cpu():
+    """The CPU model and the vector extensions that decide float32/bfloat16 speed here (the machines vary)."""
+    fields = {}
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                fields.setdefault(key.strip(), value.strip())  # the first processor's entry
+    except OSError:
+        pass
+    model = fields.get("model name") or platform.processor() or platform.machine()
+    if "cpu family" in fields:  # virtual machines often show only "AMD EPYC": family/model tell Zen 3 from Zen 4
+        model += f" (family {fields['cpu family']}, model {fields.get('model')})"
+    flags = set(fields.get("flags", "").split())
+    return {"model": model, "cores": os.cpu_count(), "avx512": "avx512f" in flags,
+            "avx512_bf16": "avx512_bf16" in flags, "amx": "amx_tile" in flags}
+
+
+def describe_cpu(info):
+    """'AMD EPYC, 2 cores, AVX-512 + AVX512-BF16, no AMX': the line printed beside speed figures."""
+    ext = ("AVX-512" + (" + AVX512-BF16" if info.get("avx512_bf16") else "")) if info.get("avx512") else "no AVX-512"
+    return f"{info['model']}, {info['cores']} cores, {ext}, {'AMX' if info.get('amx') else 'no AMX'}"
+
+
 def provenance(script, argv=None):
-    """Date, machine and the exact command line of this run."""
+    """Date, machine (CPU model and extensions) and the exact command line of this run."""
     args = argv if argv is not None else sys.argv[1:]
-    return {"date": datetime.date.today().isoformat(), "machine": f"{platform.machine()}, {os.cpu_count()} cores",
-            "command": f"python benchmarks/{script} " + " ".join(args)}
+    info = cpu()
+    return {"date": datetime.date.today().isoformat(), "machine": f"{platform.machine()}, {describe_cpu(info)}",
+            "cpu": info, "command": f"python benchmarks/{script} " + " ".join(args)}
+
+
+def median_range(values):
+    """(median, [min, max]) of repeated measurements: what the README reports, never the best run."""
+    import statistics
+
+    values = [v for v in values if v is not None]
+    return statistics.median(values), [min(values), max(values)]
 
 
 def write_json(report, path):
@@ -19,5 +52,7 @@ def write_json(report, path):
     if not path:
         return
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    with open(path, "w") as f:
+    tmp = f"{path}.tmp-{os.getpid()}"
+    with open(tmp, "w") as f:  # atomic: an interrupted run leaves the previous results in place
         json.dump(report, f, indent=2, default=float)
+    os.replace(tmp, path)

@@ -3,13 +3,16 @@ fraction of a measured matrix-multiply peak, and batch-1 generation, each config
 
 Configurations (issue 8): char — vocabulary 65, embedding 64, 256 units, length 100, batch 64; word — vocabulary
 8000, embedding 256, 512 units, length 64, batch 64; char_padded — the char config with rows right-padded to
-random lengths 30..100 (ours masks the padding through the embedding, PyTorch packs the batch with
-`pack_padded_sequence`; tokens/s counts batch × length on both sides). Same sizes, Adam, cross-entropy, float32 on both sides.
+random lengths 30..100 (ours masks the padding through the embedding; PyTorch runs twice, packing the batch with
+`pack_padded_sequence` and unpacked, the padded batch as it is with the padding ignored by the loss; tokens/s
+counts batch × length on every side). Same sizes, Adam, cross-entropy, float32 on both sides.
 Ours is `rnnzoo.build("lstm_language_model" / "gru_language_model")` compiled by Keras, on each backend in
 --backends (rnnzoo's layers train with the fast kernels of `rnnzoo.layers.kernels`); for the character config
 the TensorFlow backend is also run with `RNNZOO_FAST_KERNELS=0` (Keras' own loop) to show what the kernel adds.
 The peer is `nn.Embedding → nn.LSTM/GRU → nn.Linear` in PyTorch. Results: a table of tokens/s and ratios
-(ours ÷ PyTorch), and a JSON file. `make bench` runs it.
+(ours ÷ PyTorch), and a JSON file. Every measurement is repeated (`--repeats`, PyTorch and ours in turns, each in
+a fresh process): the JSON and the table give the median ratio over the repeats and its range, never the best
+run, with the CPU model and its vector extensions. `make bench` runs it.
 
     python benchmarks/speed.py [--quick] [--configs char,word] [--cells lstm,gru] [--backends tensorflow,torch]
 
@@ -31,7 +34,7 @@ import subprocess
 import sys
 import time
 
-from common import provenance, write_json
+from common import median_range, provenance, write_json
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONFIGS = {"char": dict(vocab=65, embed=64, units=256, length=100, batch=64),
@@ -110,7 +113,7 @@ def worker_ours(cfg, cell, steps, warmup, cudnn=True):
             "fast_kernel_layers": sum(1 for loop in loops if loop and loop.startswith("rnnzoo kernel"))}
 
 
-def worker_torch(cfg, cell, steps, warmup):
+def worker_torch(cfg, cell, steps, warmup, packed=True):
     import torch
 
     torch.manual_seed(0)
@@ -121,7 +124,7 @@ def worker_torch(cfg, cell, steps, warmup):
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     x, y, lengths = (torch.as_tensor(a) for a in batch(cfg))
     x, y = x.long().to(device), y.long().to(device)
-    padded = "min_length" in cfg
+    padded = "min_length" in cfg and packed
     sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
 
     def forward():
@@ -223,7 +226,8 @@ def main(argv=None):
     ap.add_argument("--gpu", action="store_true", help="GPU mode: PyTorch cuDNN vs ours on the torch/JAX backends "
                     "with cuDNN and with the generic loop forced (use_cudnn=False)")
     ap.add_argument("--steps", type=int, default=10, help="timed batches per measurement (twice this for char)")
-    ap.add_argument("--repeats", type=int, default=2, help="runs per side for the character config (best kept)")
+    ap.add_argument("--repeats", type=int, default=3, help="runs per side, in turns (the median and range are "
+                    "reported)")
     ap.add_argument("--quick", action="store_true", help="3 timed batches, char config only (for a smoke run)")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     ap.add_argument("--out", default=os.path.join(HERE, "results", "speed.json"))
@@ -239,18 +243,20 @@ def main(argv=None):
         else:
             sizes = (cfg, job["cell"], job["steps"], job["warmup"])
             result = (worker_ours(*sizes, cudnn=job["cudnn"]) if job["framework"] == "rnnzoo"
-                      else worker_torch(*sizes))
+                      else worker_torch(*sizes, packed=job.get("packed", True)))
         print("RESULT " + json.dumps(result))
         return result
     if args.quick:
         args.configs, args.steps, args.repeats = "char", 3, 1
     args.backends = args.backends or ("torch,jax" if args.gpu else "tensorflow,torch")
     peak = matmul_peak(gpu=args.gpu)
+    machine = provenance("speed.py", argv)["machine"]
+    print(f"{machine}; {args.repeats} runs per side, median ratio [range]")
     print(f"matrix-multiply peak ({'PyTorch CUDA float32, n=8192' if args.gpu else 'NumPy float32, n=2048'}): "
           f"{peak / 1e9:,.0f} GFLOP/s")
     rows = []
-    header = f"{'config':6s} {'cell':5s} {'ours on':27s} {'train tok/s':>11s} {'PyTorch':>8s} {'ratio':>6s}   " \
-             f"{'infer tok/s':>11s} {'PyTorch':>8s} {'ratio':>6s}  {'train % of peak':>15s}"
+    header = f"{'config':11s} {'cell':5s} {'ours on':27s} {'peer':9s} {'train tok/s':>11s} {'PyTorch':>8s} " \
+             f"{'ratio [range]':>18s}   {'infer tok/s':>11s} {'PyTorch':>8s} {'ratio [range]':>18s}  {'% peak':>6s}"
     print(header)
     # (backend, rnnzoo kernels on, cuDNN allowed, label)
     variants = [(b, True, True, b + (" (cuDNN)" if args.gpu else " (rnnzoo kernels)"))
@@ -266,50 +272,66 @@ def main(argv=None):
                 runs += [(b, True, False, b + " (generic loop)") for b in args.backends.split(",")]
             elif config.startswith("char") and "tensorflow" in args.backends:
                 runs.append(("tensorflow", False, True, "tensorflow (Keras loop)"))
-            # Separate processes of the same program differ by up to ~20% here, so each side keeps the faster of
-            # its runs: PyTorch and rnnzoo run in turns, `--repeats` times each for the character config (the
-            # informational Keras-loop row once); every run's time is in the JSON.
-            repeats = args.repeats if config == "char" else 1
-            peers, results = [], [[] for _ in runs]
-            for r in range(repeats):
-                peers.append(_run_worker({**job, "framework": "torch"}))
+            # Separate processes of the same program differ by up to ~20% here, so PyTorch and rnnzoo run in turns,
+            # `--repeats` times each, and every ratio is the median over the repeats (its range beside it).
+            packings = ["packed", "unpacked"] if "min_length" in cfg else ["dense"]
+            peers = {p: [] for p in packings}
+            results = [[] for _ in runs]
+            for _ in range(args.repeats):
+                for packing in packings:
+                    peers[packing].append(_run_worker({**job, "framework": "torch", "packed": packing != "unpacked"}))
                 for k, (backend, fast, cudnn, _) in enumerate(runs):
-                    if r == 0 or (fast and cudnn):
-                        results[k].append(_run_worker({**job, "framework": "rnnzoo", "cudnn": cudnn},
-                                                      backend=backend, fast=fast))
-            best = lambda rs: min(rs, key=lambda r: r.get("train_s_per_batch", float("inf")))
-            peer = {**best(peers), "runs_s_per_batch": [r.get("train_s_per_batch") for r in peers]}
-            results = [{**best(rs), "runs_s_per_batch": [r.get("train_s_per_batch") for r in rs]} for rs in results]
+                    results[k].append(_run_worker({**job, "framework": "rnnzoo", "cudnn": cudnn},
+                                                  backend=backend, fast=fast))
             for (backend, fast, cudnn, label), ours in zip(runs, results):
-                if "error" in ours or "error" in peer:
-                    print(f"{config:6s} {cell:5s} {label:27s} error: {[r.get('error', '')[-300:] for r in (ours, peer)]}")
-                    rows.append({"config": config, "cell": cell, "backend": backend, "fast_kernels": fast,
-                                 "rnnzoo": ours, "torch": peer})
-                    continue
-                row = {"config": config, "cell": cell, "backend": ours["backend"], "fast_kernels": fast,
-                       "cudnn_allowed": cudnn, "device": "gpu" if args.gpu else "cpu",
-                       "fast_kernel_calls": ours["fast_kernel_calls"], "train_runs_s_per_batch_rnnzoo":
-                       ours["runs_s_per_batch"], "train_runs_s_per_batch_torch": peer["runs_s_per_batch"]}
-                for key in ("train", "infer"):
-                    row[f"{key}_tokens_per_s_rnnzoo"] = tokens / ours[f"{key}_s_per_batch"]
-                    row[f"{key}_tokens_per_s_torch"] = tokens / peer[f"{key}_s_per_batch"]
-                    row[f"{key}_ratio"] = row[f"{key}_tokens_per_s_rnnzoo"] / row[f"{key}_tokens_per_s_torch"]
-                row["train_fraction_of_peak"] = (3 * flops_per_token(cfg, cell) * row["train_tokens_per_s_rnnzoo"]
-                                                 / peak)
-                rows.append(row)
-                print(f"{config:6s} {cell:5s} {label:27s} {row['train_tokens_per_s_rnnzoo']:11,.0f} "
-                      f"{row['train_tokens_per_s_torch']:8,.0f} {row['train_ratio']:6.2f}   "
-                      f"{row['infer_tokens_per_s_rnnzoo']:11,.0f} {row['infer_tokens_per_s_torch']:8,.0f} "
-                      f"{row['infer_ratio']:6.2f}  {row['train_fraction_of_peak']:15.1%}", flush=True)
+                for packing, peer in peers.items():
+                    errors = [r["error"][-300:] for r in ours + peer if "error" in r]
+                    if errors:
+                        print(f"{config:11s} {cell:5s} {label:27s} {packing:9s} error: {errors[0]}")
+                        rows.append({"config": config, "cell": cell, "backend": backend, "fast_kernels": fast,
+                                     "peer": packing, "errors": errors})
+                        continue
+                    row = {"config": config, "cell": cell, "backend": ours[0]["backend"], "fast_kernels": fast,
+                           "cudnn_allowed": cudnn, "device": "gpu" if args.gpu else "cpu", "peer": packing,
+                           "repeats": args.repeats, "fast_kernel_layers": ours[0]["fast_kernel_layers"]}
+                    for key in ("train", "infer"):
+                        mine = [tokens / r[f"{key}_s_per_batch"] for r in ours]
+                        theirs = [tokens / r[f"{key}_s_per_batch"] for r in peer]
+                        row[f"{key}_runs_tokens_per_s_rnnzoo"] = mine
+                        row[f"{key}_runs_tokens_per_s_torch"] = theirs
+                        row[f"{key}_tokens_per_s_rnnzoo"], _ = median_range(mine)
+                        row[f"{key}_tokens_per_s_torch"], _ = median_range(theirs)
+                        # the ratio of each turn (ours and the peer measured back to back), then its median
+                        row[f"{key}_ratio"], row[f"{key}_ratio_range"] = median_range(
+                            [a / b for a, b in zip(mine, theirs)])
+                    row["train_fraction_of_peak"] = (3 * flops_per_token(cfg, cell) * row["train_tokens_per_s_rnnzoo"]
+                                                     / peak)
+                    rows.append(row)
+                    tr, ir = row["train_ratio_range"], row["infer_ratio_range"]
+                    print(f"{config:11s} {cell:5s} {label:27s} {packing:9s} {row['train_tokens_per_s_rnnzoo']:11,.0f} "
+                          f"{row['train_tokens_per_s_torch']:8,.0f} {row['train_ratio']:6.2f} [{tr[0]:.2f}-{tr[1]:.2f}]"
+                          f"   {row['infer_tokens_per_s_rnnzoo']:11,.0f} {row['infer_tokens_per_s_torch']:8,.0f} "
+                          f"{row['infer_ratio']:6.2f} [{ir[0]:.2f}-{ir[1]:.2f}]  {row['train_fraction_of_peak']:6.1%}",
+                          flush=True)
     generation = {}
     for cell in [] if args.gpu else args.cells.split(","):  # batch-1 generation: CPU mode only
-        res = {fw: _run_worker({"kind": "generate", "framework": fw, "config": "char", "cell": cell,
-                                "tokens": 100 if args.quick else 300}) for fw in ("rnnzoo", "torch")}
+        runs = {"rnnzoo": [], "torch": []}
+        for _ in range(args.repeats):
+            for fw in runs:
+                runs[fw].append(_run_worker({"kind": "generate", "framework": fw, "config": "char", "cell": cell,
+                                             "tokens": 100 if args.quick else 300}))
+        if any("error" in r for rs in runs.values() for r in rs):
+            generation[cell] = {"errors": [r["error"][-300:] for rs in runs.values() for r in rs if "error" in r]}
+            continue
+        res = {fw: {"runs_tokens_per_s": [r["tokens_per_s"] for r in rs]} for fw, rs in runs.items()}
+        for fw in res:
+            res[fw]["tokens_per_s"] = median_range(res[fw]["runs_tokens_per_s"])[0]
+        res["ratio"], res["ratio_range"] = median_range(
+            [a / b for a, b in zip(res["rnnzoo"]["runs_tokens_per_s"], res["torch"]["runs_tokens_per_s"])])
         generation[cell] = res
-        if not any("error" in r for r in res.values()):
-            print(f"batch-1 greedy generation, char {cell}: rnnzoo {res['rnnzoo']['tokens_per_s']:,.0f} tok/s, "
-                  f"PyTorch eager {res['torch']['tokens_per_s']:,.0f} tok/s, ratio "
-                  f"{res['rnnzoo']['tokens_per_s'] / res['torch']['tokens_per_s']:.2f}")
+        print(f"batch-1 greedy generation, char {cell}: rnnzoo {res['rnnzoo']['tokens_per_s']:,.0f} tok/s, "
+              f"PyTorch eager {res['torch']['tokens_per_s']:,.0f} tok/s, ratio {res['ratio']:.2f} "
+              f"[{res['ratio_range'][0]:.2f}-{res['ratio_range'][1]:.2f}]")
     report = {"matmul_peak_flops": peak, "results": rows, "generation": generation, "config": vars(args),
               **provenance("speed.py", argv)}
     write_json(report, args.out)

@@ -109,7 +109,9 @@ def _cmd_export(args):
 
     both = not (args.saved_model or args.tflite)
     info = export(args.dir, args.out, saved_model=args.saved_model or both, tflite=args.tflite or both,
-                  quantize=args.quantize or [], sequence_length=args.sequence_length, overwrite=args.overwrite)
+                  quantize=args.quantize or [], sequence_length=args.sequence_length, overwrite=args.overwrite,
+                  strict=not args.no_strict, parity_data=args.check_data)
+    print(f"parity checked on {info.get('parity_inputs', 'nothing (no TFLite files)')}")
     print(f"exported {info['model']} ({info['task']}) to {args.out}")
     for line in describe_files(info):
         print("  " + line)
@@ -183,6 +185,10 @@ def parser():
                    help="also write a quantized variant (repeatable)")
     p.add_argument("--sequence-length", type=int, help="static input length of the TFLite files (default 64)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing export")
+    p.add_argument("--no-strict", action="store_true", help="write the other forms when one fails or breaks its "
+                   "parity tolerance (recorded in export.json) instead of stopping with an error")
+    p.add_argument("--check-data", help="data source whose held-out examples the TFLite-vs-Keras checks run on "
+                   "(default: the model card's source)")
     p.set_defaults(func=_cmd_export)
     return ap
 
@@ -195,9 +201,13 @@ def main(argv=None):
     args = parser().parse_args(argv)
     try:
         args.func(args)
-    except (ValueError, FileNotFoundError, FileExistsError, RuntimeError) as e:
+    except (ValueError, OSError, RuntimeError) as e:  # OSError: a missing file, an existing export, a full disk
         print(f"rnnzoo {args.command}: error: {e}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"rnnzoo {args.command}: interrupted. A training with --out resumes from its last finished epoch "
+              "when you run the same command again.", file=sys.stderr)
+        return 130
     return 0
 
 

@@ -12,15 +12,70 @@ Example:
 ...              epochs=5, out="runs/adding")  # doctest: +SKIP
 """
 
+import contextlib
 import dataclasses
+import json
 import os
 import time
 
 import keras
 
 from rnnzoo.card import ModelCard, SplitRecord, fingerprint, set_card, versions
-from rnnzoo.names import BACKUP_DIR, HISTORY_FILE, METRICS_FILE, MODEL_FILE
-from rnnzoo.saving import compile_model, save, write_json
+from rnnzoo.names import BACKUP_DIR, HISTORY_FILE, LOCK_FILE, METRICS_FILE, MODEL_FILE, PARTIAL_HISTORY_FILE
+from rnnzoo.saving import compile_model, write_json, write_together
+
+
+@contextlib.contextmanager
+def exclusive(out):
+    """Holds an exclusive lock on the output directory `out` while a training writes to it: a second training
+    with the same `out` fails at once with a clear error instead of mixing its files with the first one's."""
+    os.makedirs(out, exist_ok=True)
+    try:
+        import fcntl
+    except ImportError:  # no advisory locks on this platform (Windows): one writer per --out is up to the user
+        yield
+        return
+    with open(os.path.join(out, LOCK_FILE), "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            raise RuntimeError(f"Another training (process {handle.read().strip() or '?'}) is writing to {out!r}. "
+                               "Wait for it to finish, or pass another output directory (--out).") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+class EpochLog(keras.callbacks.Callback):
+    """Keeps the per-epoch logs of a resumable run in `path` (atomically, after every epoch), so a run that was
+    killed and resumed reports the history of every finished epoch, not only those of its last session."""
+
+    def __init__(self, path):
+        super().__init__()
+        self.path = path
+        self.epochs = {}
+
+    def on_train_begin(self, logs=None):
+        self.epochs = {}
+        if os.path.exists(self.path):
+            with open(self.path) as f:
+                self.epochs = {int(k): v for k, v in json.load(f).items()}
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epochs = {e: v for e, v in self.epochs.items() if e < epoch}
+        self.epochs[epoch] = {k: float(v) for k, v in (logs or {}).items()}
+        write_json(self.epochs, self.path)
+
+    def history(self):
+        """`{metric: [value per epoch]}` over every finished epoch, in order."""
+        keys = sorted({k for logs in self.epochs.values() for k in logs})
+        return {k: [self.epochs[e].get(k) for e in sorted(self.epochs)] for k in keys}
 
 
 class TimeLimit(keras.callbacks.Callback):
@@ -138,7 +193,9 @@ def fit(model, train, validation=None, *, card, epochs=10, batch_size=None, lear
         reduce_lr_patience: int or None. Halve the learning rate after this many epochs without improvement.
         log_gradient_norm: bool. Record the global gradient norm per epoch (`grad_norm`, `clip_fraction`).
         out: str or None. Directory for model.keras, metrics.json, history.json and the resumable backup (an
-            interrupted run started again with the same arguments resumes from its last finished epoch).
+            interrupted run started again with the same arguments resumes from its last finished epoch, and
+            its history.json covers every epoch). The three files are replaced together, only at the end: until
+            then the previous model in `out` stays as it was and loadable. One training at a time per `out`.
         verbose: int. Keras verbosity.
         callbacks: list or None. Extra Keras callbacks (run after the backup, so a backup exists when they stop
             training).
@@ -151,6 +208,19 @@ def fit(model, train, validation=None, *, card, epochs=10, batch_size=None, lear
     Returns:
         A `FitResult`.
     """
+    if out:
+        with exclusive(out):
+            return _fit(model, train, validation, card, epochs, batch_size, learning_rate, clipnorm, optimizer,
+                        patience, minutes, reduce_lr_patience, log_gradient_norm, out, verbose, callbacks, shuffle,
+                        compile, finalize, evaluate, details)
+    return _fit(model, train, validation, card, epochs, batch_size, learning_rate, clipnorm, optimizer, patience,
+                minutes, reduce_lr_patience, log_gradient_norm, out, verbose, callbacks, shuffle, compile, finalize,
+                evaluate, details)
+
+
+def _fit(model, train, validation, card, epochs, batch_size, learning_rate, clipnorm, optimizer, patience, minutes,
+         reduce_lr_patience, log_gradient_norm, out, verbose, callbacks, shuffle, compile, finalize, evaluate,
+         details):
     set_card(model, card)
     if compile:
         compile_model(model, card.task, optimizer=optimizer, learning_rate=learning_rate, clipnorm=clipnorm)
@@ -165,9 +235,16 @@ def fit(model, train, validation=None, *, card, epochs=10, batch_size=None, lear
         fit_callbacks.append(GradientNormLogger())
     if minutes:
         fit_callbacks.append(TimeLimit(minutes))
+    epoch_log = None
     if out:
         os.makedirs(out, exist_ok=True)
-        fit_callbacks.append(keras.callbacks.BackupAndRestore(os.path.join(out, BACKUP_DIR)))
+        backup = os.path.join(out, BACKUP_DIR)
+        partial = os.path.join(out, PARTIAL_HISTORY_FILE)
+        if not os.path.exists(backup) and os.path.exists(partial):
+            os.remove(partial)  # the log of a run that finished or never checkpointed: not this run's
+        fit_callbacks.append(keras.callbacks.BackupAndRestore(backup))
+        epoch_log = EpochLog(partial)
+        fit_callbacks.append(epoch_log)
     fit_callbacks += list(callbacks or [])
     if isinstance(train, tuple):
         x, y = train
@@ -176,6 +253,8 @@ def fit(model, train, validation=None, *, card, epochs=10, batch_size=None, lear
         kwargs = dict(x=train, shuffle=False)
     history = model.fit(epochs=epochs, validation_data=validation, callbacks=fit_callbacks, verbose=verbose,
                         **kwargs).history
+    if epoch_log is not None and epoch_log.epochs:
+        history = epoch_log.history()  # every finished epoch, including those of sessions before a resume
     if finalize is not None:
         model = finalize(model)
     metrics = dict(evaluate(model) if evaluate else {})
@@ -186,8 +265,9 @@ def fit(model, train, validation=None, *, card, epochs=10, batch_size=None, lear
                      "optimizer": optimizer, "patience": patience, "minutes": minutes}
     card.versions = versions()
     set_card(model, card)
-    if out:
-        save(model, os.path.join(out, MODEL_FILE))
-        write_json(metrics, os.path.join(out, METRICS_FILE))
-        write_json(history, os.path.join(out, HISTORY_FILE))
+    if out:  # all three or none: a failed write (a full disk) leaves the previous model and its files intact
+        write_together({os.path.join(out, MODEL_FILE): model, os.path.join(out, METRICS_FILE): metrics,
+                        os.path.join(out, HISTORY_FILE): history})
+        if os.path.exists(partial):
+            os.remove(partial)
     return FitResult(model, metrics, history, card, out, dict(details or {}))

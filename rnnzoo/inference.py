@@ -1,5 +1,7 @@
 """Predictions from raw strings for tasks that label texts or tokens (the task object shapes the results)."""
 
+import os
+
 from rnnzoo.card import card_of
 from rnnzoo.saving import task_of, text_encoder
 
@@ -16,6 +18,10 @@ def predict_text(model, texts, batch_size=64):
     """
     from rnnzoo.text import as_texts, pad_sequences
 
+    if isinstance(model, (str, os.PathLike)):
+        from rnnzoo.saving import load
+
+        model = load(model, compile=False)
     texts, single = as_texts(texts)
     for i, t in enumerate(texts):
         if not t.strip():

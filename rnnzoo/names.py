@@ -4,6 +4,8 @@
 MODEL_FILE = "model.keras"
 METRICS_FILE = "metrics.json"
 HISTORY_FILE = "history.json"
+LOCK_FILE = ".lock"  # held (flock) by the training writing to a directory
+PARTIAL_HISTORY_FILE = ".history-partial.json"  # per-epoch logs of a run in progress (kept across a resume)
 BACKUP_DIR = "backup"  # BackupAndRestore checkpoints while training runs; removed when it finishes
 EXPORT_FILE = "export.json"
 

@@ -90,8 +90,28 @@ def load(path, compile=True):
     Example:
     >>> model = rnnzoo.load("saved_models/g2p_bahdanau_cmudict")  # doctest: +SKIP
     """
-    model = keras.saving.load_model(resolve_model_path(path), compile=compile)
-    card_of(model)  # an unreadable card fails here, at load time, with its reason
+    import zipfile
+
+    path = resolve_model_path(path)
+    damaged = (f"{path!r} is not a complete .keras file (a .keras file is a zip archive; this one is truncated or "
+               "corrupted, e.g. by a copy that did not finish). Copy it again, or retrain with the same --out: "
+               "rnnzoo writes model files atomically, so the one it wrote last is whole.")
+    if not zipfile.is_zipfile(path):
+        raise ValueError(damaged)
+    try:
+        model = keras.saving.load_model(path, compile=compile)
+    except (zipfile.BadZipFile, EOFError, KeyError, OSError) as e:
+        raise ValueError(f"{damaged} ({type(e).__name__}: {e})") from None
+    card = card_of(model)  # an unreadable card fails here, at load time, with its reason
+    if card.task is None:
+        try:
+            task_of(model)  # models saved by rnnzoo 0.1 carry their task in another form
+        except ValueError:
+            raise ValueError(
+                f"{path!r} holds a Keras model ({model.name!r}) without an rnnzoo model card, so rnnzoo cannot tell "
+                "its task, text pipeline or labels. Load it with keras.saving.load_model(path); to use it with "
+                "rnnzoo, build it with rnnzoo.build and train it with rnnzoo.train (or set_card it) and save it with "
+                "rnnzoo.save.") from None
     if compile:
         ensure_compiled(model)
     return model
@@ -105,17 +125,34 @@ def publish(tmp, path):
     os.replace(tmp, path)
 
 
+def _staged(path, suffix, write):
+    """Calls `write(tmp)` on a temporary file beside `path` and returns it; removes it if `write` fails."""
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), prefix=".tmp-", suffix=suffix)
+    os.close(fd)
+    try:
+        write(tmp)
+    except BaseException:
+        os.remove(tmp)
+        raise
+    return tmp
+
+
+def _write_json_file(obj, tmp):
+    with open(tmp, "w") as f:
+        json.dump(obj, f, indent=2, default=float)
+
+
+def _save_model_file(model, include_optimizer, tmp):
+    if not include_optimizer and getattr(model, "optimizer", None) is not None:
+        clone = keras.Model.from_config(model.get_config())
+        clone.set_weights(model.get_weights())
+        model = clone
+    model.save(tmp)
+
+
 def write_json(obj, path):
     """Writes `obj` as JSON to `path` atomically (a temporary file in the same directory, then a rename)."""
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), prefix=".tmp-", suffix=".json")
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(obj, f, indent=2, default=float)
-        publish(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-    return path
+    return write_together({path: obj})
 
 
 def save(model, path, include_optimizer=True):
@@ -127,20 +164,32 @@ def save(model, path, include_optimizer=True):
     path = os.fspath(path)
     if not path.endswith(".keras"):
         raise ValueError(f"Model files end in .keras; got {path!r}.")
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".keras", dir=directory, prefix=".tmp-")
-    os.close(fd)
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    write_together({path: model}, include_optimizer=include_optimizer)
+    return path
+
+
+def write_together(files, include_optimizer=True):
+    """Writes several files all or nothing: `{path: keras.Model or JSON-able object}`.
+
+    Every file is first written to a temporary file beside its destination; only when all of them are complete
+    are they renamed into place. A failed write (a full disk, an interrupted process) leaves every previous file
+    as it was and no temporary file behind. Returns the last path.
+    """
+    staged = []
     try:
-        if not include_optimizer and getattr(model, "optimizer", None) is not None:
-            clone = keras.Model.from_config(model.get_config())
-            clone.set_weights(model.get_weights())
-            model = clone
-        model.save(tmp)
-        publish(tmp, path)
+        for path, content in files.items():
+            if isinstance(content, keras.Model):
+                tmp = _staged(path, ".keras", lambda t, m=content: _save_model_file(m, include_optimizer, t))
+            else:
+                tmp = _staged(path, ".json", lambda t, o=content: _write_json_file(o, t))
+            staged.append((tmp, path))
+        for tmp, path in staged:
+            publish(tmp, path)
     finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+        for tmp, _ in staged:
+            if os.path.exists(tmp):
+                os.remove(tmp)
     return path
 
 

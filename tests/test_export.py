@@ -162,7 +162,8 @@ def test_language_model_streaming_and_saved_model_generation(tmp_path):
     assert "to be" + encoder.decode(ids[len("to be"):]) == expected
     loaded = tf.saved_model.load(str(tmp_path / "lm" / "saved_model"))
     generated = loaded.signatures["generate"](texts=tf.constant(["to be"]))["text"].numpy()[0].decode()
-    assert generated.startswith(expected[:20])
+    # the signature generates up to 64 new tokens (export's default): the same as rnnzoo.generate with max_length=64
+    assert generated == rnnzoo.generate(lm, "to be", max_length=64, sampler="greedy")
 
 
 def test_classifier_saved_model_predicts_labels(tmp_path):
@@ -171,14 +172,87 @@ def test_classifier_saved_model_predicts_labels(tmp_path):
     data = rnnzoo.datasets.TextClassificationData(["good fun film", "bad dull film"] * 40, ["pos", "neg"] * 40)
     model = rnnzoo.train("gru_classifier", data, epochs=2, units=8, embedding_dim=8, verbose=0,
                          min_frequency=1).model
-    info = export(model, str(tmp_path / "clf"), quantize=("dynamic", "float16"), sequence_length=16)
+    info = export(model, str(tmp_path / "clf"), quantize=("dynamic", "float16"), sequence_length=16,
+                  parity_data=data)
     assert {"model_dynamic.tflite", "model_float16.tflite"} <= set(info["files"])
+    assert info["parity_inputs"].startswith("4 examples of the held-out")  # its own data, not random ids
+    assert all(e["within_tolerance"] for e in info["files"].values() if "max_abs_diff_vs_keras" in e)
     loaded = tf.saved_model.load(str(tmp_path / "clf" / "saved_model"))
     texts = ["good fun film", "bad dull film", "a film never seen"]
     out = loaded.signatures["predict_text"](texts=tf.constant(texts))
     expected = rnnzoo.predict_text(model, texts)
     assert [l.decode() for l in out["label"].numpy()] == [e["label"] for e in expected]
     np.testing.assert_allclose(out["probability"].numpy(), [e["probability"] for e in expected], atol=1e-5)
+
+
+def _leftovers(path):
+    return [p for p in os.listdir(path) if p.startswith(".tmp-export-") or p.startswith(".old-export-")]
+
+
+def test_strict_export_raises_on_a_failed_form_and_writes_nothing(tmp_path, monkeypatch):
+    import rnnzoo.export as ex
+
+    real = ex.convert
+
+    def failing(fn, specs, quantization="float32", representative=None):
+        if quantization == "dynamic":
+            raise RuntimeError("converter crashed (forced by the test)")
+        return real(fn, specs, quantization, representative)
+
+    monkeypatch.setattr(ex, "convert", failing)
+    model = rnnzoo.build("gru_classifier", vocabulary_size=20, num_classes=2, units=4)
+    with pytest.raises(ex.ExportError, match=r"model_dynamic\.tflite \(dynamic\): conversion failed: converter crashed"):
+        export(model, str(tmp_path / "x"), quantize=("dynamic",), saved_model=False, sequence_length=8)
+    assert not os.path.exists(tmp_path / "x") and _leftovers(tmp_path) == []
+    with pytest.warns(UserWarning, match="model_dynamic.tflite"):
+        info = export(model, str(tmp_path / "x"), quantize=("dynamic",), saved_model=False, sequence_length=8,
+                      strict=False)
+    assert "error" in info["files"]["model_dynamic.tflite"] and info["files"]["model.tflite"]["within_tolerance"]
+    assert os.path.exists(tmp_path / "x" / "model.tflite") and not os.path.exists(tmp_path / "x" / "model_dynamic.tflite")
+
+
+def test_strict_export_raises_on_a_parity_breach(tmp_path, monkeypatch):
+    import rnnzoo.export as ex
+
+    class Off(ex.TFLiteModel):  # a file that runs but answers 1e-3 away from Keras (a wrong weight, say)
+        def __call__(self, **feeds):
+            return {k: v + 1e-3 for k, v in super().__call__(**feeds).items()}
+
+    monkeypatch.setattr(ex, "TFLiteModel", Off)
+    model = rnnzoo.build("gru_classifier", vocabulary_size=20, num_classes=2, units=4)
+    with pytest.raises(ex.ExportError, match=r"model\.tflite \(float32\): max \|TFLite − Keras\| = 0\.001"):
+        export(model, str(tmp_path / "x"), quantize=(), saved_model=False, sequence_length=8)
+    assert not os.path.exists(tmp_path / "x") and _leftovers(tmp_path) == []
+    # 1e-3 is within the dynamic-range tolerance (2e-2), and only float32 is held to 1e-5
+    info = export(model, str(tmp_path / "y"), quantize=("dynamic",), saved_model=False, sequence_length=8,
+                  strict=False)
+    assert [f for f, e in info["files"].items() if not e["within_tolerance"]] == ["model.tflite"]
+
+
+def test_a_failed_fused_variant_keeps_the_files_already_made(tmp_path, monkeypatch):
+    """Regression: a failing quantized fused variant used to drop every fused entry and mark model_fused.tflite as
+    not written although it was on disk."""
+    import rnnzoo.export.fused as fused_export
+
+    real = fused_export.convert_fused
+
+    def failing(model, length, quantization="float32"):
+        if quantization == "float16":
+            raise RuntimeError("fused float16 failed (forced by the test)")
+        return real(model, length, quantization)
+
+    monkeypatch.setattr(fused_export, "convert_fused", failing)
+    model = rnnzoo.build("lstm_classifier", vocabulary_size=20, num_classes=2, units=4)
+    with pytest.warns(UserWarning, match="model_fused_float16"):
+        info = export(model, str(tmp_path / "x"), quantize=("dynamic", "float16"), saved_model=False,
+                      sequence_length=8, strict=False)
+    files = info["files"]
+    assert files["model_fused.tflite"]["within_tolerance"] and files["model_fused_dynamic.tflite"]["bytes"] > 0
+    assert "error" in files["model_fused_float16.tflite"]
+    for name, entry in files.items():  # the report says exactly what is on disk
+        assert os.path.exists(tmp_path / "x" / name) == ("bytes" in entry), name
+    with pytest.raises(rnnzoo.export.ExportError, match="model_fused_float16.tflite"):
+        export(model, str(tmp_path / "y"), quantize=("dynamic", "float16"), saved_model=False, sequence_length=8)
 
 
 def test_export_rejects_bad_arguments(tmp_path):

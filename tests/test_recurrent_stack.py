@@ -30,6 +30,17 @@ def test_bidirectional_merge_modes(merge_mode, width):
     inputs, x = sequence_input(vocabulary_size=20, embedding_dim=4)
     y = recurrent_stack(x, cell="gru", units=8, bidirectional=True, merge_mode=merge_mode)
     assert tuple(y.shape) == (None, None, width)
+    # by value: the merge of the forward run and the time-reversed backward run, computed here from the two halves
+    model, embed = keras.Model(inputs, y), keras.Model(inputs, x)
+    bi = next(l for l in model.layers if isinstance(l, keras.layers.Bidirectional))
+    ids = np.random.default_rng(0).integers(1, 20, (2, 5)).astype("int32")  # no padding
+    e = embed(ids)
+    forward = keras.ops.convert_to_numpy(bi.forward_layer(e))
+    backward = keras.ops.convert_to_numpy(bi.backward_layer(e))[:, ::-1]
+    expected = {"concat": np.concatenate([forward, backward], -1), "sum": forward + backward,
+                "mul": forward * backward, "ave": (forward + backward) / 2}[merge_mode]
+    assert not np.allclose(forward, backward, atol=1e-3)  # the two directions differ, so the modes differ
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(model(ids)), expected, atol=1e-6)
 
 
 def test_layers_residual_dropout_and_names():

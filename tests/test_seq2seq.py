@@ -18,10 +18,9 @@ PAD, UNK, START, END = 0, 1, 2, 3
 class TableStep:
     """A fake decoder: the next-token distribution depends only on the previous token (the state)."""
 
-    vocabulary_size = 6
-
     def __init__(self, table):
         self.table = np.log(np.asarray(table, "float32") + 1e-9)
+        self.vocabulary_size = len(table)
 
     def __call__(self, tokens, states):
         logits = ops.take(ops.convert_to_tensor(self.table), tokens, axis=0)
@@ -37,9 +36,9 @@ TABLE[END] = [1, 0, 0, 0, 0, 0]
 TABLE[PAD] = [1, 0, 0, 0, 0, 0]
 
 
-def _search(beam, alpha=0.0, max_length=4):
+def _search(beam, alpha=0.0, max_length=4, table=TABLE):
     states = {"last": ops.zeros((beam,), "int32")}
-    tokens, scores, lengths, _ = beam_search(TableStep(TABLE), states, 1, beam, max_length, alpha=alpha)
+    tokens, scores, lengths, _ = beam_search(TableStep(table), states, 1, beam, max_length, alpha=alpha)
     return ops.convert_to_numpy(tokens)[0], ops.convert_to_numpy(scores)[0], ops.convert_to_numpy(lengths)[0]
 
 
@@ -52,10 +51,26 @@ def test_beam_search_finds_what_greedy_misses():
     assert np.all(np.diff(scores) <= 1e-6)  # n-best sorted, best first
 
 
-def test_length_penalty_favours_longer_outputs():
-    _, scores0, lengths0 = _search(4, alpha=0.0, max_length=3)
-    _, scores2, lengths2 = _search(4, alpha=2.0, max_length=3)
-    assert lengths2[0] >= lengths0[0]
+# A case where α changes the winner: "B [END]" has probability 0.6 · 0.75 = 0.45 (2 tokens), "A C D [END]" has
+# 0.4 (4 tokens). By total log-probability (α = 0) the short one wins; with GNMT's penalty at α = 2,
+# log 0.45 / (7/6)² = −0.587 loses to log 0.4 / (9/6)² = −0.407.
+A, B, C, D = 4, 5, 6, 7
+PENALTY_TABLE = np.full((8, 8), 0.0)
+PENALTY_TABLE[START, [A, B]] = [0.4, 0.6]
+PENALTY_TABLE[B, [END, B]] = [0.75, 0.25]
+PENALTY_TABLE[A, C] = PENALTY_TABLE[C, D] = PENALTY_TABLE[D, END] = 1.0
+PENALTY_TABLE[END, PAD] = PENALTY_TABLE[PAD, PAD] = 1.0
+
+
+def test_length_penalty_changes_the_winner_by_gnmt_formula():
+    tokens0, scores0, lengths0 = _search(4, alpha=0.0, max_length=4, table=PENALTY_TABLE)
+    tokens2, scores2, lengths2 = _search(4, alpha=2.0, max_length=4, table=PENALTY_TABLE)
+    assert list(tokens0[0][:2]) == [B, END] and lengths0[0] == 2
+    assert list(tokens2[0]) == [A, C, D, END] and lengths2[0] == 4
+    np.testing.assert_allclose(scores0[0], np.log(0.45), atol=1e-5)
+    np.testing.assert_allclose(scores2[0], np.log(0.4) / (9 / 6) ** 2, atol=1e-5)
+    np.testing.assert_allclose(rnnzoo.decoding.length_penalty(np.array([2, 4]), 0.6), [(7 / 6) ** 0.6, 1.5 ** 0.6],
+                               rtol=1e-6)
 
 
 def _tiny_model(name="bahdanau_seq2seq", seed=0, **options):

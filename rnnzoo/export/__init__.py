@@ -3,7 +3,11 @@ quantized), plus streaming step models for on-device generation and translation.
 
 `export(model, directory)` writes everything into a temporary directory beside `directory` and renames it into
 place, so a failed export never leaves a half-written directory, and it refuses to replace an existing export
-unless `overwrite=True`. Every export carries `export.json`: model, task, text pipeline, signatures, files
+unless `overwrite=True`. Exports are strict: every TFLite file is run and compared with Keras on the same inputs
+(held-out examples of the model's own data where its card names a source that loads, else random inputs), and a
+form that fails to convert or differs from Keras by more than its tolerance (`TOLERANCES`) raises `ExportError`
+naming the form, the file and the difference; nothing is written. `strict=False` records the failure in
+`export.json` instead, with a warning. Every export carries `export.json`: model, task, text pipeline, signatures, files
 with their sizes, ops and measured latency, metrics, and versions.
 
 This is the only module that imports TFLite; it needs the TensorFlow backend for tracing.
@@ -14,6 +18,7 @@ import os
 import shutil
 import tempfile
 import time
+import warnings
 
 import numpy as np
 
@@ -29,8 +34,25 @@ from rnnzoo.export.tflite import (
     recurrent_ops,
 )
 
-__all__ = ["export", "TFLiteModel", "convert", "device_neutral", "op_names", "recurrent_ops", "QUANTIZATIONS"]
+__all__ = ["export", "ExportError", "TOLERANCES", "TFLiteModel", "convert", "device_neutral", "op_names",
+           "recurrent_ops", "QUANTIZATIONS"]
 DEFAULT_LENGTH = 64
+# The largest |TFLite − Keras| accepted per quantization, as a fraction of max(1, max |Keras output|) on the
+# check inputs. float32 must match to rounding. The quantized forms were measured on held-out text (2026-12-02,
+# benchmarks/results/export_forms.json: dynamic ≤ 1.6e-4, float16 ≤ 4.7e-6, int8 ≤ 0.022 on probabilities); their
+# tolerances leave a margin of 10× or more over that, and still catch a wrong file (a wrong weight, a lost mask or
+# state moves outputs by far more).
+TOLERANCES = {"float32": 1e-5, "float16": 1e-3, "dynamic": 2e-2, "int8": 0.1}
+
+
+class ExportError(RuntimeError):
+    """A requested export form failed to convert, or its parity check with Keras exceeded its tolerance."""
+
+    def __init__(self, failures):
+        self.failures = failures
+        super().__init__("Export failed; nothing was written:\n" + "\n".join(f"  - {f}" for f in failures) +
+                         "\nPass strict=False (--no-strict) to write the other files and record these failures in "
+                         "export.json, or leave out the failing form (quantize=..., fused=False).")
 
 
 def _sample_inputs(model, specs, count=4, seed=0):
@@ -65,6 +87,53 @@ def _num_ids(model, input_name):
     return int(getattr(layer, "input_dim", None) or layer.num_tokens)
 
 
+def _parity(entry, diffs, expected, quantization):
+    """Records the measured difference, the tolerance it is held to and whether it holds."""
+    scale = max(1.0, max(float(np.abs(y).max()) for y in expected))
+    entry["max_abs_diff_vs_keras"] = max(diffs)
+    entry["tolerance"] = TOLERANCES[quantization] * scale
+    entry["within_tolerance"] = bool(np.isfinite(max(diffs)) and max(diffs) <= entry["tolerance"])
+
+
+def _check_samples(model, specs, data=None, count=4):
+    """Inputs for the parity checks: up to `count` held-out examples of `data` (default: the source the model's
+    card names) encoded by the model's own pipeline and padded to the export shapes, and where they come from;
+    random inputs when there is no such data (a model without a text pipeline, a source that does not load)."""
+    from rnnzoo.card import card_of
+    from rnnzoo.saving import task_of, text_encoder
+    from rnnzoo.training import held_out, resolve_data
+
+    card = card_of(model)
+    source = data if data is not None else (card.data.source if card.data else None)
+    int_inputs = all(not s.dtype.is_floating and len(s.shape) == 2 for s in specs)
+    reason = "random inputs: the model has no text pipeline"
+    if source is not None and card.text and int_inputs:
+        try:
+            task = task_of(model)
+            loaded, name = resolve_data(source, task)
+            part, described = held_out(card, loaded, name)
+            examples = task.encode(part, text_encoder(model), task.outputs_from_card(card), card.get("window"))
+            columns = examples.inputs if isinstance(examples.inputs, tuple) else (examples.inputs,)
+            if len(columns) != len(specs) or not len(examples):
+                raise ValueError("the encoded examples do not match the model's inputs")
+            picks = np.linspace(0, len(examples) - 1, min(count, len(examples))).astype(int)
+            samples = []
+            for i in picks:
+                sample = []
+                for column, spec in zip(columns, specs):
+                    ids = np.zeros(tuple(spec.shape), spec.dtype.as_numpy_dtype)
+                    row = np.asarray(column[i])[: spec.shape[1]]
+                    ids[0, : len(row)] = row
+                    sample.append(ids)
+                samples.append(sample)
+            return samples, f"{len(samples)} examples of the {described}"
+        except Exception as e:  # noqa: BLE001 — any data problem falls back to random inputs, and says why
+            reason = f"random inputs: the held-out examples of {source!r} could not be used ({str(e)[:200]})"
+    elif source is None and card.text:
+        reason = "random inputs: the model card names no data source"
+    return _sample_inputs(model, specs), reason
+
+
 def _latency_ms(runner, feeds, repeats=20):
     runner(**feeds)  # warm-up (allocations, XNNPACK packing)
     start = time.perf_counter()
@@ -90,9 +159,10 @@ def _write(path, content):
     return len(content)
 
 
-def _tflite_files(model, directory, quantize, sequence_length, target_length, representative, fused=True):
+def _tflite_files(model, directory, quantize, sequence_length, target_length, representative, fused=True,
+                  parity_data=None):
     """Converts the full-sequence model and (for LMs, seq2seq and captioners) the streaming steps; returns the
-    file report."""
+    file report and a sentence saying which inputs the parity checks used."""
     from rnnzoo.export import streaming
     from rnnzoo.saving import task_of
 
@@ -104,7 +174,7 @@ def _tflite_files(model, directory, quantize, sequence_length, target_length, re
     def full(*inputs):
         return {"output": model(list(inputs) if len(inputs) > 1 else inputs[0], training=False)}
 
-    samples = _sample_inputs(model, specs)
+    samples, checked_on = _check_samples(model, specs, parity_data)
     calibration = representative or samples
 
     calibrate = [{n: np.asarray(v) for n, v in zip(names, sample)} for sample in calibration]
@@ -133,11 +203,11 @@ def _tflite_files(model, directory, quantize, sequence_length, target_length, re
             if inputs:
                 diffs = [float(np.abs(runner(**dict(zip(names, x)))["output"] - y).max())
                          for x, y in zip(inputs, outputs)]
-                entry["max_abs_diff_vs_keras"] = max(diffs)
+                _parity(entry, diffs, outputs, q)
             report[file] = entry
     if fused:
         report.update(_fused_files(model, directory, quantize, sequence_length))
-    return report
+    return report, checked_on
 
 
 def _fused_files(model, directory, quantize, sequence_length):
@@ -160,9 +230,13 @@ def _fused_files(model, directory, quantize, sequence_length):
         try:
             content, _ = fused_export.convert_fused(model, sequence_length, q)
         except ValueError as e:  # a graph the twin does not mirror (e.g. attention decoders): no fused form
-            return {"model_fused.tflite": {"skipped": str(e)[:500]}}
-        except (ImportError, RuntimeError) as e:
-            return {"model_fused.tflite": {"error": str(e)[:500]}}
+            if q == "float32":
+                return {"model_fused.tflite": {"skipped": str(e)[:500]}}
+            report[file] = {"error": str(e)[:500], "quantization": q}
+            continue
+        except (ImportError, RuntimeError) as e:  # this variant failed; the files already written stay recorded
+            report[file] = {"error": str(e)[:500], "quantization": q}
+            continue
         runner = TFLiteModel(content)
         name = next(iter(runner.inputs))
         entry = {"bytes": _write(os.path.join(directory, file), content), "quantization": q,
@@ -171,7 +245,8 @@ def _fused_files(model, directory, quantize, sequence_length):
                  "reset_state_between_calls": True,
                  "latency_ms": round(_latency_ms(runner, {name: samples[0]}), 3)}
         diffs = [float(np.abs(next(iter(runner(**{name: x}).values())) - y).max()) for x, y in zip(samples, expected)]
-        entry["max_abs_diff_vs_keras_full_length"] = max(diffs)
+        _parity(entry, diffs, expected, q)
+        entry["max_abs_diff_vs_keras_full_length"] = entry["max_abs_diff_vs_keras"]
         report[file] = entry
     return report
 
@@ -182,15 +257,32 @@ def describe_files(info):
     lines = []
     for name, entry in info["files"].items():
         if "bytes" in entry:
+            parity = ("" if "max_abs_diff_vs_keras" not in entry else
+                      f"  |Δ| {entry['max_abs_diff_vs_keras']:.1e}" + ("" if entry["within_tolerance"] else
+                                                                       f" > tolerance {entry['tolerance']:.1e}"))
             lines.append(f"{name:28s} {entry['bytes'] / 1024:9.1f} KiB  {entry['latency_ms']:8.3f} ms  "
-                         f"{entry['recurrence']:10s} {len(entry['ops'])} builtin ops")
+                         f"{entry['recurrence']:10s} {len(entry['ops'])} builtin ops{parity}")
         else:
             lines.append(f"{name:28s} not written: {(entry.get('error') or entry.get('skipped', ''))[:160]}")
     return lines
 
 
+def failures(info):
+    """What went wrong in an export report: forms that failed to convert, and parity checks over tolerance."""
+    found = []
+    for name, entry in info.get("files", {}).items():
+        if "error" in entry:
+            found.append(f"{name} ({entry.get('quantization', 'float32')}): conversion failed: {entry['error'][:300]}")
+        elif entry.get("within_tolerance") is False:
+            found.append(f"{name} ({entry['quantization']}): max |TFLite − Keras| = {entry['max_abs_diff_vs_keras']:.3g}"
+                         f" on {info.get('parity_inputs', 'the check inputs')}, over its tolerance "
+                         f"{entry['tolerance']:.3g}")
+    return found
+
+
 def export(model, directory, saved_model=True, tflite=True, quantize=("dynamic",), sequence_length=None,
-           target_length=None, overwrite=False, representative=None, metrics=None, fused=True):
+           target_length=None, overwrite=False, representative=None, metrics=None, fused=True, strict=True,
+           parity_data=None):
     """Exports a trained model for serving and devices.
 
     Args:
@@ -213,9 +305,17 @@ def export(model, directory, saved_model=True, tflite=True, quantize=("dynamic",
         overwrite: bool. Replace an existing export.
         representative: list of input lists for int8 calibration (default: random inputs).
         metrics: dict or None. Recorded in export.json (default: metrics.json beside a model given by path).
+        strict: bool. Raise `ExportError` (and write nothing) when a requested form fails to convert or differs
+            from Keras by more than `TOLERANCES[quantization] × max(1, max|output|)`. False: write the rest,
+            record the failures in export.json and warn.
+        parity_data: a data source (name, path or dataset) whose held-out examples the parity checks run on
+            (default: the source in the model card, when it loads; else random inputs). export.json says which.
 
     Returns:
         The export.json content as a dict.
+
+    Raises:
+        ExportError: in strict mode, a form failed or broke its tolerance.
 
     Example:
     >>> rnnzoo.export.export("saved_models/g2p_bahdanau_cmudict", "exports/g2p", quantize=["dynamic"])  # doctest: +SKIP
@@ -257,8 +357,15 @@ def export(model, directory, saved_model=True, tflite=True, quantize=("dynamic",
                 "text": card.text, "target_text": card.target_text, "labels": card.labels,
                 "metrics": metrics, "sequence_length": sequence_length, "files": {}, "signatures": {}}
         if tflite:
-            info["files"] = _tflite_files(clean, tmp, tuple(quantize), sequence_length, target_length,
-                                          representative, fused=fused)
+            info["files"], info["parity_inputs"] = _tflite_files(clean, tmp, tuple(quantize), sequence_length,
+                                                                 target_length, representative, fused=fused,
+                                                                 parity_data=parity_data)
+            info["tolerances"] = {q: TOLERANCES[q] for q in ("float32",) + tuple(quantize)}
+            problems = failures(info)
+            if problems and strict:
+                raise ExportError(problems)
+            for problem in problems:
+                warnings.warn(f"export: {problem}", stacklevel=2)
         if saved_model:
             info["signatures"] = saved_model_export.write(clean, os.path.join(tmp, "saved_model"))
         with open(os.path.join(tmp, EXPORT_FILE), "w") as f:
