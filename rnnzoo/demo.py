@@ -13,12 +13,7 @@ import time
 # Settings chosen on the validation split (benchmarks/sentiment.py reports them over five folds).
 CLASSIFIER = dict(units=32, dropout=0.5, head_dropout=0.5, min_frequency=1, embedding_dim=64)
 SPLIT = (0.75, 0.1, 0.15)
-EXAMPLES = [
-    "a gorgeous , witty , seductive movie .",
-    "the plot is tired and the jokes fall flat .",
-    "an uneven but ultimately rewarding film about growing up .",
-    "i have never been so bored in a theatre .",
-]
+SHOWCASE = 4  # held-out test sentences shown with their true labels (never training sentences)
 
 
 def _wilson(p, n, z=1.96):
@@ -152,6 +147,8 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="tiny subset and one epoch (for CI)")
     ap.add_argument("--out", default=os.path.join("saved_models", "demo_sentiment_bilstm"))
     ap.add_argument("--epochs", type=int, default=15)
+    ap.add_argument("--summary", help="also write the summary JSON here (the README's demo table comes from "
+                    "benchmarks/results/demo.json, written this way)")
     args = ap.parse_args(argv)
     start = time.time()
 
@@ -192,8 +189,9 @@ def main(argv=None):
 
     print(f"\n[4/4] Reloading {args.out} (one .keras file: weights, vocabulary and labels) and predicting")
     model = rnnzoo.load(args.out)
-    for text, pred in zip(EXAMPLES, rnnzoo.predict_text(model, EXAMPLES)):
-        print(f"  {pred['label']:8s} {pred['probability']:.2f}  {text}")
+    shown = list(test_part.texts[:SHOWCASE])
+    for text, truth, pred in zip(shown, test_part.labels, rnnzoo.predict_text(model, shown)):
+        print(f"  {pred['label']:8s} {pred['probability']:.2f}  (true: {truth})  {text}")
     again = evaluate(model, data)  # the card's fingerprint and split: only the held-out sentences are scored
     print(f"  rnnzoo.evaluate on {data.name!r}: accuracy {again['accuracy']:.3f} on the {again['evaluated_on']}")
 
@@ -202,18 +200,27 @@ def main(argv=None):
             ("Bi-LSTM, embeddings from scratch", scratch.metrics["accuracy"]),
             ("Bag-of-words logistic regression", bow["accuracy"])]
     print(f"\nHeld-out test accuracy ({n} sentences, 95% Wilson interval):")
-    for label, acc in rows:
+    intervals = {}
+    for (label, acc), key in zip(rows, ("bilstm_ppmi", "bilstm_scratch", "bow_logistic_regression")):
         lo, hi = _wilson(acc, n)
+        intervals[key] = [lo, hi]
         print(f"  {label:38s} {acc:.3f}  [{lo:.3f}, {hi:.3f}]")
     print(f"\nSaved {args.out}/model.keras; try: rnnzoo predict {args.out} \"a moving , funny film\"")
     summary = {"test_examples": n, "bilstm_ppmi": rows[0][1], "bilstm_scratch": rows[1][1],
                "bow_logistic_regression": rows[2][1], "bow_C": bow["C"], "evaluate_examples": again["examples"],
-               "evaluate_accuracy": again["accuracy"]}
+               "evaluate_accuracy": again["accuracy"], "intervals_95": intervals,
+               "showcase": [{"text": t, "label": str(y)} for t, y in zip(shown, test_part.labels)]}
     summary.update(language_model_demo())
     summary.update(translation_demo(args.quick, out=os.path.join(os.path.dirname(args.out) or ".", "demo_dates_bahdanau")))
     summary.update(forecasting_demo(args.quick))
     summary["seconds"] = round(time.time() - start)
     write_json(summary, os.path.join(args.out, "demo_summary.json"))
+    if args.summary:
+        import datetime
+        import platform
+
+        write_json({**summary, "date": datetime.date.today().isoformat(), "machine": platform.machine(),
+                    "command": "python -m rnnzoo.demo --summary " + args.summary}, args.summary)
     print(f"\nFinished in {summary['seconds']} s.")
     return summary
 

@@ -98,7 +98,9 @@ def test_interrupted_training_resumes(tmp_path):
         train("gru_classifier", data, epochs=3, out=out, patience=10, callbacks=[_Interrupt()], **SMALL)
     assert os.path.isdir(os.path.join(out, "backup"))
     result = train("gru_classifier", data, epochs=3, out=out, patience=10, **SMALL)
-    assert len(result.history["loss"]) == 2  # epochs 2 and 3 only: epoch 1 was restored from the backup
+    # epoch 1 was restored from the backup, not run again, and its logs were kept: the history covers all three
+    assert len(result.history["loss"]) == 3 and result.metrics["epochs_run"] == 3
+    assert json.load(open(os.path.join(out, "history.json"))) == result.history
     assert not os.path.exists(os.path.join(out, "backup"))
 
 

@@ -108,15 +108,17 @@ class SpeechData:
                           [self.voices[i] for i in index], self.name)
 
 
-def spoken_words(n=2000, voices=TRAIN_VOICES, max_words=3, words=WORDS, seed=0, isolated=False):
+def spoken_words(n=2000, voices=TRAIN_VOICES, max_words=3, words=WORDS, seed=0, isolated=False, vary=False):
     """Synthesised utterances of 1–`max_words` words (or each word once per voice when `isolated`).
 
-    Speaking rate 130–210 words per minute and pitch 25–75 are drawn per utterance (isolated words use 170, 50).
+    Speaking rate 130–210 words per minute and pitch 25–75 are drawn per utterance (isolated words use 170, 50,
+    unless `vary`: then they are drawn too, from `seed`, so each seed gives another isolated test set).
     """
     rng = np.random.default_rng(seed)
     features, transcripts, speakers = [], [], []
     if isolated:
-        jobs = [(w, v, 170, 50) for v in voices for w in words]
+        jobs = [(w, v, int(rng.integers(130, 211)) if vary else 170, int(rng.integers(25, 76)) if vary else 50)
+                for v in voices for w in words]
     else:
         jobs = []
         for _ in range(n):

@@ -1,0 +1,141 @@
+"""Checks every figure in the README's and RESULTS.md's tables against the committed JSON it came from.
+
+Each table that holds figures is preceded by a marker naming its source files (paths relative to the document's
+folder or the repository root) and, optionally, the columns that describe rather than measure (0 = first):
+
+    <!-- claims: benchmarks/results/dates.json; skip=0 -->
+
+Tables of facts rather than results (the data sources, the model list) say so instead:
+
+    <!-- claims: none (what the datasets are) -->
+
+Every number in the checked columns must be a value in the source JSON at the precision shown: as it is, ×100
+for a percentage, in thousands/millions with "k"/"M", in KiB of a byte count, in ms of seconds. A figure typed
+into a table without its JSON fails.
+
+    python benchmarks/claims.py          # prints each figure without a source, exits 1 if there is one
+"""
+
+import json
+import math
+import os
+import re
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DOCUMENTS = ["README.md", "benchmarks/RESULTS.md"]
+MARKER = re.compile(r"<!--\s*claims:\s*(.*?)\s*-->")
+NUMBER = re.compile(r"(?<![\w.])[−-]?\d[\d,]*(?:\.\d+)?(?:e[−-]?\d+)?(?:\s?(?:KiB|ms|[kM])(?![a-zA-Z]))?%?")
+
+
+def _numbers(node, found):
+    if isinstance(node, bool):
+        return found
+    if isinstance(node, (int, float)):
+        if math.isfinite(node):
+            found.append(float(node))
+    elif isinstance(node, dict):
+        for value in node.values():
+            _numbers(value, found)
+    elif isinstance(node, list):
+        for value in node:
+            _numbers(value, found)
+    return found
+
+
+def parse_figure(token):
+    """'27.07%' → (27.07, 2, '%'); '10,084' → (10084, 0, ''); '1.2e-4' → (1.2e-4, None, 'e'); '4.0M' → (4.0, 1, 'M')."""
+    token = token.replace("−", "-").replace(",", "").replace(" ", "")
+    unit = ""
+    for suffix in ("%", "KiB", "ms", "k", "M"):
+        if token.endswith(suffix):
+            unit, token = suffix, token[: -len(suffix)]
+            break
+    if "e" in token:
+        return float(token), None, "e"
+    decimals = len(token.split(".")[1]) if "." in token else 0
+    return float(token), decimals, unit
+
+
+def matches(token, values):
+    """Whether the figure `token` is one of `values` at the precision it is shown with."""
+    shown, decimals, unit = parse_figure(token)
+    if unit == "e":
+        return any(v != 0 and abs(abs(v) - abs(shown)) <= 0.05 * abs(shown) for v in values)
+    half = 0.5 * 10 ** -decimals + 1e-9
+    scales = {"%": (100.0, 1.0), "k": (1e-3,), "M": (1e-6,), "KiB": (1 / 1024,), "ms": (1000.0, 1.0),
+              "": (1.0, 100.0)}[unit]
+    return any(abs(abs(v) * s - abs(shown)) <= half for v in values for s in scales)
+
+
+def tables(path):
+    """(line number, marker text or None, rows of cells) for every table in a Markdown file."""
+    lines = open(path, encoding="utf-8").read().split("\n")
+    found, i = [], 0
+    while i < len(lines):
+        if lines[i].startswith("|"):
+            start = i
+            while i < len(lines) and lines[i].startswith("|"):
+                i += 1
+            marker = None
+            for back in range(start - 1, max(start - 6, -1), -1):
+                m = MARKER.search(lines[back])
+                if m:
+                    marker = m.group(1)
+                    break
+                if lines[back].startswith("|"):
+                    break
+            rows = [[c.strip() for c in line.strip().strip("|").split("|")] for line in lines[start:i]]
+            found.append((start + 1, marker, [r for r in rows if not all(set(c) <= set("-: ") for c in r)]))
+        i += 1
+    return found
+
+
+def check(document, root=ROOT):
+    """Problems in one document: tables with figures but no marker, sources that do not exist, figures that
+    are in none of their sources."""
+    path = os.path.join(root, document)
+    problems = []
+    for line, marker, rows in tables(path):
+        body = rows[1:]  # the header row names columns
+        if marker is None:
+            if any(NUMBER.search(c) for r in body for c in r[1:]):
+                problems.append(f"{document}:{line}: a table with figures and no <!-- claims: ... --> marker")
+            continue
+        if marker.startswith("none"):
+            continue
+        sources, _, options = marker.partition(";")
+        skip = {0}
+        if "skip=" in options:
+            skip = {int(c) for c in options.split("skip=")[1].split(",")}
+        values = []
+        for source in sources.split(","):
+            source = source.strip()
+            candidates = [os.path.join(os.path.dirname(path), source), os.path.join(root, source)]
+            file = next((c for c in candidates if os.path.exists(c)), None)
+            if file is None:
+                problems.append(f"{document}:{line}: source {source!r} does not exist")
+                continue
+            with open(file) as f:
+                values += _numbers(json.load(f), [])
+        for offset, row in enumerate(body, start=2):
+            for column, cell in enumerate(row):
+                if column in skip:
+                    continue
+                for token in NUMBER.findall(cell.replace("**", "")):
+                    if not matches(token, values):
+                        problems.append(f"{document}:{line + offset}: {token!r} (column {column}) is in none of "
+                                        f"{sources.strip()}")
+    return problems
+
+
+def main(argv=None):
+    problems = [p for document in DOCUMENTS for p in check(document)]
+    for problem in problems:
+        print(problem)
+    print(f"{len(problems)} figures without a source" if problems else "every table figure is in its JSON")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
