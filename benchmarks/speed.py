@@ -217,6 +217,39 @@ def _run_worker(args, backend=None, fast=True):
     return json.loads(lines[-1][7:])
 
 
+LABELS = {("tensorflow", True): "TensorFlow, rnnzoo kernel", ("tensorflow", False): "TensorFlow, Keras' loop",
+          ("torch", True): "PyTorch backend, rnnzoo layer", ("jax", True): "JAX backend"}
+
+
+def markdown(report):
+    """The results as Markdown tables (what README.md and RESULTS.md show): median ratio [range] per row."""
+    def cell(row, key):
+        lo, hi = row[f"{key}_ratio_range"]
+        return f"{row[key + '_ratio']:.2f} [{lo:.2f}–{hi:.2f}]"
+
+    lines = [f"{report['date']}, {report['machine']}, {report['config']['repeats']} runs per side, ours ÷ PyTorch "
+             "(median [range]):", "",
+             f"<!-- claims: benchmarks/results/{os.path.basename(report['config']['out'])} -->",
+             "| config | cell | ours on | PyTorch peer | train tok/s | PyTorch train tok/s | training ratio | "
+             "inference ratio |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for row in report["results"]:
+        if "errors" in row:
+            continue
+        lines.append(f"| {row['config']} | {row['cell'].upper()} | {LABELS[(row['backend'], row['fast_kernels'])]} | "
+                     f"{row['peer']} | {row['train_tokens_per_s_rnnzoo']:,.0f} | {row['train_tokens_per_s_torch']:,.0f} | "
+                     f"{cell(row, 'train')} | {cell(row, 'infer')} |")
+    gen = {c: g for c, g in report.get("generation", {}).items() if "ratio" in g}
+    if gen:
+        lines += ["", f"<!-- claims: benchmarks/results/{os.path.basename(report['config']['out'])} -->",
+                  "| batch-1 greedy generation, char config | rnnzoo tokens/s | PyTorch eager loop tokens/s | ratio |",
+                  "| --- | --- | --- | --- |"]
+        for c, g in gen.items():
+            lo, hi = g["ratio_range"]
+            lines.append(f"| {c.upper()} | {g['rnnzoo']['tokens_per_s']:,.0f} | {g['torch']['tokens_per_s']:,.0f} | "
+                         f"{g['ratio']:.2f} [{lo:.2f}–{hi:.2f}] |")
+    return "\n".join(lines)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--configs", default="char,word,char_padded")
@@ -229,9 +262,14 @@ def main(argv=None):
     ap.add_argument("--repeats", type=int, default=3, help="runs per side, in turns (the median and range are "
                     "reported)")
     ap.add_argument("--quick", action="store_true", help="3 timed batches, char config only (for a smoke run)")
+    ap.add_argument("--markdown", metavar="JSON", help="print the tables of a results file and exit")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     ap.add_argument("--out", default=os.path.join(HERE, "results", "speed.json"))
     args = ap.parse_args(argv)
+    if args.markdown:
+        with open(args.markdown) as f:
+            print(markdown(json.load(f)))
+        return None
     if args.worker:
         from rnnzoo import config
 
@@ -335,6 +373,7 @@ def main(argv=None):
     report = {"matmul_peak_flops": peak, "results": rows, "generation": generation, "config": vars(args),
               **provenance("speed.py", argv)}
     write_json(report, args.out)
+    print("\n" + markdown(report))
     return report
 
 

@@ -9,7 +9,12 @@ Example:
 >>> model = rnnzoo.build("bilstm_classifier", vocabulary_size=20000, num_classes=2)
 """
 
-from rnnzoo import tasks as _tasks  # noqa: F401  (registers the built-in models and tasks)
+from rnnzoo import quiet as _quiet
+
+if _quiet.started_as_entry_point():  # the `rnnzoo` command / `make demo`: hide TF's native start-up notices
+    _quiet.quiet_native_logs()       # (before the imports below load TensorFlow; --verbose shows them)
+
+from rnnzoo import tasks as _tasks  # noqa: F401,E402  (registers the built-in models and tasks)
 from rnnzoo.card import ModelCard, card_of
 from rnnzoo.cudnn import cudnn_report
 from rnnzoo.inference import predict_text

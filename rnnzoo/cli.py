@@ -1,4 +1,4 @@
-"""The `rnnzoo` command: list, datasets, fetch-data, train, evaluate, predict, translate, export."""
+"""The `rnnzoo` command: list, datasets, fetch-data, train, evaluate, predict, translate, info, export."""
 
 import argparse
 import json
@@ -83,13 +83,48 @@ def _cmd_evaluate(args):
                               translation_limit=args.limit), indent=2, default=float))
 
 
-def _cmd_predict(args):
-    from rnnzoo.inference import predict_text
-    from rnnzoo.saving import load
+def _verbs():
+    """Every command-line verb the registered tasks offer: name → (Verb, names of the tasks offering it)."""
+    import rnnzoo.tasks  # noqa: F401  (registers the built-in tasks)
+    from rnnzoo.task import TASKS
 
-    model = load(args.dir)
-    for text, result in zip(args.texts, predict_text(model, args.texts)):
-        print(json.dumps({"text": text, "prediction": result}, ensure_ascii=False))
+    table = {}
+    for task in TASKS.values():
+        for verb in task.verbs():
+            table.setdefault(verb.name, (verb, []))[1].append(task.name)
+    return table
+
+
+def _items(args):
+    """The texts of a verb: its arguments, the lines of --file, or standard input ("-" or nothing given)."""
+    items = list(args.items)
+    if args.file:
+        from rnnzoo.datasets.files import _read
+
+        items += [line for line in _read(args.file).splitlines() if line.strip()]
+    if items == ["-"] or (not items and not args.file and not sys.stdin.isatty()):
+        items = [line.rstrip("\n") for line in sys.stdin if line.strip()]
+    if not items:
+        raise ValueError(f"Nothing to {args.command}: give texts as arguments, --file FILE, or lines on standard "
+                         "input.")
+    return items
+
+
+def _cmd_verb(args):
+    from rnnzoo.saving import load, task_of
+
+    model = load(args.dir, compile=False)
+    task = task_of(model)
+    mine = {verb.name: verb for verb in task.verbs()}
+    if args.command not in mine:
+        offered = _verbs()[args.command][1]
+        fits = [f"rnnzoo {name}" for name in mine] + ["rnnzoo evaluate", "rnnzoo info", "rnnzoo export"]
+        raise ValueError(f"{args.dir!r} is a {task.name} model, and `rnnzoo {args.command}` is for "
+                         f"{' and '.join(offered)} models. For this model use: {', '.join(fits)}.")
+    verb = mine[args.command]
+    for result in verb.run(model, _items(args), args):
+        print(json.dumps(result, ensure_ascii=False, default=float) if args.json or verb.render is None
+              else verb.render(result))
 
 
 def _cmd_translate(args):
@@ -102,6 +137,34 @@ def _cmd_translate(args):
         if not isinstance(out, str) and out.n_best:
             line["n_best"] = [{"translation": t, "score": s} for t, s in out.n_best[: args.n_best]]
         print(json.dumps(line, ensure_ascii=False))
+
+
+def _cmd_info(args):
+    from rnnzoo.saving import describe
+
+    info = describe(args.dir)
+    if args.json:
+        print(json.dumps(info, indent=2, default=str))
+        return
+    data, split = info["data"] or {}, info["split"] or {}
+    lines = [f"{info['model']} ({info['task']}): {info['path']}",
+             f"  network     {info['recurrent_layers']} recurrent layer(s) {'/'.join(info['cells']) or '-'}, "
+             f"units {info['units'] or '-'}; {info['parameters']:,} parameters; {info['size_bytes'] / 2**20:.1f} MiB",
+             f"  vocabulary  {info['vocabulary_size'] or '-'}" + (f" in, {info['target_vocabulary_size']} out"
+                                                                  if info["target_vocabulary_size"] else ""),
+             f"  labels      {', '.join(map(str, info['labels'])) if info['labels'] else '-'}",
+             f"  data        {data.get('source', '-')} ({data.get('examples', '?')} examples, fingerprint "
+             f"{data.get('fingerprint', '-')})",
+             f"  split       {split.get('method', '-')} {split.get('fractions') or ''} seed {split.get('seed')}; "
+             f"counts {split.get('counts', {})}; held out: {split.get('held_out', '-')}"]
+    metrics = {k: v for k, v in (info["metrics"] or {}).items() if isinstance(v, (int, float))}
+    lines.append("  metrics     " + (", ".join(f"{k} {v:.4g}" for k, v in metrics.items()) or "-"))
+    training = info["training"] or {}
+    lines.append(f"  trained by  {training.get('command') or training.get('call') or '-'}")
+    lines.append("  versions    " + (", ".join(f"{k} {v}" for k, v in (info["versions"] or {}).items()) or "-"))
+    lines.append("  exports     " + ("; ".join(f"{d}: {', '.join(files)}" for d, files in info["exports"].items())
+                                     or "none beside it (rnnzoo export MODEL --out DIR)"))
+    print("\n".join(lines))
 
 
 def _cmd_export(args):
@@ -127,6 +190,8 @@ def _add_reader_options(p):
 
 def parser():
     ap = argparse.ArgumentParser(prog="rnnzoo", description="A Keras 3 model zoo of recurrent neural networks.")
+    ap.add_argument("--verbose", action="store_true", help="show TensorFlow's native start-up lines (hidden by "
+                    "default: GPU probes on a CPU-only machine, build notes)")
     sub = ap.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("list", help="list registered models")
@@ -161,10 +226,6 @@ def parser():
     _add_reader_options(p)
     p.set_defaults(func=_cmd_evaluate)
 
-    p = sub.add_parser("predict", help="predict labels or tags for texts with a saved model")
-    p.add_argument("dir", help="directory written by `rnnzoo train --out`, or a .keras file")
-    p.add_argument("texts", nargs="+", help="one or more texts")
-    p.set_defaults(func=_cmd_predict)
 
     p = sub.add_parser("translate", help="turn source texts into target texts with a saved seq2seq model")
     p.add_argument("dir", help="directory written by `rnnzoo train --out`, or a .keras file")
@@ -175,6 +236,23 @@ def parser():
     p.add_argument("--ensemble", action="append", default=[], metavar="DIR",
                    help="another saved model with the same vocabularies, decoded with DIR as one (repeatable)")
     p.set_defaults(func=_cmd_translate)
+
+    for name, (verb, tasks) in _verbs().items():  # each task's verbs (generate, score, predict, ...)
+        if name in sub.choices:
+            continue  # a dedicated command with more options (translate)
+        p = sub.add_parser(name, help=f"{verb.help} ({', '.join(tasks)})")
+        p.add_argument("dir", help="directory written by `rnnzoo train --out`, or a .keras file")
+        p.add_argument("items", nargs="*", help="texts, one per argument ('-' or none: read standard input)")
+        p.add_argument("--file", help="read texts from this UTF-8 file, one per line")
+        p.add_argument("--json", action="store_true", help="one JSON object per line, for scripts")
+        for flags, kwargs in verb.options:
+            p.add_argument(*flags, **kwargs)
+        p.set_defaults(func=_cmd_verb)
+
+    p = sub.add_parser("info", help="print a saved model's card: task, sizes, data and split, metrics, exports")
+    p.add_argument("dir", help="directory written by `rnnzoo train --out`, or a .keras file")
+    p.add_argument("--json", action="store_true", help="print the whole card as JSON")
+    p.set_defaults(func=_cmd_info)
 
     p = sub.add_parser("export", help="export a saved model to SavedModel and builtins-only TFLite")
     p.add_argument("dir", help="directory written by `rnnzoo train --out`, or a .keras file")
@@ -194,11 +272,14 @@ def parser():
 
 
 def main(argv=None):
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow loads: no C++ info lines
+    args = parser().parse_args(argv)
+    if not args.verbose:  # before TensorFlow loads: its native start-up notices are hidden (rnnzoo.quiet)
+        from rnnzoo.quiet import quiet_native_logs
+
+        quiet_native_logs()
     from rnnzoo import config
 
     config.from_environment()  # RNNZOO_FAST_KERNELS=0: Keras' own recurrent loop
-    args = parser().parse_args(argv)
     try:
         args.func(args)
     except (ValueError, OSError, RuntimeError) as e:  # OSError: a missing file, an existing export, a full disk

@@ -142,7 +142,9 @@ def forecasting_demo(quick=False):
 
 
 def main(argv=None):
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow loads: no C++ info lines
+    from rnnzoo.quiet import quiet_native_logs
+
+    quiet_native_logs()  # before TensorFlow loads: its native start-up notices are hidden (RNNZOO_VERBOSE=1 shows)
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true", help="tiny subset and one epoch (for CI)")
     ap.add_argument("--out", default=os.path.join("saved_models", "demo_sentiment_bilstm"))

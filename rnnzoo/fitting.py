@@ -52,6 +52,13 @@ def exclusive(out):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def _interactive():
+    """Whether progress bars can redraw: a terminal, or a Jupyter kernel."""
+    import sys
+
+    return bool(getattr(sys.stdout, "isatty", lambda: False)()) or "ipykernel" in sys.modules
+
+
 class EpochLog(keras.callbacks.Callback):
     """Keeps the per-epoch logs of a resumable run in `path` (atomically, after every epoch), so a run that was
     killed and resumed reports the history of every finished epoch, not only those of its last session."""
@@ -251,6 +258,8 @@ def _fit(model, train, validation, card, epochs, batch_size, learning_rate, clip
         kwargs = dict(x=x, y=y, batch_size=batch_size, shuffle=shuffle)
     else:
         kwargs = dict(x=train, shuffle=False)
+    if verbose == 1 and not _interactive():
+        verbose = 2  # one line per epoch where output is a file or a pipe (CI, `make demo > log`): no \r bars
     history = model.fit(epochs=epochs, validation_data=validation, callbacks=fit_callbacks, verbose=verbose,
                         **kwargs).history
     if epoch_log is not None and epoch_log.epochs:

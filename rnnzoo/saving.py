@@ -1,5 +1,6 @@
 """Compile, save and load models, and read what a saved model carries (its card, task and text pipelines)."""
 
+import dataclasses
 import json
 import os
 import tempfile
@@ -204,3 +205,36 @@ def text_encoder(model):
             "rnnzoo.train or pass metadata={'text': encoder.get_config()} when building)."
         )
     return TextEncoder.from_config(config)
+
+
+def describe(path):
+    """What a saved model is, from its card and files: task, cell and sizes, parameters, data and split,
+    vocabulary sizes, metrics, the training command, versions, and the exports found beside it
+    (`rnnzoo info MODEL`)."""
+    from rnnzoo.names import EXPORT_FILE
+
+    file = resolve_model_path(path)
+    model = load(file, compile=False)
+    card = card_of(model)
+    layers = [layer for layer in model._flatten_layers(include_self=False) if isinstance(layer, keras.layers.RNN)]
+    cells = sorted({type(getattr(layer, "cell", layer)).__name__.replace("Cell", "") for layer in layers})
+    info = {"path": file, "model": card.model or model.name, "task": card.task,
+            "cells": cells, "recurrent_layers": len(layers),
+            "units": sorted({int(layer.cell.units) for layer in layers if hasattr(layer.cell, "units")}),
+            "parameters": int(model.count_params()), "size_bytes": os.path.getsize(file),
+            "settings": card.settings, "labels": card.labels,
+            "vocabulary_size": (card.text or {}).get("vocabulary_size") or len((card.text or {}).get("vocabulary") or []) or None,
+            "target_vocabulary_size": (len((card.target_text or {}).get("vocabulary") or []) or None),
+            "data": None if card.data is None else dataclasses.asdict(card.data),
+            "split": None if card.split is None else dataclasses.asdict(card.split),
+            "metrics": card.metrics, "training": card.training, "versions": card.versions, "exports": {}}
+    directory = os.path.dirname(file)
+    for root in [directory] + [os.path.join(directory, d) for d in sorted(os.listdir(directory))]:
+        manifest = os.path.join(root, EXPORT_FILE)
+        if os.path.isfile(manifest):
+            with open(manifest) as f:
+                exported = json.load(f)
+            info["exports"][os.path.relpath(root, directory)] = sorted(
+                [n for n, e in exported.get("files", {}).items() if "bytes" in e] +
+                [f"saved_model:{s}" for s in exported.get("signatures", {})])
+    return info

@@ -31,6 +31,28 @@ class Examples:
         return len(self.targets)
 
 
+@dataclasses.dataclass
+class Verb:
+    """A command-line verb a task offers: `rnnzoo NAME MODEL ITEM...` (items from arguments, `--file` or standard
+    input, one per line). The CLI builds its subcommands from the verbs of the registered tasks, so a new task's
+    verb appears without an edit to `cli.py`.
+
+    Attributes:
+        name: str. The subcommand.
+        help: str. One line for `rnnzoo --help`.
+        run: callable `(model, items, options) -> list`: one JSON-able result per item (`options` is the parsed
+            argparse namespace).
+        options: tuple of `((flag, ...), {argparse keyword arguments})` pairs.
+        render: callable `result -> str` for the human-readable output (default: JSON).
+    """
+
+    name: str
+    help: str
+    run: object
+    options: tuple = ()
+    render: object = None
+
+
 class Task:
     """Base class of task objects. Subclass it, set `name`, override what the task does differently.
 
@@ -95,6 +117,11 @@ class Task:
         """Model outputs for raw texts → user-facing results (labels, tags)."""
         raise ValueError(f"predict_text supports tasks that label texts or tokens; this model is a {self.name}.")
 
+    # -- command line --------------------------------------------------------------------------------------------
+    def verbs(self):
+        """The command-line verbs of this task's models (`Verb` objects); none by default."""
+        return []
+
     # -- export -------------------------------------------------------------------------------------------------
     def text_signature(self, model, card, kit, max_new_tokens):
         """A raw-string SavedModel signature: `(name, tf.function, description)` or None.
@@ -126,6 +153,15 @@ class LabelTask(Task):
     def fit_outputs(self, train_data, options):
         labels = list(train_data.label_names)
         return labels, {"labels": labels}
+
+    def verbs(self):
+        def run(model, items, options):
+            from rnnzoo.inference import predict_text
+
+            return [{"text": t, "prediction": r} for t, r in zip(items, predict_text(model, items))]
+
+        return [Verb("predict", "predict labels (classifiers) or tags (taggers) for texts", run)] if self.text_field \
+            else []
 
 
 TASKS = {}

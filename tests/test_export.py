@@ -223,7 +223,7 @@ def test_strict_export_raises_on_a_parity_breach(tmp_path, monkeypatch):
     with pytest.raises(ex.ExportError, match=r"model\.tflite \(float32\): max \|TFLite − Keras\| = 0\.001"):
         export(model, str(tmp_path / "x"), quantize=(), saved_model=False, sequence_length=8)
     assert not os.path.exists(tmp_path / "x") and _leftovers(tmp_path) == []
-    # 1e-3 is within the dynamic-range tolerance (2e-2), and only float32 is held to 1e-5
+    # 1e-3 is within the dynamic-range tolerance (5e-2), and only float32 is held to 1e-5
     info = export(model, str(tmp_path / "y"), quantize=("dynamic",), saved_model=False, sequence_length=8,
                   strict=False)
     assert [f for f, e in info["files"].items() if not e["within_tolerance"]] == ["model.tflite"]

