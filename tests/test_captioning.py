@@ -45,12 +45,14 @@ def trained():
                          test=scenes(300, seed=2), epochs=12, units=64, learning_rate=3e-3, beam_width=3)
 
 
+@pytest.mark.slow
 def test_captioner_learns_held_out_scenes(trained):
     greedy, beam = trained.metrics["greedy"], trained.metrics["beam"]
     assert greedy["bleu"] > 0.6 and greedy["exact_match"] > 0.3, greedy
     assert beam["exact_match"] >= greedy["exact_match"] - 0.02, (greedy, beam)
 
 
+@pytest.mark.slow
 def test_beam_width_one_is_greedy_and_input_errors(trained):
     data = scenes(20, seed=9)
     assert caption(trained.model, data.images, beam_width=1) == caption(trained.model, data.images)
@@ -63,6 +65,7 @@ def test_beam_width_one_is_greedy_and_input_errors(trained):
         fit_captioner("lstm_classifier", data)
 
 
+@pytest.mark.slow
 def test_tflite_captions_equal_keras(trained, tmp_path):
     from rnnzoo.export import TFLiteModel, export
     from rnnzoo.export.streaming import greedy_translate

@@ -73,6 +73,7 @@ def test_gradient_logger_records_every_batch_and_does_not_change_training():
     assert not none_logger.clipped.any()
 
 
+@pytest.mark.slow
 def test_adding_problem_quick():
     """Short sequences: the LSTM gets well below the 0.167 baseline within seconds."""
     from adding_problem import run

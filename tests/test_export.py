@@ -18,6 +18,7 @@ from rnnzoo.text import pad_sequences
 LENGTH = 12
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", rnnzoo.list_models())
 def test_every_model_converts_with_builtin_ops_and_matches_keras(name):
     model, spec, task, (x, y) = tiny(name)
@@ -40,6 +41,7 @@ FUSABLE = [n for n in rnnzoo.list_models()
            and rnnzoo.get_spec(n).task != "seq2seq"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", FUSABLE)
 def test_lstm_models_export_the_fused_op_and_match_keras(name):
     from rnnzoo.export.fused import convert_fused, full_length_samples, mask_free
@@ -101,6 +103,7 @@ def dates_export(tmp_path_factory):
     return result.model, str(root / "dates"), info
 
 
+@pytest.mark.slow
 def test_export_directory_and_metadata(dates_export):
     model, path, info = dates_export
     files = set(os.listdir(path))
@@ -120,6 +123,7 @@ def test_export_directory_and_metadata(dates_export):
     assert not [f for f in os.listdir(os.path.dirname(path)) if f.startswith(".tmp-export")]
 
 
+@pytest.mark.slow
 def test_streaming_tflite_translation_equals_keras(dates_export):
     model, path, _ = dates_export
     encoder = TFLiteModel(os.path.join(path, "encoder.tflite"))
@@ -134,6 +138,7 @@ def test_streaming_tflite_translation_equals_keras(dates_export):
         np.testing.assert_allclose(weights.sum(-1), 1.0, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_saved_model_translates_raw_strings(dates_export):
     import tensorflow_text  # noqa: F401  (the tokenizer ops)
 
@@ -229,6 +234,7 @@ def test_strict_export_raises_on_a_parity_breach(tmp_path, monkeypatch):
     assert [f for f, e in info["files"].items() if not e["within_tolerance"]] == ["model.tflite"]
 
 
+@pytest.mark.slow
 def test_a_failed_fused_variant_keeps_the_files_already_made(tmp_path, monkeypatch):
     """Regression: a failing quantized fused variant used to drop every fused entry and mark model_fused.tflite as
     not written although it was on disk."""
@@ -266,6 +272,7 @@ def test_export_rejects_bad_arguments(tmp_path):
     assert not os.path.exists(tmp_path / "x")
 
 
+@pytest.mark.slow
 def test_cli_export(dates_export, tmp_path, capsys):
     from rnnzoo.cli import main
 

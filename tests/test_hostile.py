@@ -234,6 +234,7 @@ _SLOW_TRAINING = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 def test_killed_training_resumes_and_the_previous_model_stays_loadable(classifier, tmp_path):
     import shutil
 

@@ -28,7 +28,13 @@ def test_registry_has_every_cell_and_task():
             assert rnnzoo.list_models(f"*{cell}_{kind}"), (cell, kind)
 
 
-@pytest.mark.parametrize("name", MODELS)
+# Everyday runs (`make test-quick`) check one model of each task family; `make test` checks every model.
+QUICK = {"bilstm_classifier", "gru_tagger", "lstm_language_model", "bahdanau_seq2seq", "gru_forecaster",
+         "lstm_captioner", "bigru_ctc", "recursive_classifier", "lstm_regressor"}
+SWEEP = [n if n in QUICK else pytest.param(n, marks=pytest.mark.slow) for n in MODELS]
+
+
+@pytest.mark.parametrize("name", SWEEP)
 def test_model(name, tmp_path):
     model, spec, task, (x, y) = tiny(name)
     assert model.name == name
@@ -89,6 +95,7 @@ def torch_results(tmp_path_factory):
     return results
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", MODELS)
 def test_model_on_torch_backend(name, torch_results):
     result = torch_results[name]

@@ -115,6 +115,7 @@ def test_greedy_decoding_follows_the_teacher_forced_model(dropout):
         assert not np.allclose(model((SOURCE, target_in), training=True), logits, atol=1e-3)
 
 
+@pytest.mark.slow
 def test_ensemble_averages_member_log_probabilities():
     """An ensemble of one model, or of a model with itself, decodes exactly as the model; with two different
     members each step's log-probabilities are the members' mean, and beam width 1 is still greedy."""
@@ -137,6 +138,7 @@ def test_ensemble_averages_member_log_probabilities():
     np.testing.assert_allclose(attention.sum(-1)[..., 0], 1.0, atol=1e-5)  # a mean of distributions
 
 
+@pytest.mark.slow
 def test_ensemble_translates_strings_and_rejects_other_vocabularies(dates_model):
     result, out = dates_model
     texts = ["12/25/99", "the 3rd of March 2001"]

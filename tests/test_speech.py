@@ -43,6 +43,7 @@ def test_dtw_prefers_the_same_sequence_and_tolerates_stretching():
     assert d[0, 0] < 1e-3 and d[1, 0] < 1e-3 and d[0, 1] > 0.5 and d[1, 1] > 0.5  # float32 rounding only
 
 
+@pytest.mark.slow
 @needs_espeak
 def test_ctc_recogniser_learns_words_of_unheard_voices(tmp_path):
     voices = speech.TRAIN_VOICES[::2]

@@ -140,6 +140,7 @@ def test_cli(tmp_path, capsys):
     assert "Unknown model" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_console_script_help():
     import subprocess
     import sys

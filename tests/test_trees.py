@@ -68,6 +68,7 @@ def test_batched_tree_layer_matches_node_by_node_recursion(cell):
         np.testing.assert_array_equal(bias.reshape(5, 7)[1:3], 1.0)
 
 
+@pytest.mark.slow
 def test_tree_lstm_learns_nested_arithmetic_and_round_trips(tmp_path):
     train = arithmetic_trees(4000, depths=(1, 2), seed=0)
     test = arithmetic_trees(500, depths=(1, 2), seed=1)

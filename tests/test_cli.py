@@ -1,0 +1,125 @@
+"""The command line as a new user meets it: each task's verb, `info`, errors that say what to do, quiet output."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+import rnnzoo
+from rnnzoo import datasets
+from rnnzoo.cli import main as cli
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CHAR_LM = os.path.join(ROOT, "saved_models", "char_lstm_tiny_shakespeare")
+WORD_LM = os.path.join(ROOT, "saved_models", "word_lstm_shakespeare")
+G2P = os.path.join(ROOT, "saved_models", "g2p_bahdanau_cmudict_seed1")
+COMMITTED = sorted(os.path.join(ROOT, "saved_models", d) for d in os.listdir(os.path.join(ROOT, "saved_models"))
+                   if os.path.exists(os.path.join(ROOT, "saved_models", d, "model.keras")))
+NOISE = ("E0000", "W0000", "I0000", "To enable", "WARNING: All log messages")
+
+
+@pytest.fixture(scope="module")
+def classifier(tmp_path_factory):
+    out = str(tmp_path_factory.mktemp("cli") / "clf")
+    data = datasets.TextClassificationData(["good fun film", "bad dull film"] * 20, ["pos", "neg"] * 20)
+    rnnzoo.train("gru_classifier", data, epochs=1, units=4, embedding_dim=4, verbose=0, min_frequency=1, out=out)
+    return out
+
+
+@pytest.mark.slow
+def test_generate_from_the_shell_prints_text_and_no_startup_noise():
+    proc = subprocess.run([sys.executable, "-m", "rnnzoo.cli", "generate", CHAR_LM, "ROMEO:", "--seed", "1",
+                           "--max-length", "40"], capture_output=True, text=True, timeout=300,
+                          env={k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.startswith("ROMEO:") and len(proc.stdout.strip()) > len("ROMEO:")
+    lines = (proc.stdout + proc.stderr).splitlines()
+    assert not [line for line in lines if line.startswith(NOISE)], lines
+    again = subprocess.run([sys.executable, "-m", "rnnzoo.cli", "generate", CHAR_LM, "ROMEO:", "--seed", "1",
+                            "--max-length", "40"], capture_output=True, text=True, timeout=300)
+    assert again.stdout == proc.stdout  # the same seed, the same text
+
+
+def test_score_reads_arguments_files_and_stdin(tmp_path, capsys, monkeypatch):
+    import io
+
+    assert cli(["score", WORD_LM, "to be or not to be", "be not to or be to", "--json"]) == 0
+    real, shuffled = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert real["log_prob"] > shuffled["log_prob"] and real["perplexity"] < shuffled["perplexity"]
+    (tmp_path / "lines.txt").write_text("to be or not to be\n\nzzxqj thou\n", encoding="utf-8")
+    assert cli(["score", WORD_LM, "--file", str(tmp_path / "lines.txt"), "--json"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["text"] for r in rows] == ["to be or not to be", "zzxqj thou"] and rows[1]["unknown"] == ["zzxqj"]
+    monkeypatch.setattr(sys, "stdin", io.StringIO("thou art\n"))
+    assert cli(["generate", WORD_LM, "-", "--max-length", "3", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["prompt"] == "thou art"
+
+
+def test_wrong_task_missing_file_and_bad_format_errors(classifier, tmp_path, capsys):
+    cases = [
+        (["predict", WORD_LM, "to be"], "is a language_model model.*For this model use: rnnzoo generate, rnnzoo score"),
+        (["generate", classifier, "good"], "is a classifier model.*For this model use: rnnzoo predict"),
+        (["score", G2P, "hello"], "is a seq2seq model.*rnnzoo translate"),
+        (["generate", str(tmp_path / "missing"), "x"], "No saved model at"),
+        (["score", WORD_LM, "--file", str(tmp_path / "missing.txt")], "No such file"),
+        (["predict", classifier, "--file", str(tmp_path / "latin1.txt")], "is not UTF-8 text"),
+        (["generate", str(tmp_path / "latin1.txt"), "x"], "is not a .keras file"),
+        (["predict", str(tmp_path / "broken.keras"), "x"], "is not a complete .keras file"),
+    ]
+    (tmp_path / "latin1.txt").write_bytes("caf\xe9\n".encode("latin-1"))
+    (tmp_path / "broken.keras").write_bytes(b"PK\x03\x04 truncated")
+    for argv, message in cases:
+        assert cli(argv) == 2, argv
+        import re
+
+        err = capsys.readouterr().err
+        assert re.search(message, err), (argv, err)
+
+
+def test_predict_verb_on_a_classifier(classifier, capsys):
+    assert cli(["predict", classifier, "good fun film", "bad dull film"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["text"] for r in rows] == ["good fun film", "bad dull film"]
+    assert all(r["prediction"]["label"] in ("pos", "neg") for r in rows)
+
+
+@pytest.mark.parametrize("path", COMMITTED, ids=os.path.basename)
+def test_info_on_every_committed_model(path, capsys):
+    assert cli(["info", path]) == 0
+    out = capsys.readouterr().out
+    card = rnnzoo.card_of(rnnzoo.load(path, compile=False))
+    assert out.startswith(f"{card.model} ({card.task})") and "parameters" in out and card.data.source in out
+    assert cli(["info", path, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["split"]["fractions"] == card.split.fractions
+
+
+def test_a_new_tasks_verb_appears_without_editing_the_cli(capsys):
+    from rnnzoo.cli import parser
+    from rnnzoo.task import TASKS, Task, Verb
+
+    class Shout(Task):
+        name = "shout_example"
+
+        def verbs(self):
+            return [Verb("shout", "upper-case texts", lambda model, items, o: [t.upper() for t in items])]
+
+    TASKS["shout_example"] = Shout()
+    try:
+        assert "shout" in parser()._subparsers._group_actions[0].choices
+    finally:
+        del TASKS["shout_example"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path, data, extra", [(G2P, "cmudict", ["--limit", "40"]), (WORD_LM, "shakespeare_lines", [])],
+                         ids=["g2p", "word_lm"])
+def test_evaluate_a_committed_model_on_its_held_out_split(path, data, extra, capsys):
+    assert cli(["evaluate", path, "--data", data, *extra]) == 0
+    metrics = json.loads(capsys.readouterr().out)
+    card = rnnzoo.card_of(rnnzoo.load(path, compile=False))
+    assert metrics["evaluated_on"].startswith(f"held-out test split of {data}")
+    assert metrics["examples"] > 0 and metrics["loss"] > 0
+    if "perplexity" in metrics:  # the card's figure, reproduced from the rebuilt split
+        assert metrics["perplexity"] == pytest.approx(card.metrics["perplexity"], rel=1e-3)
