@@ -123,3 +123,29 @@ def test_evaluate_a_committed_model_on_its_held_out_split(path, data, extra, cap
     assert metrics["examples"] > 0 and metrics["loss"] > 0
     if "perplexity" in metrics:  # the card's figure, reproduced from the rebuilt split
         assert metrics["perplexity"] == pytest.approx(card.metrics["perplexity"], rel=1e-3)
+
+
+def test_forecast_verb_reads_series_files(tmp_path, capsys):
+    import numpy as np
+
+    from rnnzoo.forecasting import fit_forecaster
+
+    series = np.sin(np.arange(200) / 5.0).astype("float32") * 10 + 20
+    out = str(tmp_path / "fc")
+    fit_forecaster("gru_forecaster", series, input_length=12, horizon=3, epochs=2, units=8, out=out, verbose=0)
+    (tmp_path / "tail.csv").write_text("value\n" + "\n".join(f"{v:.4f}" for v in series[-20:]) + "\n")
+    assert cli(["forecast", out, str(tmp_path / "tail.csv"), "--horizon", "2", "--json"]) == 0
+    row = json.loads(capsys.readouterr().out)
+    assert row["horizon"] == 2 and len(row["forecast"]) == 2 and all(np.isfinite(row["forecast"]))
+    expected = rnnzoo.forecasting.Forecaster(rnnzoo.load(out, compile=False)).forecast(series[-20:])[:2]
+    np.testing.assert_allclose(row["forecast"], expected, rtol=1e-5)
+    (tmp_path / "bad.csv").write_text("value\n1.0\nabc\n")
+    (tmp_path / "short.csv").write_text("1\n2\n")
+    for argv, message in [(["forecast", out, str(tmp_path / "bad.csv")], "line 3.*not all numbers"),
+                          (["forecast", out, str(tmp_path / "short.csv")], "needs the last 12"),
+                          (["forecast", out, str(tmp_path / "tail.csv"), "--horizon", "5"], "forecasts 3 steps"),
+                          (["forecast", WORD_LM, str(tmp_path / "tail.csv")], "For this model use: rnnzoo generate")]:
+        assert cli(argv) == 2, argv
+        import re
+
+        assert re.search(message, capsys.readouterr().err), argv
