@@ -57,3 +57,41 @@ def test_ctc_recogniser_learns_words_of_unheard_voices(tmp_path):
     assert greedy < 0.5, greedy  # chance is far above 90%
     beam = speech.recognize(str(tmp_path), test.features[:20], beam_width=4)  # the saved model, beam search
     assert speech.word_error_rate(beam, test.transcripts[:20]) <= 0.6
+    _wav_round_trip_from_the_shell(str(tmp_path), words, tmp_path)
+
+
+def _wav_round_trip_from_the_shell(model_dir, words, tmp_path):
+    """espeak-ng writes WAV files (its own rate; one is also resampled to 16 kHz and made stereo here), and
+    `rnnzoo recognize` reads them back: the words a held-out voice said."""
+    import json
+    import subprocess
+    import wave
+
+    from rnnzoo.cli import main as cli
+
+    said = [words[1], f"{words[2]} {words[3]}"]
+    files = []
+    for i, text in enumerate(said):
+        native = str(tmp_path / f"said{i}.wav")
+        subprocess.run(["espeak-ng", "-v", speech.TEST_VOICES[0], "-w", native, text], check=True)
+        files.append(native)
+    samples, rate = speech.read_wav(files[0])  # the same words at 16 kHz in stereo: resampled and mixed down
+    resampled = speech.read_audio(files[0], 16000)
+    stereo = str(tmp_path / "stereo16k.wav")
+    with wave.open(stereo, "wb") as w:
+        w.setnchannels(2), w.setsampwidth(2), w.setframerate(16000)
+        pcm = (np.clip(resampled, -1, 1) * 32767).astype("<i2")
+        w.writeframes(np.stack([pcm, pcm], 1).tobytes())
+    files.append(stereo)
+    import contextlib
+    import io
+
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        assert cli(["recognize", model_dir, *files, "--json"]) == 0
+    heard = [json.loads(line)["transcript"] for line in buffer.getvalue().splitlines()]
+    assert rate == speech.SAMPLE_RATE and len(heard) == 3
+    assert sum(h == s for h, s in zip(heard, said + said[:1])) >= 2, (heard, said)  # a held-out voice
+    (tmp_path / "notes.txt").write_text("not audio")
+    assert cli(["recognize", model_dir, str(tmp_path / "notes.txt")]) == 2
+    assert cli(["recognize", model_dir, str(tmp_path / "missing.wav")]) == 2

@@ -279,11 +279,32 @@ def read_wav(path):
     """Mono float32 samples and the sample rate of a 16-bit PCM WAV file (for recognising your own recordings)."""
     if not os.path.exists(path):
         raise FileNotFoundError(f"No such WAV file: {path}")
-    with wave.open(path) as w:
+    try:
+        w = wave.open(os.fspath(path))
+    except (wave.Error, EOFError) as e:
+        raise ValueError(f"{path} is not a PCM WAV file ({e}); convert it first, e.g. `sox input.mp3 -b 16 "
+                         "output.wav` or `ffmpeg -i input.m4a -acodec pcm_s16le output.wav`.") from None
+    with w:
         if w.getsampwidth() != 2:
-            raise ValueError(f"{path}: only 16-bit PCM WAV is supported; got {8 * w.getsampwidth()}-bit.")
+            raise ValueError(f"{path}: only 16-bit PCM WAV is supported; got {8 * w.getsampwidth()}-bit. Convert "
+                             "it with `sox input.wav -b 16 output.wav`.")
         data = np.frombuffer(w.readframes(w.getnframes()), "<i2").astype("float32") / 32768.0
         if w.getnchannels() > 1:
             data = data.reshape(-1, w.getnchannels()).mean(1)
+        if not len(data):
+            raise ValueError(f"{path} holds no samples.")
         return data, w.getframerate()
+
+
+def read_audio(path, sample_rate=SAMPLE_RATE):
+    """A WAV file as mono float32 samples at `sample_rate` (stereo is averaged, other rates are resampled)."""
+    data, rate = read_wav(path)
+    if rate != sample_rate:
+        from math import gcd
+
+        from scipy.signal import resample_poly
+
+        g = gcd(int(sample_rate), int(rate))
+        data = resample_poly(data, int(sample_rate) // g, int(rate) // g).astype("float32")
+    return data
 

@@ -2,7 +2,7 @@
 
 import keras
 
-from rnnzoo.task import Task, register_task
+from rnnzoo.task import Task, Verb, register_task
 from rnnzoo.tasks.speech.model import example_batch
 
 
@@ -16,6 +16,20 @@ class CTCTask(Task):
         return keras.losses.CTC()
 
     example_batch = staticmethod(example_batch)
+
+    def verbs(self):
+        def recognize(model, files, options):
+            from rnnzoo.card import card_of
+            from rnnzoo.tasks.speech import recognize as speech
+
+            rate = int(card_of(model).get("sample_rate") or speech.SAMPLE_RATE)
+            features = [speech.log_mel(speech.read_audio(f, rate), rate) for f in files]
+            heard = speech.recognize(model, features, beam_width=options.beam)
+            return [{"file": f, "transcript": t} for f, t in zip(files, heard)]
+
+        return [Verb("recognize", "transcribe WAV files (any sample rate, mono or stereo, 16-bit PCM)", recognize,
+                     options=((("--beam",), dict(type=int, default=1, help="CTC beam width (1: greedy)")),),
+                     render=lambda r: f"{r['file']}: {r['transcript']}")]
 
 
 TASK = register_task(CTCTask())
