@@ -227,6 +227,8 @@ def held_out(card, data, source):
     rule = card.split
     mine = data.fingerprint()
     if recorded.fingerprint and mine == recorded.fingerprint:
+        if rule is not None and rule.method == "characters":
+            return _held_out_characters(rule, data, source)
         if rule is None or rule.method != "fractions":
             raise ValueError(
                 f"{source!r} is the data this model was trained on (its validation and test data were passed "
@@ -256,6 +258,26 @@ def held_out(card, data, source):
             "split cannot be rebuilt and would mix in training examples. Evaluate on the original data, or on a "
             "file of new examples.")
     return data, f"all of {source} ({len(data)} examples): not this model's training source"
+
+
+def _held_out_characters(rule, data, source):
+    """The held-out end of a text split by characters (a char LM trained on the first `counts["train"]`
+    characters of a file): re-read from the file, checked against the card's fingerprint, as one running text."""
+    from rnnzoo.datasets.base import TextCorpus
+    from rnnzoo.datasets.files import _read
+
+    if not (isinstance(source, str) and os.path.isfile(source)):
+        raise ValueError(f"This model was trained on the first {rule.counts.get('train')} characters of a text file; "
+                         "evaluate it on that file's path so its held-out end can be rebuilt.")
+    text = _read(source)
+    cut = int(rule.counts["train"])
+    held = TextCorpus([line for line in text[cut:].splitlines() if line.strip()])
+    if rule.held_out_fingerprint and held.fingerprint() != rule.held_out_fingerprint:
+        raise ValueError(f"The last {len(text) - cut} characters of {source!r} are not the held-out text the model "
+                         "card records; evaluate on the original file.")
+    return (TextCorpus([text[cut:]], name=f"{os.path.basename(source)}[{cut}:]"),
+            f"held-out {rule.held_out} text of {source}: its last {len(text) - cut} characters (the model trained "
+            f"on the first {cut})")
 
 
 def evaluate(model, data, batch_size=64, beam_width=1, translation_limit=None):
