@@ -5,13 +5,14 @@ PY := $(VENV)/bin/python
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONUNBUFFERED := 1
 
-.PHONY: demo test test-quick test-all mutation bench setup setup-dev data system clean help
+.PHONY: demo test test-quick test-all mutation notebooks bench setup setup-dev data system clean help
 
 help:
 	@echo "make demo      set up, train a real model, evaluate, export, print results"
 	@echo "make test      set up and run the full test suite (what CI runs)"
 	@echo "make test-quick  the suite without the tests marked slow (everyday development, <= 12 min)"
 	@echo "make mutation  break three core formulas one at a time and show the tests catch each"
+	@echo "make notebooks re-run the notebooks in place, with their outputs and figures"
 	@echo "make bench     speed of our LSTM/GRU models side by side with PyTorch (benchmarks/speed.py)"
 
 $(PY):
@@ -57,6 +58,10 @@ test-all: test
 
 mutation: setup-dev
 	$(PY) tests/mutation.py
+
+# Re-run the notebooks in place (quick mode) so they are committed with their outputs and figures
+notebooks: setup-dev data system
+	$(PY) notebooks/execute.py
 
 # Speed side by side with PyTorch (training / inference tokens/s, % of matmul peak, batch-1 generation)
 bench: setup-dev

@@ -1,6 +1,6 @@
 """Writes the notebooks from the cell sources below (keeps them reviewable as plain Python).
 
-Run: python notebooks/make_notebooks.py
+Run: python notebooks/make_notebooks.py, then `make notebooks` to execute them (outputs and figures).
 """
 
 import os
@@ -21,8 +21,6 @@ Set `RNNZOO_QUICK=1` for the quick mode the tests use (tiny data, one epoch)."""
     ("md", "## Setup"),
     ("code", """import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-import matplotlib
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import rnnzoo
 from rnnzoo import datasets
@@ -116,8 +114,6 @@ Set `RNNZOO_QUICK=1` for the quick mode the tests use (small data, few epochs)."
     ("md", "## Setup"),
     ("code", """import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-import matplotlib
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import rnnzoo
@@ -225,8 +221,6 @@ the tanh RNN cannot.
 Set `RNNZOO_QUICK=1` for the quick mode the tests use."""),
     ("code", """import os, json
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-import matplotlib
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import keras
@@ -340,8 +334,6 @@ raw strings.
 Set `RNNZOO_QUICK=1` for the quick mode the tests use."""),
     ("code", """import os, json, tempfile
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-import matplotlib
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import tensorflow as tf
@@ -409,8 +401,6 @@ print("Keras: ", repr(rnnzoo.generate(lm, "to be", max_length=40, sampler="greed
 
 SETUP = """import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-import matplotlib
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import rnnzoo

@@ -20,6 +20,23 @@ def plot_cells_without_images(nb):
     return missing
 
 
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=os.path.basename)
+def test_committed_outputs_are_current_and_show_every_figure(path):
+    """The committed notebook was executed from its current cells (`make notebooks` records a hash of them), and
+    each of its plotting cells holds an image."""
+    import sys
+
+    nbformat = pytest.importorskip("nbformat")
+    sys.path.insert(0, os.path.dirname(path))
+    from execute import sources_sha256
+
+    nb = nbformat.read(path, as_version=4)
+    recorded = nb.metadata.get("rnnzoo", {}).get("sources_sha256")
+    assert recorded == sources_sha256(nb), "a cell changed after the outputs were made: run `make notebooks`"
+    assert plot_cells_without_images(nb) == []
+    assert nb.cells[0].source.startswith("<!-- rnnzoo: outputs -->") and "mode" in nb.cells[0].source
+
+
 def _execute(nb, path):
     nbclient = pytest.importorskip("nbclient")
     # allow_errors: every cell runs and its error is collected here (without it nbclient raises at the first one,

@@ -1,0 +1,70 @@
+"""Executes the notebooks in place so they are committed with their outputs and figures (`make notebooks`).
+
+Each notebook runs top to bottom in a fresh kernel with the inline backend, in quick mode (RNNZOO_QUICK=1: small
+data, few epochs, so all eight run in about seven minutes on 2 cores). A first markdown cell says when and in
+which mode the outputs were made, and the notebook's metadata records a hash of its code cells
+(`rnnzoo.sources_sha256`): `tests/test_notebooks.py` fails when a cell was edited after the outputs were made.
+
+    python notebooks/execute.py [NAME.ipynb ...]
+"""
+
+import datetime
+import glob
+import hashlib
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BANNER = "<!-- rnnzoo: outputs -->"
+
+
+def sources_sha256(nb):
+    """A hash of the notebook's code cells: what its outputs depend on, besides the library."""
+    digest = hashlib.sha256()
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            digest.update(cell.source.encode("utf-8") + b"\0")
+    return digest.hexdigest()
+
+
+def execute(path, mode="quick"):
+    import nbclient
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    nb.cells = [c for c in nb.cells if not (c.cell_type == "markdown" and c.source.startswith(BANNER))]
+    env = {"RNNZOO_QUICK": "1"} if mode == "quick" else {}
+    old = {k: os.environ.get(k) for k in list(env) + ["MPLBACKEND"]}
+    os.environ.update(env)
+    os.environ.pop("MPLBACKEND", None)  # the inline backend, as in Jupyter
+    try:
+        nbclient.NotebookClient(nb, timeout=1200, kernel_name="python3",
+                                resources={"metadata": {"path": HERE}}).execute()
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    note = (f"{BANNER}\n*The outputs below were made by `make notebooks` on {datetime.date.today().isoformat()} in "
+            f"**{mode} mode**" + (" (RNNZOO_QUICK=1: small data and few epochs, so figures are rougher than a full "
+                                  "run's; unset it for the full run)" if mode == "quick" else "") + ".*")
+    nb.cells.insert(0, nbformat.v4.new_markdown_cell(note))
+    nb.metadata.setdefault("rnnzoo", {})["sources_sha256"] = sources_sha256(nb)
+    nb.metadata["rnnzoo"]["mode"] = mode
+    tmp = path + ".tmp"
+    nbformat.write(nb, tmp)
+    os.replace(tmp, path)
+
+
+def main(argv=None):
+    names = (argv if argv is not None else sys.argv[1:]) or sorted(glob.glob(os.path.join(HERE, "*.ipynb")))
+    for path in names:
+        path = path if os.path.exists(path) else os.path.join(HERE, path)
+        print(f"executing {os.path.basename(path)} ...", flush=True)
+        execute(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
