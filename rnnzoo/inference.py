@@ -29,6 +29,11 @@ def predict_text(model, texts, batch_size=64):
     task = task_of(model)
     encoder = text_encoder(model)
     tokens = encoder.tokenize(texts)
+    for i, toks in enumerate(tokens):
+        if not toks:
+            raise ValueError(f"Text {i} ({texts[i][:80]!r}) has no tokens after normalization (it holds only "
+                             "characters the text pipeline drops, such as control characters); give at least one "
+                             "word.")
     ids = encoder.encode_tokens(tokens, on_overflow="error", normalized=True)
     probs = model.predict(pad_sequences(ids), batch_size=batch_size, verbose=0)
     labels = card_of(model).labels or [str(i) for i in range(probs.shape[-1])]

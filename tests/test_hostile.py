@@ -24,7 +24,10 @@ from rnnzoo.cli import main as cli
 from rnnzoo.datasets.files import load_classification_file, load_conll, load_pairs_tsv, load_text_file
 from rnnzoo.saving import load
 
-FUZZ = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# derandomize: the same generated inputs on every run (CI must not pass or fail by luck); raise max_examples
+# locally to explore further
+FUZZ = settings(max_examples=40, deadline=None, derandomize=True,
+                suppress_health_check=[HealthCheck.function_scoped_fixture])
 TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=80)  # any Unicode, NUL and BOM too
 CLASSIFY = datasets.TextClassificationData(["good fun film", "bad dull film", "a good plot", "a dull plot"] * 15,
                                            ["pos", "neg", "pos", "neg"] * 15, name="toy-sentiment")
@@ -50,6 +53,10 @@ def test_predict_text_answers_any_text_or_says_it_is_empty(classifier, text):
     _, model = classifier
     if not text.strip():
         with pytest.raises(ValueError, match="is empty"):
+            rnnzoo.predict_text(model, [text])
+        return
+    if not rnnzoo.saving.text_encoder(model).tokenize([text])[0]:  # e.g. "\x92": only dropped characters
+        with pytest.raises(ValueError, match="has no tokens after normalization"):
             rnnzoo.predict_text(model, [text])
         return
     result = rnnzoo.predict_text(model, text)
