@@ -215,14 +215,10 @@ def fit(model, train, validation=None, *, card, epochs=10, batch_size=None, lear
     Returns:
         A `FitResult`.
     """
-    if out:
-        with exclusive(out):
-            return _fit(model, train, validation, card, epochs, batch_size, learning_rate, clipnorm, optimizer,
-                        patience, minutes, reduce_lr_patience, log_gradient_norm, out, verbose, callbacks, shuffle,
-                        compile, finalize, evaluate, details)
-    return _fit(model, train, validation, card, epochs, batch_size, learning_rate, clipnorm, optimizer, patience,
-                minutes, reduce_lr_patience, log_gradient_norm, out, verbose, callbacks, shuffle, compile, finalize,
-                evaluate, details)
+    with exclusive(out) if out else contextlib.nullcontext():  # one training at a time per output directory
+        return _fit(model, train, validation, card, epochs, batch_size, learning_rate, clipnorm, optimizer, patience,
+                    minutes, reduce_lr_patience, log_gradient_norm, out, verbose, callbacks, shuffle, compile,
+                    finalize, evaluate, details)
 
 
 def _fit(model, train, validation, card, epochs, batch_size, learning_rate, clipnorm, optimizer, patience, minutes,
