@@ -244,7 +244,7 @@ def held_out(card, data, source):
                       f"{rule.fractions}, seed {rule.seed})")
     if rule is not None and rule.held_out_fingerprint and mine == rule.held_out_fingerprint:
         return data, f"{source}: the model's held-out {rule.held_out} data ({len(data)} examples)"
-    if recorded.source is not None and source == recorded.source:
+    if recorded.source is not None and _same_source(recorded.source, source):
         if recorded.fingerprint is None:  # a card of version 1: nothing to check against
             if rule is None or not rule.fractions:
                 raise ValueError(f"{source!r} is this model's training source, and its card records no split to "
@@ -258,6 +258,12 @@ def held_out(card, data, source):
             "split cannot be rebuilt and would mix in training examples. Evaluate on the original data, or on a "
             "file of new examples.")
     return data, f"all of {source} ({len(data)} examples): not this model's training source"
+
+
+def _same_source(recorded, source):
+    """Whether `source` names the card's training source: the same name, or a path to a file of the recorded
+    file name (cards record a file's base name, so the model card stays the same wherever the file lives)."""
+    return source == recorded or (isinstance(source, str) and os.path.basename(source) == recorded)
 
 
 def _held_out_characters(rule, data, source):

@@ -77,11 +77,19 @@ def test_g2p_reference_refuses_a_changed_dictionary(cmudict):
         held_out(card, fewer, "cmudict")
 
 
-def test_char_lm_card_refuses_its_training_text():
+def test_char_lm_card_rebuilds_its_held_out_end_and_refuses_other_text(tmp_path):
     path = os.path.join(ROOT, "..", "..", "shared", "data", "tinyshakespeare.txt")
     if not os.path.exists(path):
         pytest.skip(f"{path} is not on this machine")
     card = card_of(rnnzoo.load(os.path.join(ROOT, "char_lstm_tiny_shakespeare"), compile=False))
     assert card.split.method == "characters" and card.split.held_out == "validation"
-    with pytest.raises(ValueError, match="trained on"):
-        held_out(card, datasets.load(path), path)
+    text = open(path, encoding="utf-8").read()
+    cut = int(card.split.counts["train"])
+    part, described = held_out(card, datasets.load(path), path)
+    assert "".join(part.texts) == text[cut:] and described.startswith("held-out validation text")
+    with pytest.raises(ValueError, match="trained on the first"):  # the same text, but not as a file path
+        held_out(card, datasets.load(path), "tinyshakespeare")
+    changed = tmp_path / "tinyshakespeare.txt"
+    changed.write_text(text[:cut] + text[cut:].replace("the", "teh"), encoding="utf-8")
+    with pytest.raises(ValueError):  # a changed held-out end is refused, never scored as if it were the original
+        held_out(card, datasets.load(str(changed)), str(changed))
