@@ -7,6 +7,7 @@ Layering, bottom to top: `text`, `datasets`, `layers` → `registry`, `task`, `c
 Example:
 >>> import rnnzoo
 >>> model = rnnzoo.build("bilstm_classifier", vocabulary_size=20000, num_classes=2)
+>>> tagger = rnnzoo.load("pos_bilstm")  # doctest: +SKIP  (a committed preset; `rnnzoo.presets()` lists them)
 """
 
 from rnnzoo import quiet as _quiet
@@ -19,13 +20,14 @@ from rnnzoo.card import ModelCard, card_of
 from rnnzoo.cudnn import cudnn_report
 from rnnzoo.inference import predict_text
 from rnnzoo.layers import recurrent_layer, recurrent_stack, sequence_input
+from rnnzoo.presets import presets  # `rnnzoo.presets()`: the committed models, loaded by name with rnnzoo.load
 from rnnzoo.registry import build, get_spec, list_models, register_model
 from rnnzoo.saving import compile_model, load, metadata
 from rnnzoo.task import Task, get_task, register_task
 from rnnzoo.version import __version__
 
 __all__ = ["ModelCard", "Task", "build", "card_of", "compile_model", "cudnn_report", "evaluate", "generate",
-           "get_spec", "get_task", "list_models", "load", "metadata", "predict_text", "recurrent_layer",
+           "get_spec", "get_task", "list_models", "load", "metadata", "predict_text", "presets", "recurrent_layer",
            "recurrent_stack", "register_model", "register_task", "score", "sequence_input", "train", "translate",
            "__version__"]
 

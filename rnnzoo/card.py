@@ -60,11 +60,13 @@ class DataRecord:
         fingerprint: str or None. Hash of every example of the source (see `fingerprint`); None when unknown
             (cards migrated from version 1 that were not re-saved).
         examples: int or None. Number of examples in the source.
+        licence: str or None. The data's licence and provenance, where recorded (the committed presets have one).
     """
 
     source: str = None
     fingerprint: str = None
     examples: int = None
+    licence: str = None
 
 
 @dataclasses.dataclass

@@ -1,9 +1,13 @@
-"""The `rnnzoo` command: list, datasets, fetch-data, train, evaluate, predict, translate, info, export."""
+"""The `rnnzoo` command: list, presets, datasets, fetch-data, train, evaluate, each task's verb (predict, translate,
+generate, score, forecast, recognize, caption), info, export."""
 
 import argparse
 import json
 import os
 import sys
+
+
+MODEL_HELP = "a preset name (`rnnzoo presets`), a directory written by `rnnzoo train --out`, or a .keras file"
 
 
 def _value(text):
@@ -32,6 +36,19 @@ def _cmd_list(args):
     for name in names:
         spec = get_spec(name)
         print(f"{name:28s} {spec.task:15s} {spec.description}")
+
+
+def _cmd_presets(args):
+    from rnnzoo.presets import presets
+
+    for preset in presets():
+        if args.json:
+            print(json.dumps({"name": preset.name, "family": preset.family, "verb": preset.verb,
+                              "path": preset.path, "available": preset.available,
+                              "size_bytes": preset.size_bytes() if preset.available else None,
+                              "metric": ".".join(preset.metric), "value": preset.headline()}))
+        else:
+            print(preset.line())
 
 
 def _cmd_datasets(args):
@@ -198,6 +215,10 @@ def parser():
     p.add_argument("pattern", nargs="?", help="shell-style filter, e.g. '*lstm*'")
     p.set_defaults(func=_cmd_list)
 
+    p = sub.add_parser("presets", help="list the committed trained models, one per task family (load by name)")
+    p.add_argument("--json", action="store_true", help="one JSON object per line, for scripts")
+    p.set_defaults(func=_cmd_presets)
+
     p = sub.add_parser("datasets", help="list embedded datasets")
     p.set_defaults(func=_cmd_datasets)
 
@@ -218,7 +239,7 @@ def parser():
     p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser("evaluate", help="evaluate a saved model on a dataset")
-    p.add_argument("dir", help="directory written by `rnnzoo train --out`, or a .keras file")
+    p.add_argument("dir", help=MODEL_HELP)
     p.add_argument("--data", required=True, help="embedded dataset name or a file")
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--beam", type=int, default=1, help="seq2seq: beam width of the decoded metrics (1: greedy)")
@@ -228,7 +249,7 @@ def parser():
 
 
     p = sub.add_parser("translate", help="turn source texts into target texts with a saved seq2seq model")
-    p.add_argument("dir", help="directory written by `rnnzoo train --out`, or a .keras file")
+    p.add_argument("dir", help=MODEL_HELP)
     p.add_argument("texts", nargs="+", help="one or more source texts")
     p.add_argument("--beam", type=int, default=1, help="beam width (1: greedy)")
     p.add_argument("--alpha", type=float, default=0.6, help="beam-search length penalty exponent")
@@ -241,7 +262,7 @@ def parser():
         if name in sub.choices:
             continue  # a dedicated command with more options (translate)
         p = sub.add_parser(name, help=f"{verb.help} ({', '.join(tasks)})")
-        p.add_argument("dir", help="directory written by `rnnzoo train --out`, or a .keras file")
+        p.add_argument("dir", help=MODEL_HELP)
         p.add_argument("items", nargs="*", help="texts, one per argument ('-' or none: read standard input)")
         p.add_argument("--file", help="read texts from this UTF-8 file, one per line")
         p.add_argument("--json", action="store_true", help="one JSON object per line, for scripts")
@@ -250,12 +271,12 @@ def parser():
         p.set_defaults(func=_cmd_verb)
 
     p = sub.add_parser("info", help="print a saved model's card: task, sizes, data and split, metrics, exports")
-    p.add_argument("dir", help="directory written by `rnnzoo train --out`, or a .keras file")
+    p.add_argument("dir", help=MODEL_HELP)
     p.add_argument("--json", action="store_true", help="print the whole card as JSON")
     p.set_defaults(func=_cmd_info)
 
     p = sub.add_parser("export", help="export a saved model to SavedModel and builtins-only TFLite")
-    p.add_argument("dir", help="directory written by `rnnzoo train --out`, or a .keras file")
+    p.add_argument("dir", help=MODEL_HELP)
     p.add_argument("--out", required=True, help="export directory (must not exist unless --overwrite)")
     p.add_argument("--saved-model", action="store_true", help="write the SavedModel (default: both formats)")
     p.add_argument("--tflite", action="store_true", help="write the TFLite files (default: both formats)")

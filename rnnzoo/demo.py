@@ -1,6 +1,7 @@
 """`make demo`: train a real sentiment classifier, compare it with a baseline, save it, use the saved file;
 score and generate text with the reference language models; train a date translator with attention and
-decode it greedily and with beam search; spell words as phonemes with the reference G2P model.
+decode it greedily and with beam search; spell words as phonemes with the reference G2P model; then use the
+committed presets by name (forecaster, POS tagger, captioner, Tree-LSTM) without training them.
 
 Run: python -m rnnzoo.demo [--quick] [--out DIR]
 """
@@ -125,20 +126,45 @@ def language_model_demo(path=REFERENCE_LM, word_path=REFERENCE_WORD_LM):
             "lm_shuffled_log_prob": shuffled["log_prob"]}
 
 
-def forecasting_demo(quick=False):
-    """A GRU forecaster on yearly sunspots, walk-forward on 1969–2008, against the seasonal-naive forecast."""
-    from rnnzoo.tasks.forecasting.forecast import fit_forecaster
+def presets_demo():
+    """The committed presets (`rnnzoo presets`), loaded by name and used without training: the sunspot
+    forecaster, the POS tagger, the scene captioner and the Tree-LSTM."""
+    import rnnzoo
+    from rnnzoo import datasets
+    from rnnzoo.presets import presets
+    from rnnzoo.tasks.captioning.caption import caption, scenes
+    from rnnzoo.tasks.forecasting.forecast import Forecaster
+    from rnnzoo.tasks.trees.data import classify
 
-    print("\nForecasting: yearly sunspot numbers (statsmodels), GRU, one year ahead, walk-forward on 1969–2008")
-    result = fit_forecaster("gru_forecaster", "sunspots", input_length=22, horizon=1, season=11, test_size=40,
-                            validation_size=40, units=32 if quick else 64, learning_rate=3e-3,
-                            epochs=20 if quick else 300)
-    m = result.metrics
+    print("\nPresets: small trained models committed in saved_models/, loaded by name (rnnzoo presets)")
+    for preset in presets():
+        print("  " + preset.line())
+    summary = {}
+    series = datasets.load("sunspots")
+    model = rnnzoo.load("sunspots_gru", compile=False)
+    m = rnnzoo.card_of(model).metrics
+    forecaster = Forecaster(model)
+    print("\nForecasting: yearly sunspot numbers (statsmodels), preset sunspots_gru, one year ahead; walk-forward "
+          "on the held-out 1969–2008")
     print(f"  MAE {m['mae']:.1f} vs seasonal naive (11 years back) {m['seasonal_naive_mae']:.1f}; "
           f"MASE {m['mase']:.3f} (< 1 beats the in-sample seasonal-naive error)")
-    print(f"  forecast for {int(result.times[-1]) + 1}: {result.forecaster.forecast(result.values)[0]:.1f} "
-          f"(observed values end in {int(result.times[-1])} at {result.values[-1, 0]:.1f})")
-    return {"sunspots_mase": m["mase"], "sunspots_mae": m["mae"], "sunspots_seasonal_naive_mae": m["seasonal_naive_mae"]}
+    print(f"  forecast for {int(series.times[-1]) + 1}: {forecaster.forecast(series.values)[0]:.1f} "
+          f"(observed values end in {int(series.times[-1])} at {series.values[-1, 0]:.1f})")
+    summary.update(sunspots_mase=m["mase"], sunspots_mae=m["mae"], sunspots_seasonal_naive_mae=m["seasonal_naive_mae"])
+
+    sentence = "the old man saw the boats on the river"
+    tags = rnnzoo.predict_text(rnnzoo.load("pos_bilstm"), sentence)
+    print(f"\nPart-of-speech tags (preset pos_bilstm): {' '.join(f'{w}/{t}' for w, t in tags)}")
+    shown = scenes(3, seed=101, noise=0.03)
+    said = caption(rnnzoo.load("scenes_lstm_captioner"), shown.images, beam_width=3)
+    print("Captions of three new scenes (preset scenes_lstm_captioner, beam 3):")
+    for truth, text in zip(shown.captions, said):
+        print(f"  {text!r:42s} (drawn: {truth!r})")
+    expressions = ["( 3 max ( 4 min 2 ) )", "( ( 7 min ( 9 max 1 ) ) max ( 2 min ( 8 max ( 5 min 6 ) ) ) )"]
+    for text, result in zip(expressions, classify(rnnzoo.load("listops_tree_lstm"), expressions)):
+        print(f"Tree-LSTM (preset listops_tree_lstm): {text} = {result['label']} ({result['probability']:.2f})")
+    summary["captions_matching_the_drawing"] = sum(a == b for a, b in zip(said, shown.captions))
+    return summary
 
 
 def main(argv=None):
@@ -214,7 +240,7 @@ def main(argv=None):
                "showcase": [{"text": t, "label": str(y)} for t, y in zip(shown, test_part.labels)]}
     summary.update(language_model_demo())
     summary.update(translation_demo(args.quick, out=os.path.join(os.path.dirname(args.out) or ".", "demo_dates_bahdanau")))
-    summary.update(forecasting_demo(args.quick))
+    summary.update(presets_demo())
     summary["seconds"] = round(time.time() - start)
     write_json(summary, os.path.join(args.out, "demo_summary.json"))
     if args.summary:

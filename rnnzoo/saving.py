@@ -68,13 +68,19 @@ def ensure_compiled(model):
 
 
 def resolve_model_path(path):
-    """Returns the `.keras` file for `path` (a `.keras` file or a training output directory)."""
+    """Returns the `.keras` file for `path`: a `.keras` file, a training output directory, or the name of a
+    committed preset (`rnnzoo presets`) where no file or folder of that name exists."""
+    from rnnzoo.presets import preset_path
+
     path = os.fspath(path)
+    if not os.path.exists(path) and preset_path(path) is not None:
+        path = preset_path(path)
     if os.path.isdir(path):
         path = os.path.join(path, MODEL_FILE)
     if not os.path.exists(path):
         raise FileNotFoundError(
-            f"No saved model at {path!r}. Pass a .keras file or a directory written by `rnnzoo train --out`."
+            f"No saved model at {path!r}. Pass a .keras file, a directory written by `rnnzoo train --out`, or a "
+            "preset name (`rnnzoo presets` lists them)."
         )
     if not path.endswith(".keras"):
         raise ValueError(f"{path!r} is not a .keras file; rnnzoo saves and loads the Keras v3 format.")

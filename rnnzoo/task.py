@@ -112,6 +112,13 @@ class Task:
         """Task metrics beyond the compiled loss and metrics (e.g. decoded exact match); a dict."""
         return {}
 
+    def evaluate_saved(self, model, card, data, **options):
+        """`rnnzoo evaluate` for a task without a text pipeline (`text_field` None): scores a saved model on `data`
+        (a dataset name or a file in the task's own format) and returns the metrics with `evaluated_on` and
+        `examples`. Tasks with a text pipeline go through `rnnzoo.training.evaluate` instead."""
+        raise ValueError(f"`rnnzoo evaluate` is not available for {self.name} models; score them with their task's "
+                         "own functions (see its module docstring).")
+
     # -- using a trained model ----------------------------------------------------------------------------------
     def postprocess(self, tokens, outputs, labels):
         """Model outputs for raw texts → user-facing results (labels, tags)."""

@@ -301,6 +301,9 @@ def evaluate(model, data, batch_size=64, beam_width=1, translation_limit=None):
         model = load(model)
     card = card_of(model)
     task = task_of(model)
+    if task.text_field is None:  # forecasters, speech, captioners, trees: the task reads and scores its own data
+        return task.evaluate_saved(model, card, data, batch_size=batch_size, beam_width=beam_width,
+                                   limit=translation_limit)
     data, source = resolve_data(data, task)
     data, described = held_out(card, data, source)
     examples = task.encode(data, text_encoder(model), task.outputs_from_card(card), card.get("window"))

@@ -68,6 +68,15 @@ def test_wrong_task_missing_file_and_bad_format_errors(classifier, tmp_path, cap
         (["predict", classifier, "--file", str(tmp_path / "latin1.txt")], "is not UTF-8 text"),
         (["generate", str(tmp_path / "latin1.txt"), "x"], "is not a .keras file"),
         (["predict", str(tmp_path / "broken.keras"), "x"], "is not a complete .keras file"),
+        (["caption", WORD_LM, "x.png"], "is a language_model model.*For this model use: rnnzoo generate"),
+        (["caption", "scenes_lstm_captioner", str(tmp_path / "missing.png")], "No such image file"),
+        (["caption", "scenes_lstm_captioner", str(tmp_path / "latin1.txt")], "is not an image file.*PNG or JPEG"),
+        (["recognize", "listops_tree_lstm", "x.wav"], "is a tree_classifier model.*For this model use: rnnzoo predict"),
+        (["recognize", "speech_bigru_ctc", str(tmp_path / "missing.wav")], "No such WAV file"),
+        (["recognize", "speech_bigru_ctc", str(tmp_path / "latin1.txt")], "is not a PCM WAV file"),
+        (["predict", "listops_tree_lstm", "( 9 min"], "ends too early.*Known tokens: 0 1 2"),
+        (["predict", "listops_tree_lstm", "( 3 plus 4 )"], "Unknown token 'plus'"),
+        (["generate", "no_such_preset", "x"], "No saved model at.*preset name"),
     ]
     (tmp_path / "latin1.txt").write_bytes("caf\xe9\n".encode("latin-1"))
     (tmp_path / "broken.keras").write_bytes(b"PK\x03\x04 truncated")
@@ -114,21 +123,76 @@ def test_a_new_tasks_verb_appears_without_editing_the_cli(capsys):
 
 
 G2P_MODELS = [p for p in COMMITTED if os.path.basename(p).startswith("g2p_")]
+# `rnnzoo evaluate` on every committed model: text models and the forecaster on their training source (its held-out
+# split is rebuilt from the card); models of files on a list of new files made here (their synthetic data is drawn,
+# never stored); the char LM on ../shared's text (test_evaluate_the_committed_char_model_...).
+ON_SOURCE = {**{os.path.basename(p): ("cmudict", ["--limit", "40"]) for p in G2P_MODELS},
+             "word_lstm_shakespeare": ("shakespeare_lines", []), "sentiment_bilstm": ("sentiment", []),
+             "pos_bilstm": ("pos", []), "dates_bahdanau": ("dates", ["--limit", "100"]),
+             "sunspots_gru": ("sunspots", [])}
+ON_FILES = {"scenes_lstm_captioner": ("exact_match", 0.8), "listops_tree_lstm": ("accuracy", 0.9),
+            "speech_bigru_ctc": ("wer", 0.5)}
+
+
+def test_every_committed_model_has_an_evaluate_test():
+    assert {os.path.basename(p) for p in COMMITTED} == set(ON_SOURCE) | set(ON_FILES) | {os.path.basename(CHAR_LM)}
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("path, data, extra", [(p, "cmudict", ["--limit", "40"]) for p in G2P_MODELS] +
-                         [(WORD_LM, "shakespeare_lines", [])], ids=[os.path.basename(p) for p in G2P_MODELS] +
-                         ["word_lm"])
-def test_evaluate_a_committed_model_on_its_held_out_split(path, data, extra, capsys):
-    assert cli(["evaluate", path, "--data", data, *extra]) == 0
+@pytest.mark.parametrize("name", sorted(ON_SOURCE))
+def test_evaluate_a_committed_model_on_its_held_out_split(name, capsys):
+    data, extra = ON_SOURCE[name]
+    assert cli(["evaluate", name, "--data", data, *extra]) == 0
     metrics = json.loads(capsys.readouterr().out)
-    card = rnnzoo.card_of(rnnzoo.load(path, compile=False))
-    assert metrics["evaluated_on"].startswith(f"held-out test split of {data}")
-    assert metrics["examples"] > 0 and metrics["loss"] > 0
-    assert set(COMMITTED) == set(G2P_MODELS) | {WORD_LM, CHAR_LM}  # with the char model's test: every one
-    if "perplexity" in metrics:  # the card's figure, reproduced from the rebuilt split
-        assert metrics["perplexity"] == pytest.approx(card.metrics["perplexity"], rel=1e-3)
+    card = rnnzoo.card_of(rnnzoo.load(name, compile=False))
+    held = "held-out test period of" if card.task == "forecaster" else "held-out test split of"
+    assert metrics["evaluated_on"].startswith(f"{held} {data}") and metrics["examples"] > 0
+    assert metrics.get("loss", 1) > 0
+    for key in ("perplexity", "accuracy", "mase"):  # the card's figure, reproduced from the rebuilt split
+        if key in metrics and key in card.metrics:
+            assert metrics[key] == pytest.approx(card.metrics[key], rel=1e-3), key
+
+
+def _files_for(name, here):
+    """A TSV of new files and their labels, in the format `rnnzoo evaluate` reads for this model."""
+    from PIL import Image
+
+    from rnnzoo.tasks.captioning.caption import scenes
+    from rnnzoo.tasks.speech import recognize as speech
+    from rnnzoo.tasks.trees.data import arithmetic_trees, to_text
+
+    lines = []
+    if name == "scenes_lstm_captioner":
+        drawn = scenes(40, seed=77)
+        for i, (image, text) in enumerate(zip(drawn.images, drawn.captions)):
+            Image.fromarray((image * 255).round().clip(0, 255).astype("uint8")).save(here / f"{i}.png")
+            lines.append(f"{i}.png\t{text}")
+    elif name == "listops_tree_lstm":
+        trees = arithmetic_trees(100, depths=(2, 5), seed=77, operators=("max", "min"))
+        lines = [f"{to_text(t)}\t{trees.label_names[y]}" for t, y in zip(trees.trees, trees.labels)]
+    else:
+        if not speech.espeak_available():
+            pytest.skip("espeak-ng is not installed (apt-get install espeak-ng; make setup does it)")
+        for i, text in enumerate(["seven", "go left", "zero", "stop on"]):
+            subprocess.run(["espeak-ng", "-v", speech.TEST_VOICES[i % 6], "-w", str(here / f"{i}.wav"), text],
+                           check=True)
+            lines.append(f"{i}.wav\t{text}")
+    (here / "list.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return str(here / "list.tsv")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(ON_FILES))
+def test_evaluate_a_committed_model_of_files_on_new_files(name, tmp_path, capsys):
+    listing = _files_for(name, tmp_path)
+    assert cli(["evaluate", name, "--data", listing]) == 0
+    metrics = json.loads(capsys.readouterr().out)
+    key, bound = ON_FILES[name]
+    assert metrics["evaluated_on"].startswith(f"all of {listing}") and metrics["examples"] > 0
+    assert (metrics[key] <= bound) if key == "wer" else (metrics[key] >= bound), metrics
+    (tmp_path / "list.tsv").write_text("nothing.png\tno file\n")
+    assert cli(["evaluate", name, "--data", listing]) == 2
+    assert "do not exist" in capsys.readouterr().err or name == "listops_tree_lstm"
 
 
 def test_forecast_verb_reads_series_files(tmp_path, capsys):

@@ -36,3 +36,5 @@ def test_demo_quick(tmp_path):
     assert summary["g2p_wer"] < 0.35 and summary["word_lm_prefers_real"]  # the committed reference models
     assert os.path.exists(os.path.join(str(tmp_path), "demo_dates_bahdanau_export", "decoder_step.tflite"))
     assert "Forecasting: yearly sunspot numbers" in proc.stdout and summary["sunspots_mase"] < 0.9  # beats seasonal naive
+    assert "Presets:" in proc.stdout and "pos_bilstm" in proc.stdout and "/DT" in proc.stdout  # presets by name
+    assert summary["captions_matching_the_drawing"] >= 2  # of three new scenes (the preset's beam exact match: 0.978)

@@ -66,7 +66,9 @@ def test_return_state(cell, bidirectional, num_states):
     np.testing.assert_allclose(out[0][:, :8], out[1], atol=1e-6)  # forward output == forward h
 
 
-def test_pretrained_embeddings_frozen_and_trainable():
+def test_pretrained_embeddings_frozen_and_trainable(tmp_path):
+    import json
+
     matrix = np.random.default_rng(0).normal(size=(20, 6)).astype("float32")
     for trainable in (False, True):
         inputs, x = sequence_input(embeddings=matrix, trainable_embeddings=trainable)
@@ -74,6 +76,11 @@ def test_pretrained_embeddings_frozen_and_trainable():
         emb = model.get_layer("embedding")
         np.testing.assert_allclose(emb.embeddings.numpy(), matrix)
         assert emb.trainable is trainable
+        # the matrix travels in the weights, not as JSON in the config (which bloated saved files five-fold)
+        assert str(matrix[0, 0])[:6] not in json.dumps(emb.get_config())
+        model.save(tmp_path / "m.keras")
+        np.testing.assert_allclose(keras.saving.load_model(tmp_path / "m.keras").get_layer("embedding")
+                                   .embeddings.numpy(), matrix)
     with pytest.raises(ValueError, match="rows"):
         sequence_input(vocabulary_size=10, embeddings=matrix)
     with pytest.raises(ValueError, match="2-D"):

@@ -120,6 +120,19 @@ def load_conll(path, token_column=0, tag_column=-1):
     return TaggedData(sentences, tags, name=os.path.basename(path))
 
 
+def load_labelled_files(path, what="file"):
+    """`(paths, labels)` from a TSV of `file<TAB>label` lines (a relative file is read from the TSV's folder), for
+    evaluating models of files: images and their captions, WAV files and their transcripts."""
+    pairs = load_pairs_tsv(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    files = [p if os.path.isabs(p) else os.path.join(folder, p) for p in pairs.sources]
+    missing = [f for f in files if not os.path.isfile(f)]
+    if missing:
+        raise FileNotFoundError(f"{path!r} names {len(missing)} {what}s that do not exist, e.g. {missing[0]!r}; each "
+                                f"line is '{what}<TAB>label', a relative {what} read from the list's folder.")
+    return files, list(pairs.targets)
+
+
 def load_pairs_tsv(path, level="char", target_level=None):
     """Loads tab-separated `source<TAB>target` pairs for sequence-to-sequence tasks.
 

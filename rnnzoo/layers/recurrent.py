@@ -236,17 +236,14 @@ def sequence_input(
     x = Metadata(metadata, name=METADATA)(inputs)
     if input_mode == "one_hot":
         return inputs, OneHot(int(vocabulary_size), mask_zero=mask_zero, name=ONE_HOT)(x)
-    embedding = layers.Embedding(
-        int(vocabulary_size),
-        int(embedding_dim),
-        mask_zero=mask_zero,
-        trainable=trainable_embeddings,
-        embeddings_initializer=(
-            keras.initializers.Constant(embeddings) if embeddings is not None else "uniform"
-        ),
-        name=EMBEDDING,
-    )
-    return inputs, embedding(x)
+    embedding = layers.Embedding(int(vocabulary_size), int(embedding_dim), mask_zero=mask_zero,
+                                 trainable=trainable_embeddings, name=EMBEDDING)
+    outputs = embedding(x)  # builds the layer
+    if embeddings is not None:
+        # The matrix goes into the weights, not the config: a Constant initializer would be written into the saved
+        # model's config.json as JSON text (about five times the weights' bytes) and parsed again at every load.
+        embedding.embeddings.assign(embeddings.astype(embedding.embeddings.dtype))
+    return inputs, outputs
 
 
 def recurrent_layer(cell, units, return_sequences=True, return_state=False, name=None, **kwargs):

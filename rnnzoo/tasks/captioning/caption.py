@@ -163,6 +163,25 @@ def caption(model, images, beam_width=1, alpha=0.0, max_length=None, batch_size=
     return out
 
 
+def read_image(path, shape):
+    """An image file (PNG, JPEG, BMP, GIF: whatever Pillow reads) as floats in [0, 1] of `shape` (height, width,
+    channels): converted to RGB (or grey) and resized to what the captioner takes."""
+    from PIL import Image, UnidentifiedImageError
+
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"No such image file: {path}")
+    height, width, channels = (int(n) for n in shape)
+    try:
+        with Image.open(path) as image:
+            image = image.convert("RGB" if channels == 3 else "L")
+            if image.size != (width, height):
+                image = image.resize((width, height), Image.Resampling.BILINEAR)
+            pixels = np.asarray(image, "float32") / 255.0
+    except (UnidentifiedImageError, OSError) as e:
+        raise ValueError(f"{path} is not an image file Pillow can read ({e}); pass a PNG or JPEG.") from None
+    return pixels.reshape(height, width, channels)
+
+
 def evaluate_captions(model, data, beam_width=1, alpha=0.0):
     """Exact match and BLEU-4 of the model's captions against the scenes' captions."""
     predicted = caption(model, data.images, beam_width=beam_width, alpha=alpha)

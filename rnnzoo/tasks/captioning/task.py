@@ -1,6 +1,6 @@
 """The captioning task: an image → a caption (one-to-many), decoded greedily or by beam."""
 
-from rnnzoo.task import register_task
+from rnnzoo.task import Verb, register_task
 from rnnzoo.tasks.captioning.model import example_batch
 from rnnzoo.tasks.seq2seq.task import DecoderTask
 
@@ -9,6 +9,32 @@ class CaptionerTask(DecoderTask):
     """Teacher-forced image → text decoder."""
 
     name = "captioner"
+
+    def evaluate_saved(self, model, card, data, beam_width=1, **options):
+        """Exact match and BLEU-4 on a TSV of `image<TAB>caption` lines (new images: the synthetic scenes a
+        preset was trained on are generated, never stored, so any file is data the model did not see)."""
+        import numpy as np
+
+        from rnnzoo.datasets.files import load_labelled_files
+        from rnnzoo.tasks.captioning.caption import CaptionData, evaluate_captions, read_image
+
+        files, captions = load_labelled_files(data, "image")
+        images = np.stack([read_image(f, model.inputs[0].shape[1:]) for f in files])
+        scores = evaluate_captions(model, CaptionData(images, captions), beam_width=beam_width)
+        return {"evaluated_on": f"all of {data} ({len(files)} images)", "examples": len(files), **scores}
+
+    def verbs(self):
+        def run(model, files, options):
+            import numpy as np
+
+            from rnnzoo.tasks.captioning.caption import caption, read_image
+
+            images = np.stack([read_image(f, model.inputs[0].shape[1:]) for f in files])
+            return [{"file": f, "caption": c} for f, c in zip(files, caption(model, images, beam_width=options.beam))]
+
+        return [Verb("caption", "caption image files (PNG, JPEG, ...; resized to the model's input size)", run,
+                     options=((("--beam",), dict(type=int, default=1, help="beam width (1: greedy)")),),
+                     render=lambda r: f"{r['file']}: {r['caption']}")]
 
     example_batch = staticmethod(example_batch)
 

@@ -189,6 +189,51 @@ def evaluate_forecasts(actual, predicted, naive, scale):
             "forecasts": int(actual.shape[0])}
 
 
+def evaluate_saved_forecaster(model, card, data):
+    """`rnnzoo evaluate` for a forecaster: walk-forward MAE/MASE against the seasonal-naive forecast.
+
+    On the series the model was trained on (same fingerprint) only the held-out test period recorded in the card is
+    forecast, with the training rows' scale, as at the end of training; another series (an embedded name, a CSV file,
+    an array) is forecast from its row `input_length` on, scaled by its own in-sample error. A series with the
+    training source's name but other values is refused."""
+    from rnnzoo.datasets import load as load_data
+
+    forecaster = Forecaster(model)
+    settings = card.settings
+    name = data if isinstance(data, str) else getattr(data, "name", "series")
+    if isinstance(data, str):
+        data = load_data(data) if not os.path.isfile(data) else read_series_csv(data, forecaster.columns)
+    values = as_series(getattr(data, "values", data), name=name)
+    if values.shape[1] != len(forecaster.mean):
+        raise ValueError(f"{name!r} has {values.shape[1]} columns; this forecaster reads {len(forecaster.mean)} "
+                         f"({', '.join(forecaster.columns)}).")
+    n, season, target = len(values), int(settings.get("season", 1)), forecaster.target
+    recorded, rule = card.data, card.split
+    mine = fingerprint(np.asarray(values, "float64"))
+    if recorded is not None and recorded.fingerprint == mine and rule is not None and rule.method == "time":
+        test_start, train_rows = n - int(rule.counts["test"]), int(rule.counts["train"])
+        if rule.held_out_fingerprint and fingerprint(np.asarray(values[test_start:], "float64")) != \
+                rule.held_out_fingerprint:
+            raise ValueError(f"The last {n - test_start} rows of {name!r} are not the held-out period the card records.")
+        origins, scale_rows = window_origins(test_start, n, forecaster.horizon), values[:train_rows]
+        described = (f"held-out test period of {name}: its last {n - test_start} rows (the model trained on the "
+                     f"first {train_rows})")
+    elif recorded is not None and recorded.source == name:
+        raise ValueError(f"{name!r} is the name of this model's training series, but its values differ from those it "
+                         "was trained on, so the held-out period cannot be rebuilt. Evaluate on the original series "
+                         "or on a CSV file of new rows.")
+    else:
+        origins, scale_rows = window_origins(forecaster.input_length, n, forecaster.horizon), values
+        described = f"all of {name} ({n} rows): not this model's training series"
+    if len(origins) == 0:
+        raise ValueError(f"{name!r} has {n} rows: too few for a window of {forecaster.input_length} rows and "
+                         f"{forecaster.horizon} steps ahead.")
+    predictions, actual = forecaster.walk_forward(values, origins)
+    naive = seasonal_naive(values, origins, forecaster.horizon, season, target)
+    metrics = evaluate_forecasts(actual, predictions, naive, insample_scale(scale_rows, season, target))
+    return {"evaluated_on": described, "examples": int(len(origins)), **metrics}
+
+
 def fit_forecaster(model_name, series, input_length, horizon=1, target=0, test_size=0.15, validation_size=0.1,
                    season=1, relative=False, epochs=300, batch_size=32, learning_rate=1e-3, clipnorm=1.0,
                    patience=25, minutes=None, seed=0, out=None, verbose=0, **model_options):

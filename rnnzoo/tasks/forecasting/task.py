@@ -13,6 +13,11 @@ class ForecasterTask(RegressorTask):
     def example_batch(self, config, batch_size, length, seed):
         return example_batch(self.sequence_output)(config, batch_size, length, seed)
 
+    def evaluate_saved(self, model, card, data, **options):
+        from rnnzoo.tasks.forecasting.forecast import evaluate_saved_forecaster
+
+        return evaluate_saved_forecaster(model, card, data)
+
     def verbs(self):
         def forecast(model, files, options):
             from rnnzoo.tasks.forecasting.forecast import Forecaster

@@ -29,6 +29,8 @@ class DecoderTask(Task):
 
 
 class Seq2SeqTask(DecoderTask):
+    """Sequence-to-sequence with a source and a target text pipeline."""
+
     def verbs(self):
         def run(model, items, options):
             from rnnzoo.tasks.seq2seq.translation import translate
@@ -37,8 +39,6 @@ class Seq2SeqTask(DecoderTask):
 
         return [Verb("translate", "turn source texts into target texts (greedy; `rnnzoo translate --help` for beam "
                                   "search and ensembles)", run)]
-
-    """Sequence-to-sequence with a source and a target text pipeline."""
 
     name = "seq2seq"
     text_field = "sources"

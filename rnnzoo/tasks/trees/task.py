@@ -1,6 +1,6 @@
 """The tree-classification task: a binary tree → a class at its root."""
 
-from rnnzoo.task import LabelTask, register_task
+from rnnzoo.task import LabelTask, Verb, register_task
 from rnnzoo.tasks.trees.model import example_batch
 
 
@@ -11,6 +11,28 @@ class TreeClassifierTask(LabelTask):
     tree_input = True  # inputs are `encode_trees` arrays, not token sequences
 
     example_batch = staticmethod(example_batch)
+
+    def evaluate_saved(self, model, card, data, **options):
+        """Accuracy on a TSV of `expression<TAB>label` lines, per tree height and overall."""
+        from rnnzoo.datasets.files import load_pairs_tsv
+        from rnnzoo.tasks.trees.data import classify, depth, parse
+
+        pairs = load_pairs_tsv(data)
+        predicted = [r["label"] for r in classify(model, list(pairs.sources))]
+        right = [p == t for p, t in zip(predicted, pairs.targets)]
+        heights = [depth(parse(text)) for text in pairs.sources]
+        by_height = {str(h): sum(r for r, g in zip(right, heights) if g == h) / heights.count(h)
+                     for h in sorted(set(heights))}
+        return {"evaluated_on": f"all of {data} ({len(right)} expressions)", "examples": len(right),
+                "accuracy": sum(right) / len(right), "accuracy_by_height": by_height}
+
+    def verbs(self):
+        def run(model, texts, options):
+            from rnnzoo.tasks.trees.data import classify
+
+            return [{"text": t, "prediction": p} for t, p in zip(texts, classify(model, texts))]
+
+        return [Verb("predict", "classify fully parenthesised expressions, e.g. '( 3 max ( 4 min 2 ) )'", run)]
 
 
 TASK = register_task(TreeClassifierTask())
