@@ -28,13 +28,15 @@ def test_committed_outputs_are_current_and_show_every_figure(path):
 
     nbformat = pytest.importorskip("nbformat")
     sys.path.insert(0, os.path.dirname(path))
-    from execute import sources_sha256
+    from execute import FULL, sources_sha256
 
     nb = nbformat.read(path, as_version=4)
     recorded = nb.metadata.get("rnnzoo", {}).get("sources_sha256")
     assert recorded == sources_sha256(nb), "a cell changed after the outputs were made: run `make notebooks`"
     assert plot_cells_without_images(nb) == []
     assert nb.cells[0].source.startswith("<!-- rnnzoo: outputs -->") and "mode" in nb.cells[0].source
+    mode = "full" if os.path.basename(path) in FULL else "quick"  # full wherever a full run takes <= 10 minutes
+    assert nb.metadata["rnnzoo"]["mode"] == mode and f"**{mode} mode**" in nb.cells[0].source
 
 
 def _execute(nb, path):
