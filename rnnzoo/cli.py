@@ -87,7 +87,7 @@ def _cmd_train(args):
     spec = get_spec(args.model)
     result = train(args.model, _load_data(args, spec.task), epochs=args.epochs, out=args.out,
                    batch_size=args.batch_size, learning_rate=args.learning_rate, seed=args.seed,
-                   **_options(args.set))
+                   distribution=args.distribute, **_options(args.set))
     print(json.dumps({"model": args.model, "out": args.out, **result.metrics}, indent=2, default=float))
 
 
@@ -235,6 +235,9 @@ def parser():
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help="model or training option, e.g. --set units=64 --set bidirectional=true")
+    p.add_argument("--distribute", choices=["mirrored", "multi_worker", "data_parallel"],
+                   help="data-parallel training (--batch-size is the global batch): mirrored = the local GPUs "
+                   "(TensorFlow); multi_worker = the hosts in TF_CONFIG (TensorFlow); data_parallel = JAX's devices")
     _add_reader_options(p)
     p.set_defaults(func=_cmd_train)
 

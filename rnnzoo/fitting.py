@@ -150,6 +150,36 @@ class FitResult:
         raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
 
 
+def array_dataset(x, y, batch_size=32, shuffle=False, seed=0):
+    """Batches of in-memory arrays (`x` an array or a tuple of arrays) as a `tf.data.Dataset` whose order in epoch k
+    is `permutation(seed + k)`: the fitting loop pins k at the start of every epoch (`set_epoch`), so a resumed run
+    and a run on several devices (which opens extra iterators) see the batches one device would."""
+    import numpy as np
+    import tensorflow as tf
+
+    n = len(y)
+    state = {"epoch": 0, "auto": True}
+
+    def batches():
+        order = np.random.default_rng(seed + state["epoch"]).permutation(n) if shuffle else np.arange(n)
+        if state["auto"]:
+            state["epoch"] += 1
+        for start in range(0, n, batch_size):
+            yield order[start:start + batch_size]
+
+    xs = tf.nest.map_structure(lambda a: tf.constant(np.asarray(a)), x)
+    ys = tf.constant(np.asarray(y))
+    ds = tf.data.Dataset.from_generator(batches, output_signature=tf.TensorSpec([None], tf.int64))
+    ds = ds.map(lambda i: (tf.nest.map_structure(lambda a: tf.gather(a, i), xs), tf.gather(ys, i)))
+    ds = ds.apply(tf.data.experimental.assert_cardinality(-(-n // batch_size))).prefetch(tf.data.AUTOTUNE)
+
+    def set_epoch(epoch):
+        state.update(epoch=int(epoch), auto=False)
+
+    ds.set_epoch = set_epoch
+    return ds
+
+
 def seed_everything(seed):
     """Seeds Python, NumPy and the backend (weights, dropout, shuffling)."""
     keras.utils.set_random_seed(int(seed))
@@ -185,7 +215,8 @@ def _fingerprint(data):
 
 def fit(model, train, validation=None, *, card, epochs=10, batch_size=None, learning_rate=1e-3, clipnorm=1.0,
         optimizer="adam", patience=3, minutes=None, reduce_lr_patience=None, log_gradient_norm=False, out=None,
-        verbose=0, callbacks=None, shuffle=False, compile=True, finalize=None, evaluate=None, details=None):
+        verbose=0, callbacks=None, shuffle=False, compile=True, finalize=None, evaluate=None, details=None,
+        distribution=None):
     """Trains `model`, evaluates it, records its card and writes the three files.
 
     Args:
@@ -211,23 +242,61 @@ def fit(model, train, validation=None, *, card, epochs=10, batch_size=None, lear
         finalize: callable or None. `model → model` after training (e.g. the stateless twin of a stateful LM).
         evaluate: callable or None. `model → metrics dict` on held-out data.
         details: dict or None. Task extras for the `FitResult`.
+        distribution: None (one device), "mirrored", "multi_worker", "data_parallel", or a strategy /
+            distribution object (`rnnzoo.distribute`). `batch_size` (or the datasets' batches) is the global
+            batch, split over the replicas. Only the chief writes `out`; other workers write to a temporary
+            directory that is removed.
 
     Returns:
         A `FitResult`.
     """
+    from rnnzoo import distribute
+
+    plan = distribute.plan(distribution)
+    distribute.check_batch(plan, batch_size)
+    if plan is not None and not plan.chief and out:  # a non-chief worker: its files (and backups) are throwaway
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="rnnzoo-worker-") as scratch:
+            result = _fit(model, train, validation, card, epochs, batch_size, learning_rate, clipnorm, optimizer,
+                          patience, minutes, reduce_lr_patience, log_gradient_norm, os.path.join(scratch, "out"),
+                          verbose, callbacks, shuffle, compile, finalize, evaluate, details, plan)
+            return dataclasses.replace(result, out=None)
     with exclusive(out) if out else contextlib.nullcontext():  # one training at a time per output directory
         return _fit(model, train, validation, card, epochs, batch_size, learning_rate, clipnorm, optimizer, patience,
                     minutes, reduce_lr_patience, log_gradient_norm, out, verbose, callbacks, shuffle, compile,
-                    finalize, evaluate, details)
+                    finalize, evaluate, details, plan)
 
 
 def _fit(model, train, validation, card, epochs, batch_size, learning_rate, clipnorm, optimizer, patience, minutes,
          reduce_lr_patience, log_gradient_norm, out, verbose, callbacks, shuffle, compile, finalize, evaluate,
-         details):
+         details, plan=None):
+    from rnnzoo import distribute
+
+    scope = contextlib.nullcontext()
+    if isinstance(train, tuple):  # arrays: batches in an order that follows the epoch number, as for text datasets
+        train = array_dataset(*train, batch_size=batch_size or 32, shuffle=shuffle,
+                              seed=int(card.training.get("seed") or 0))
+    if isinstance(validation, tuple):
+        validation = array_dataset(*validation, batch_size=batch_size or 32, shuffle=False)
+    set_epoch = getattr(train, "set_epoch", None)  # the shuffle order follows the epoch number
+    if plan is not None:
+        model = distribute.replicate(model, plan)  # the same weights, with variables on every replica
+        train, validation = (distribute.shard(d, plan) for d in (train, validation))
+        card.training = {**card.training, "distribution": plan.record(batch_size)}
+        scope = plan.scope()
     set_card(model, card)
     if compile:
-        compile_model(model, card.task, optimizer=optimizer, learning_rate=learning_rate, clipnorm=clipnorm)
+        with scope:
+            compile_model(model, card.task, optimizer=optimizer, learning_rate=learning_rate, clipnorm=clipnorm)
+    if plan is not None and keras.backend.backend() == "tensorflow" and not distribute.clip_after_sum(model.optimizer):
+        import warnings
+
+        warnings.warn("This Keras clips each replica's gradient before summing them: with gradient clipping active, "
+                      "training on several devices takes other steps than on one.", stacklevel=2)
     fit_callbacks = [keras.callbacks.TerminateOnNaN()]
+    if set_epoch is not None:
+        fit_callbacks.append(keras.callbacks.LambdaCallback(on_epoch_begin=lambda epoch, logs=None: set_epoch(epoch)))
     if validation is not None:
         fit_callbacks.append(keras.callbacks.EarlyStopping(patience=patience, restore_best_weights=True))
     if reduce_lr_patience:
@@ -249,17 +318,17 @@ def _fit(model, train, validation, card, epochs, batch_size, learning_rate, clip
         epoch_log = EpochLog(partial)
         fit_callbacks.append(epoch_log)
     fit_callbacks += list(callbacks or [])
-    if isinstance(train, tuple):
-        x, y = train
-        kwargs = dict(x=x, y=y, batch_size=batch_size, shuffle=shuffle)
-    else:
-        kwargs = dict(x=train, shuffle=False)
+    kwargs = dict(x=train, shuffle=False)
     if verbose == 1 and not _interactive():
         verbose = 2  # one line per epoch where output is a file or a pipe (CI, `make demo > log`): no \r bars
     history = model.fit(epochs=epochs, validation_data=validation, callbacks=fit_callbacks, verbose=verbose,
                         **kwargs).history
     if epoch_log is not None and epoch_log.epochs:
         history = epoch_log.history()  # every finished epoch, including those of sessions before a resume
+    if plan is not None:
+        model = distribute.gather(model)  # evaluated, saved and returned as a one-device model
+        if compile:
+            compile_model(model, card.task, optimizer=optimizer, learning_rate=learning_rate, clipnorm=clipnorm)
     if finalize is not None:
         model = finalize(model)
     metrics = dict(evaluate(model) if evaluate else {})

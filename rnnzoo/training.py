@@ -87,7 +87,7 @@ def train(model_name, data, epochs=10, out=None, batch_size=32, learning_rate=1e
           patience=3, seed=0, split=(0.8, 0.1, 0.1), split_seed=None, min_frequency=2, max_vocabulary=20000,
           window=None, text_options=None, verbose=1, callbacks=None, validation_data=None, test_data=None,
           stateful=False, translation_limit=2000, init_from=None, minutes=None, reduce_lr_patience=None,
-          log_gradient_norm=False, **model_options):
+          log_gradient_norm=False, distribution=None, **model_options):
     """Trains a registered model on an embedded dataset or a user file and evaluates it on a held-out split.
 
     Args:
@@ -119,6 +119,8 @@ def train(model_name, data, epochs=10, out=None, batch_size=32, learning_rate=1e
         minutes: float or None. Time budget.
         reduce_lr_patience: int or None. Halve the learning rate after this many epochs without improvement.
         log_gradient_norm: bool. Log the global gradient norm and how often clipping fired, per epoch.
+        distribution: None, "mirrored", "multi_worker" (TensorFlow) or "data_parallel" (JAX), or a strategy object:
+            data-parallel training with `batch_size` as the global batch (`rnnzoo.distribute`).
         **model_options: builder overrides, e.g. `units=64`. `embeddings` may be a callable that takes the
             fitted `TextEncoder` and returns the embedding matrix for its vocabulary.
 
@@ -164,6 +166,9 @@ def train(model_name, data, epochs=10, out=None, batch_size=32, learning_rate=1e
                "metadata": card.to_dict()}
     if stateful and not getattr(task, "stateful_training", False):
         raise ValueError(f"stateful=True is for language models; {model_name!r} is a {task.name}.")
+    if stateful and distribution is not None:
+        raise ValueError("stateful=True carries one state per stream of a fixed batch, which data-parallel training "
+                         "would split across replicas; train the stateless way (stateful=False) with distribution.")
     model = spec.builder(name=model_name, **options, **({"stateful": True, "batch_size": batch_size} if stateful else {}))
     if init_from is not None:
         _warm_start(model, init_from)
@@ -202,7 +207,8 @@ def train(model_name, data, epochs=10, out=None, batch_size=32, learning_rate=1e
                        learning_rate=learning_rate, clipnorm=clipnorm, patience=patience, minutes=minutes, out=out,
                        verbose=verbose, reduce_lr_patience=reduce_lr_patience, log_gradient_norm=log_gradient_norm,
                        callbacks=extra + list(callbacks or []), finalize=stateless, evaluate=held_out_metrics,
-                       details={"encoder": encoder, "splits": (train_data, val_data, test_data)})
+                       details={"encoder": encoder, "splits": (train_data, val_data, test_data)},
+                       distribution=distribution)
 
 
 def evaluate_examples(model, examples, batch_size=64):

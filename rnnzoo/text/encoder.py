@@ -158,8 +158,9 @@ def make_dataset(inputs, targets=None, batch_size=32, shuffle=False, seed=0, buc
         raise ValueError(f"{n} inputs but {len(targets)} targets; they must match one to one.")
 
     def generate():
-        order = np.random.default_rng(seed + generate.epoch).permutation(n) if shuffle else range(n)
-        generate.epoch += 1
+        order = np.random.default_rng(seed + state["epoch"]).permutation(n) if shuffle else range(n)
+        if state["auto"]:
+            state["epoch"] += 1
         for i in order:
             x = tuple(np.asarray(c[i], dtype="int32") for c in columns)
             x = x if several else x[0]
@@ -168,7 +169,10 @@ def make_dataset(inputs, targets=None, batch_size=32, shuffle=False, seed=0, buc
             else:
                 yield x, np.asarray(targets[i], dtype="int32")
 
-    generate.epoch = 0
+    # The order of pass k is permutation(seed + k). By default each pass moves k on; `set_epoch(k)` (called by
+    # rnnzoo's fitting loop at the start of every epoch) pins it instead, so extra iterators that tf.distribute opens
+    # to inspect a dataset, or a run resumed at epoch k, see the order of epoch k, as one device would.
+    state = {"epoch": 0, "auto": True}
     x_spec = tf.TensorSpec([None], tf.int32)
     x_spec = tuple(x_spec for _ in columns) if several else x_spec
     if targets is None:
@@ -192,5 +196,10 @@ def make_dataset(inputs, targets=None, batch_size=32, shuffle=False, seed=0, buc
         ds = ds.padded_batch(batch_size)
         num_batches = -(-n // batch_size)
     # A known length lets Keras show a progress bar with an ETA from the first epoch.
-    ds = ds.apply(tf.data.experimental.assert_cardinality(num_batches))
-    return ds.prefetch(tf.data.AUTOTUNE)
+    ds = ds.apply(tf.data.experimental.assert_cardinality(num_batches)).prefetch(tf.data.AUTOTUNE)
+
+    def set_epoch(epoch):
+        state.update(epoch=int(epoch), auto=False)
+
+    ds.set_epoch = set_epoch
+    return ds

@@ -195,7 +195,8 @@ CaptionResult = fitting.FitResult  # rnnzoo 0.1's name for the result
 
 
 def fit_captioner(model_name, data, validation=None, test=None, epochs=30, batch_size=64, learning_rate=2e-3,
-                  patience=4, minutes=None, seed=0, out=None, verbose=0, beam_width=3, **model_options):
+                  patience=4, minutes=None, seed=0, out=None, verbose=0, beam_width=3, distribution=None,
+                  **model_options):
     """Trains a registered captioner on `CaptionData` and evaluates it (greedy and beam) on held-out scenes.
 
     Args:
@@ -244,4 +245,4 @@ def fit_captioner(model_name, data, validation=None, test=None, epochs=30, batch
 
     return fitting.fit(model, arrays(data), arrays(validation), card=card, epochs=epochs, batch_size=batch_size,
                        learning_rate=learning_rate, patience=patience, minutes=minutes, out=out,
-                       verbose=verbose, shuffle=True, evaluate=held_out_metrics)
+                       verbose=verbose, shuffle=True, evaluate=held_out_metrics, distribution=distribution)

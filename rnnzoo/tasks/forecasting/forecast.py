@@ -236,7 +236,7 @@ def evaluate_saved_forecaster(model, card, data):
 
 def fit_forecaster(model_name, series, input_length, horizon=1, target=0, test_size=0.15, validation_size=0.1,
                    season=1, relative=False, epochs=300, batch_size=32, learning_rate=1e-3, clipnorm=1.0,
-                   patience=25, minutes=None, seed=0, out=None, verbose=0, **model_options):
+                   patience=25, minutes=None, seed=0, out=None, verbose=0, distribution=None, **model_options):
     """Trains a registered forecaster on a series and evaluates it walk-forward on the held-out end of it.
 
     Args:
@@ -321,4 +321,4 @@ def fit_forecaster(model_name, series, input_length, horizon=1, target=0, test_s
     return fitting.fit(model, arrays(train_origins), arrays(val_origins), card=card, epochs=epochs,
                        batch_size=batch_size, learning_rate=learning_rate, clipnorm=clipnorm, patience=patience,
                        minutes=minutes, out=out, verbose=verbose, shuffle=True, evaluate=held_out_metrics,
-                       details=details)
+                       details=details, distribution=distribution)

@@ -224,23 +224,30 @@ def length_batches(data, batch_size=32, shuffle=True, seed=0):
     order = np.argsort([len(f) for f in data.features], kind="stable")
     batches = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
     labels = encode_transcripts(data.transcripts)
-    rng = np.random.default_rng(seed)
+    state = {"epoch": 0, "auto": True}  # epoch k's order is permutation(seed + k); the fitting loop pins k
 
     def generate():
-        for b in (rng.permutation(len(batches)) if shuffle else range(len(batches))):
+        order = np.random.default_rng(seed + state["epoch"]).permutation(len(batches)) if shuffle else \
+            range(len(batches))
+        if state["auto"]:
+            state["epoch"] += 1
+        for b in order:
             yield pad_features([data.features[j] for j in batches[b]])[0], labels[batches[b]]
 
     signature = (tf.TensorSpec((None, None, data.features[0].shape[1]), tf.float32),
                  tf.TensorSpec((None, labels.shape[1]), tf.int32))
     dataset = tf.data.Dataset.from_generator(generate, output_signature=signature)
-    return dataset.apply(tf.data.experimental.assert_cardinality(len(batches))).prefetch(2)
+    dataset = dataset.apply(tf.data.experimental.assert_cardinality(len(batches))).prefetch(2)
+    dataset.set_epoch = lambda epoch: state.update(epoch=int(epoch), auto=False)
+    return dataset
 
 
 RecognizerResult = fitting.FitResult  # rnnzoo 0.1's name for the result
 
 
 def fit_recognizer(model_name, train, validation, epochs=40, batch_size=32, learning_rate=1e-3, patience=5,
-                   minutes=None, seed=0, out=None, verbose=0, test=None, beam_width=1, **model_options):
+                   minutes=None, seed=0, out=None, verbose=0, test=None, beam_width=1, distribution=None,
+                   **model_options):
     """Trains a registered CTC model (`bilstm_ctc`, `bigru_ctc`) on `SpeechData` through the shared fitting loop.
 
     `test` (optional `SpeechData`, e.g. held-out voices) is transcribed at the end for the word error rate.
@@ -272,7 +279,7 @@ def fit_recognizer(model_name, train, validation, epochs=40, batch_size=32, lear
     return fitting.fit(model, length_batches(train, batch_size, seed=seed),
                        length_batches(validation, batch_size, shuffle=False), card=card, epochs=epochs,
                        learning_rate=learning_rate, patience=patience, minutes=minutes, out=out, verbose=verbose,
-                       evaluate=held_out_metrics)
+                       evaluate=held_out_metrics, batch_size=batch_size, distribution=distribution)
 
 
 def read_wav(path):

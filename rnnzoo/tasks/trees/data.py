@@ -243,7 +243,7 @@ def classify(model, texts):
 
 
 def fit_and_score(name, train, validation, tests, minutes=5.0, units=64, seed=0, learning_rate=3e-3, batch_size=64,
-                  epochs=200, patience=8, out=None):
+                  epochs=200, patience=8, out=None, distribution=None):
     """Trains a tree model or a flat sequence classifier on `TreeData` and returns its accuracy per test set.
 
     Training goes through the shared fitting loop (`rnnzoo.fitting.fit`), so with `out` the model lands as
@@ -311,7 +311,7 @@ def fit_and_score(name, train, validation, tests, minutes=5.0, units=64, seed=0,
     result = fitting.fit(model, (encode(train, train_depth), np.array(train.labels)),
                          (encode(validation, train_depth), np.array(validation.labels)), card=card, epochs=epochs,
                          batch_size=batch_size, learning_rate=learning_rate, patience=patience, minutes=minutes,
-                         out=out, shuffle=True, finalize=deepen, evaluate=accuracy)
+                         out=out, shuffle=True, finalize=deepen, evaluate=accuracy, distribution=distribution)
     scores = {key: result.metrics["accuracy"][str(key)] for key in tests}
     return {"model": name, "parameters": result.model.count_params(), "accuracy": scores,
             "epochs": result.metrics["epochs_run"], "seconds": round(time.time() - start, 1),

@@ -1,0 +1,117 @@
+"""Data-parallel scaling: training tokens/s on 1 and on N devices, and the scaling efficiency
+(N-device throughput ÷ (N × 1-device throughput)), for the char LM, the word LM and the G2P model's shapes.
+
+On a machine without GPUs the CPU is split into N logical devices; they share the same cores, so the figures only
+show that the script and the strategy run (efficiency near 1/N is expected there). On a GPU machine
+(TensorFlow installed) the N devices are real:
+
+    python benchmarks/scale.py --devices 2                      # CPU logical devices: a smoke run
+    python benchmarks/scale.py --devices 8 --steps 50           # a host with 8 GPUs
+
+Writes benchmarks/results/scale.json (with the machine and the command).
+"""
+
+import argparse
+import os
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+
+from common import provenance, write_json  # noqa: E402
+
+CONFIGS = {  # the shapes of the reference models (benchmarks/char_lm.py, word_lm.py, g2p.py)
+    "char_lm": dict(model="char_lstm_language_model", vocabulary=65, length=100, batch=64,
+                    options=dict(units=256, num_layers=2, embedding_dim=64)),
+    "word_lm": dict(model="lstm_language_model", vocabulary=5000, length=30, batch=64,
+                    options=dict(units=128, embedding_dim=128)),
+    "g2p": dict(model="bahdanau_seq2seq", vocabulary=30, length=12, batch=64, target_vocabulary=43,
+                options=dict(units=128, embedding_dim=64)),
+}
+
+
+def _batches(config, steps, seed=0):
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    n = config["batch"] * steps
+    ids = rng.integers(1, config["vocabulary"], size=(n, config["length"])).astype("int32")
+    if "target_vocabulary" in config:
+        target = rng.integers(4, config["target_vocabulary"], size=(n, config["length"])).astype("int32")
+        return (ids, target), target
+    return ids, rng.integers(1, config["vocabulary"], size=(n, config["length"])).astype("int32")
+
+
+def _build(name, config):
+    import rnnzoo
+
+    extra = {"target_vocabulary_size": config["target_vocabulary"]} if "target_vocabulary" in config else {}
+    return rnnzoo.build(config["model"], vocabulary_size=config["vocabulary"], **extra, **config["options"])
+
+
+def throughput(name, config, steps, plan):
+    """Training tokens/s over `steps` steps (after one warm-up epoch), on one device or under `plan`."""
+    import keras
+
+    from rnnzoo import distribute
+    from rnnzoo.saving import compile_model
+
+    keras.utils.set_random_seed(0)
+    model = _build(name, config)
+    if plan is not None:
+        model = distribute.replicate(model, plan)
+    with plan.scope() if plan is not None else _nothing():
+        compile_model(model, _task(config))
+    x, y = _batches(config, steps)
+    model.fit(x, y, batch_size=config["batch"], epochs=1, verbose=0)  # warm-up: tracing and compilation
+    start = time.perf_counter()
+    model.fit(x, y, batch_size=config["batch"], epochs=1, verbose=0)
+    seconds = time.perf_counter() - start
+    return config["batch"] * steps * config["length"] / seconds
+
+
+def _task(config):
+    return "seq2seq" if "target_vocabulary" in config else "language_model"
+
+
+class _nothing:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--devices", type=int, default=2)
+    ap.add_argument("--steps", type=int, default=5, help="timed training steps per configuration")
+    ap.add_argument("--models", default=",".join(CONFIGS))
+    ap.add_argument("--out", default=os.path.join(HERE, "results", "scale.json"))
+    args = ap.parse_args(argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    if len(gpus) < args.devices:  # no GPUs to speak of: N logical CPU devices (a smoke run, not a measurement)
+        tf.config.set_logical_device_configuration(tf.config.list_physical_devices("CPU")[0],
+                                                   [tf.config.LogicalDeviceConfiguration()] * args.devices)
+    from rnnzoo import distribute
+
+    plan = distribute.plan("mirrored")
+    kind = "GPU" if len(gpus) >= args.devices else "logical CPU"
+    rows = []
+    for name in args.models.split(","):
+        config = CONFIGS[name]
+        one = throughput(name, config, args.steps, None)
+        many = throughput(name, config, args.steps, plan)
+        rows.append({"model": name, "devices": plan.replicas, "device_kind": kind, "tokens_per_second_1": one,
+                     f"tokens_per_second_{plan.replicas}": many, "efficiency": many / (plan.replicas * one)})
+        print(f"{name:8s} 1 device {one:10.0f} tok/s   {plan.replicas} {kind} devices {many:10.0f} tok/s   "
+              f"efficiency {many / (plan.replicas * one):.2f}", flush=True)
+    write_json({"results": rows, **provenance("scale.py", argv)}, args.out)
+
+
+if __name__ == "__main__":
+    main()
