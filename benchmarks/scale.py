@@ -1,12 +1,16 @@
 """Data-parallel scaling: training tokens/s on 1 and on N devices, and the scaling efficiency
 (N-device throughput ÷ (N × 1-device throughput)), for the char LM, the word LM and the G2P model's shapes.
 
-On a machine without GPUs the CPU is split into N logical devices; they share the same cores, so the figures only
-show that the script and the strategy run (efficiency near 1/N is expected there). On a GPU machine
-(TensorFlow installed) the N devices are real:
+On a machine without GPUs the CPU is split into N devices (TensorFlow logical devices, or XLA host devices on
+JAX); they share the same cores, so the figures only show that the script and the strategy run (efficiency near
+1/N is expected there). With GPUs the N devices are real:
 
-    python benchmarks/scale.py --devices 2                      # CPU logical devices: a smoke run
-    python benchmarks/scale.py --devices 8 --steps 50           # a host with 8 GPUs
+    python benchmarks/scale.py --devices 2                              # CPU split: a smoke run
+    python benchmarks/scale.py --devices 8 --steps 50                   # TensorFlow, a host with 8 GPUs
+    KERAS_BACKEND=jax python benchmarks/scale.py --devices 8 --steps 50 # JAX, e.g. the lent GPU machine
+
+On the lent GPU machine (PyTorch and JAX, no TensorFlow, no registry) carry the keras wheel as for
+`benchmarks/speed.py --gpu`, and run with KERAS_BACKEND=jax; the benchmark needs rnnzoo's builders only.
 
 Writes benchmarks/results/scale.json (with the machine and the command).
 """
@@ -91,16 +95,26 @@ def main(argv=None):
     ap.add_argument("--out", default=os.path.join(HERE, "results", "scale.json"))
     args = ap.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    import tensorflow as tf
+    if os.environ.get("KERAS_BACKEND") == "jax":  # keras.distribution.DataParallel (the GPU machine has no TF)
+        if "--xla_force_host_platform_device_count" not in os.environ.get("XLA_FLAGS", ""):
+            os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") +
+                                       f" --xla_force_host_platform_device_count={args.devices}")
+        import jax
 
-    gpus = tf.config.list_physical_devices("GPU")
-    if len(gpus) < args.devices:  # no GPUs to speak of: N logical CPU devices (a smoke run, not a measurement)
-        tf.config.set_logical_device_configuration(tf.config.list_physical_devices("CPU")[0],
-                                                   [tf.config.LogicalDeviceConfiguration()] * args.devices)
+        gpus = [d for d in jax.devices() if d.platform == "gpu"]
+        name = "data_parallel"
+    else:  # tf.distribute.MirroredStrategy
+        import tensorflow as tf
+
+        gpus = tf.config.list_physical_devices("GPU")
+        if len(gpus) < args.devices:  # no GPUs to speak of: N logical CPU devices (a smoke run, not a measurement)
+            tf.config.set_logical_device_configuration(tf.config.list_physical_devices("CPU")[0],
+                                                       [tf.config.LogicalDeviceConfiguration()] * args.devices)
+        name = "mirrored"
     from rnnzoo import distribute
 
-    plan = distribute.plan("mirrored")
-    kind = "GPU" if len(gpus) >= args.devices else "logical CPU"
+    plan = distribute.plan(name)
+    kind = "GPU" if len(gpus) >= args.devices else "CPU (split)"
     rows = []
     for name in args.models.split(","):
         config = CONFIGS[name]

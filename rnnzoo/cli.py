@@ -305,6 +305,10 @@ def main(argv=None):
 
     config.from_environment()  # RNNZOO_FAST_KERNELS=0: Keras' own recurrent loop
     try:
+        if getattr(args, "distribute", None) == "multi_worker":
+            from rnnzoo import distribute
+
+            distribute.start("multi_worker")  # before TensorFlow runs anything (collective ops are set up once)
         args.func(args)
     except (ValueError, OSError, RuntimeError) as e:  # OSError: a missing file, an existing export, a full disk
         print(f"rnnzoo {args.command}: error: {e}", file=sys.stderr)

@@ -41,6 +41,7 @@ class Plan:
     replicas: int
     engine: object
     chief: bool = True
+    processes: int = 1
 
     def scope(self):
         """Where the model's variables are created and the model compiled (a strategy's or distribution's scope)."""
@@ -76,10 +77,30 @@ def _tf_config():
     return config, kind, index
 
 
+_STARTED = {}  # plans by name: a multi-worker strategy can be made once per process, and only at its start
+
+
+def start(distribution):
+    """Makes the plan for `distribution` now, at the start of a program, and keeps it for the training that
+    follows. `multi_worker` needs this: TensorFlow configures its collective ops only before it runs anything, so
+    call `rnnzoo.distribute.start("multi_worker")` first thing in a training script (the CLI does it for
+    `--distribute multi_worker`)."""
+    return plan(distribution)
+
+
 def plan(distribution):
     """The `Plan` for a `distribution` argument (None: one device, no plan)."""
     if distribution is None:
         return None
+    if isinstance(distribution, str) and distribution in _STARTED:
+        return _STARTED[distribution]
+    made = _plan(distribution)
+    if isinstance(distribution, str):
+        _STARTED[distribution] = made
+    return made
+
+
+def _plan(distribution):
     backend = keras.backend.backend()
     if isinstance(distribution, str):
         if distribution not in NAMES:
@@ -98,9 +119,11 @@ def plan(distribution):
             distribution = keras.distribution.DataParallel(devices=keras.distribution.list_devices())
         mesh = getattr(distribution, "device_mesh", None)
         replicas = int(mesh.shape[0]) if mesh is not None else 1
+        import jax
+
         return Plan("data_parallel" if isinstance(distribution, keras.distribution.DataParallel)
                     else type(distribution).__name__, replicas, distribution,
-                    chief=_jax_process_index() == 0)
+                    chief=jax.process_index() == 0, processes=jax.process_count())
     if backend != "tensorflow":
         raise ValueError(f"Distributed training is not supported on the {backend} backend in rnnzoo; use TensorFlow "
                          "('mirrored', 'multi_worker') or JAX ('data_parallel').")
@@ -113,7 +136,12 @@ def plan(distribution):
         return Plan("mirrored", strategy.num_replicas_in_sync, strategy)
     if distribution == "multi_worker":
         _, kind, index = _tf_config()
-        strategy = tf.distribute.MultiWorkerMirroredStrategy()
+        try:
+            strategy = tf.distribute.MultiWorkerMirroredStrategy()
+        except RuntimeError as e:
+            raise RuntimeError(f"{e}: TensorFlow makes a multi-worker strategy only before it runs anything. Call "
+                               "rnnzoo.distribute.start('multi_worker') first thing in the training script (the "
+                               "rnnzoo command does it for --distribute multi_worker).") from None
         return Plan("multi_worker", strategy.num_replicas_in_sync, strategy,
                     chief=kind == "chief" or (kind == "worker" and index == 0))
     if isinstance(distribution, tf.distribute.Strategy):
@@ -123,12 +151,6 @@ def plan(distribution):
         return Plan(type(distribution).__name__, distribution.num_replicas_in_sync, distribution, chief=chief)
     raise ValueError(f"distribution must be one of {', '.join(NAMES)}, a tf.distribute.Strategy or a "
                      f"keras.distribution.Distribution; got {type(distribution).__name__}.")
-
-
-def _jax_process_index():
-    import jax
-
-    return jax.process_index()
 
 
 def check_batch(plan_, batch_size):
@@ -179,7 +201,7 @@ def gather(model):
     return twin
 
 
-def shard(dataset, plan_):
+def shard(dataset, plan_, batch_size=None):
     """Prepares a tf.data pipeline for a plan: the auto-shard policy DATA (each worker takes every N-th batch of the
     same order), stated rather than left to AUTO, which would try files first; and every batch made a multiple of
     the replicas. A batch that does not split evenly (the last of a length bucket) is cut to the largest multiple,
@@ -201,8 +223,17 @@ def shard(dataset, plan_):
         rows = tf.cond(keep > 0, lambda: tf.range(keep), lambda: tf.range(replicas) % tf.maximum(size, 1))
         return tf.nest.map_structure(lambda t: tf.gather(t, rows), structure)
 
+    def exactly(*batch):  # several JAX processes: Keras splits each batch between them by its static size
+        structure = batch if len(batch) > 1 else batch[0]
+        size = tf.shape(tf.nest.flatten(structure)[0])[0]
+        rows = tf.range(batch_size) % size  # a short batch (the last of a bucket) repeats its examples
+        return tf.nest.map_structure(lambda t: tf.ensure_shape(tf.gather(t, rows), [batch_size] + t.shape[1:]),
+                                     structure)
+
     options = tf.data.Options()
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
-    if replicas > 1:
+    if plan_.processes > 1 and batch_size:
+        dataset = dataset.map(exactly)
+    elif replicas > 1:
         dataset = dataset.map(even)  # one batch in, one batch out: the cardinality Keras reads stays known
     return dataset.with_options(options)

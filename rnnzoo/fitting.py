@@ -273,7 +273,7 @@ def _fit(model, train, validation, card, epochs, batch_size, learning_rate, clip
          details, plan=None):
     from rnnzoo import distribute
 
-    scope = contextlib.nullcontext()
+    scope = contextlib.nullcontext  # called for a fresh context each time (a strategy's or distribution's scope)
     if isinstance(train, tuple):  # arrays: batches in an order that follows the epoch number, as for text datasets
         train = array_dataset(*train, batch_size=batch_size or 32, shuffle=shuffle,
                               seed=int(card.training.get("seed") or 0))
@@ -282,12 +282,12 @@ def _fit(model, train, validation, card, epochs, batch_size, learning_rate, clip
     set_epoch = getattr(train, "set_epoch", None)  # the shuffle order follows the epoch number
     if plan is not None:
         model = distribute.replicate(model, plan)  # the same weights, with variables on every replica
-        train, validation = (distribute.shard(d, plan) for d in (train, validation))
+        train, validation = (distribute.shard(d, plan, batch_size) for d in (train, validation))
         card.training = {**card.training, "distribution": plan.record(batch_size)}
-        scope = plan.scope()
+        scope = plan.scope
     set_card(model, card)
     if compile:
-        with scope:
+        with scope():
             compile_model(model, card.task, optimizer=optimizer, learning_rate=learning_rate, clipnorm=clipnorm)
     if plan is not None and keras.backend.backend() == "tensorflow" and not distribute.clip_after_sum(model.optimizer):
         import warnings
@@ -321,8 +321,9 @@ def _fit(model, train, validation, card, epochs, batch_size, learning_rate, clip
     kwargs = dict(x=train, shuffle=False)
     if verbose == 1 and not _interactive():
         verbose = 2  # one line per epoch where output is a file or a pipe (CI, `make demo > log`): no \r bars
-    history = model.fit(epochs=epochs, validation_data=validation, callbacks=fit_callbacks, verbose=verbose,
-                        **kwargs).history
+    with scope():  # JAX shards each batch over the devices only inside the distribution's scope
+        history = model.fit(epochs=epochs, validation_data=validation, callbacks=fit_callbacks, verbose=verbose,
+                            **kwargs).history
     if epoch_log is not None and epoch_log.epochs:
         history = epoch_log.history()  # every finished epoch, including those of sessions before a resume
     if plan is not None:

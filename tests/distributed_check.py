@@ -1,9 +1,11 @@
-"""Run by tests/test_distribute.py in a fresh process: the CPU split into 2 logical devices (which TensorFlow allows
-only before it starts), then, for one model of each task family, a few steps of training on one device and with
-distribution="mirrored" over the two, from the same weights, on the same data in the same order and with the same
-global batch. Prints one JSON line: family → the largest weight difference.
+"""Run by tests/test_distribute.py in a fresh process: the CPU split into 2 devices (TensorFlow: logical devices,
+which it allows only before it starts; JAX: XLA host devices), then, for one model of each task family, a few steps
+of training on one device and with distribution="mirrored" (or "data_parallel" on JAX) over the two, from the same
+weights, on the same data in the same order and with the same global batch. Prints one JSON line: family → the
+largest weight difference.
 
     python tests/distributed_check.py [family ...]
+    KERAS_BACKEND=jax python tests/distributed_check.py [family ...]
 """
 
 import json
@@ -12,11 +14,16 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BACKEND = os.environ.get("KERAS_BACKEND", "tensorflow")
+if BACKEND == "jax":  # keras.distribution.DataParallel over 2 host devices
+    os.environ["XLA_FLAGS"] = os.environ.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=2"
+    DISTRIBUTION = "data_parallel"
+else:  # tf.distribute.MirroredStrategy over 2 logical CPU devices
+    import tensorflow as tf
 
-import tensorflow as tf  # noqa: E402
-
-tf.config.set_logical_device_configuration(tf.config.list_physical_devices("CPU")[0],
-                                           [tf.config.LogicalDeviceConfiguration()] * 2)
+    tf.config.set_logical_device_configuration(tf.config.list_physical_devices("CPU")[0],
+                                               [tf.config.LogicalDeviceConfiguration()] * 2)
+    DISTRIBUTION = "mirrored"
 
 import numpy as np  # noqa: E402
 
@@ -141,12 +148,13 @@ def main(names):
     report = {}
     for name in names or FAMILIES:
         one = FAMILIES[name](None).get_weights()
-        two = FAMILIES[name]("mirrored").get_weights()
+        two = FAMILIES[name](DISTRIBUTION).get_weights()
         report[name] = max(float(np.max(np.abs(a - b))) for a, b in zip(one, two))
-    report["replicas"] = len(tf.config.list_logical_devices("CPU"))
+    from rnnzoo import distribute
     from rnnzoo.card import card_of
 
-    report["card"] = card_of(FAMILIES["text_classifier"]("mirrored")).training.get("distribution") if not names \
+    report["replicas"] = distribute.plan(DISTRIBUTION).replicas
+    report["card"] = card_of(FAMILIES["text_classifier"](DISTRIBUTION)).training.get("distribution") if not names \
         else None
     print(json.dumps(report))
 
