@@ -39,6 +39,28 @@ def test_jax_data_parallel_on_two_host_devices_equals_one_device_for_every_task_
     assert len(report) == 8 and all(difference <= 1e-5 for difference in report.values()), report
 
 
+@pytest.mark.slow  # about 40 s
+def test_a_killed_data_parallel_run_resumes_to_the_weights_of_an_uninterrupted_one(tmp_path):
+    script = os.path.join(HERE, "distributed_resume_check.py")
+
+    def phase(name, out):
+        proc = subprocess.run([sys.executable, script, name, str(out)], capture_output=True, text=True, timeout=600)
+        return proc.returncode, proc.stdout, proc.stderr
+
+    code, _, err = phase("kill", tmp_path / "a")
+    assert code == 3, err[-2000:]  # died after epoch 2, with no clean-up
+    assert not os.path.exists(tmp_path / "a" / "model.keras")
+    code, out, err = phase("resume", tmp_path / "a")
+    assert code == 0, err[-2000:]
+    resumed = json.loads(out.strip().splitlines()[-1])
+    code, out, err = phase("whole", tmp_path / "b")
+    assert code == 0, err[-2000:]
+    whole = json.loads(out.strip().splitlines()[-1])
+    assert resumed["ran"] == [2, 3] and whole["ran"] == [0, 1, 2, 3]  # the restart ran only the missing epochs
+    assert resumed["epochs"] == whole["epochs"] == 4  # and its history covers all four
+    assert max(abs(a - b) for a, b in zip(resumed["weights"], whole["weights"])) <= 1e-6
+
+
 def _free_ports(n):
     import socket
 
@@ -122,3 +144,14 @@ def test_stateful_language_models_are_not_split_over_replicas():
     data = rnnzoo.datasets.TextCorpus(["to be or not to be"] * 8)
     with pytest.raises(ValueError, match="stateful=True.*distribution"):
         rnnzoo.train("char_gru_language_model", data, stateful=True, distribution="mirrored", verbose=0)
+
+
+@pytest.mark.slow  # about 20 s
+def test_the_scaling_benchmark_runs_on_cpu_devices_and_writes_its_json(tmp_path):
+    out = tmp_path / "scale.json"
+    proc = subprocess.run([sys.executable, os.path.join(HERE, "..", "benchmarks", "scale.py"), "--devices", "2",
+                           "--steps", "2", "--models", "word_lm", "--out", str(out)], capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    row = json.load(open(out))["results"][0]
+    assert row["devices"] == 2 and row["tokens_per_second_1"] > 0 and 0 < row["efficiency"]
