@@ -34,7 +34,10 @@ class Plan:
         name: str. "mirrored", "multi_worker", "data_parallel", or the class name of a strategy passed in.
         replicas: int. Number of replicas a global batch is split over.
         engine: object. The `tf.distribute.Strategy` or `keras.distribution.Distribution`.
-        chief: bool. Whether this process writes the output files (the others write to a temporary directory).
+        chief: bool. Whether this process writes the output files (the others keep only a resumable backup, in
+            `out/.worker-K`, removed when training finishes).
+        processes: int. Processes (hosts) taking part: JAX's process count.
+        index: int. This process's index among them.
     """
 
     name: str
@@ -42,6 +45,7 @@ class Plan:
     engine: object
     chief: bool = True
     processes: int = 1
+    index: int = 0
 
     def scope(self):
         """Where the model's variables are created and the model compiled (a strategy's or distribution's scope)."""
@@ -123,7 +127,7 @@ def _plan(distribution):
 
         return Plan("data_parallel" if isinstance(distribution, keras.distribution.DataParallel)
                     else type(distribution).__name__, replicas, distribution,
-                    chief=jax.process_index() == 0, processes=jax.process_count())
+                    chief=jax.process_index() == 0, processes=jax.process_count(), index=jax.process_index())
     if backend != "tensorflow":
         raise ValueError(f"Distributed training is not supported on the {backend} backend in rnnzoo; use TensorFlow "
                          "('mirrored', 'multi_worker') or JAX ('data_parallel').")
@@ -143,12 +147,13 @@ def _plan(distribution):
                                "rnnzoo.distribute.start('multi_worker') first thing in the training script (the "
                                "rnnzoo command does it for --distribute multi_worker).") from None
         return Plan("multi_worker", strategy.num_replicas_in_sync, strategy,
-                    chief=kind == "chief" or (kind == "worker" and index == 0))
+                    chief=kind == "chief" or (kind == "worker" and index == 0), index=index)
     if isinstance(distribution, tf.distribute.Strategy):
         resolver = getattr(distribution, "cluster_resolver", None)
         chief = resolver is None or resolver.task_type in (None, "chief") or (
             resolver.task_type == "worker" and resolver.task_id == 0)
-        return Plan(type(distribution).__name__, distribution.num_replicas_in_sync, distribution, chief=chief)
+        return Plan(type(distribution).__name__, distribution.num_replicas_in_sync, distribution, chief=chief,
+                    index=0 if resolver is None or resolver.task_id is None else int(resolver.task_id))
     raise ValueError(f"distribution must be one of {', '.join(NAMES)}, a tf.distribute.Strategy or a "
                      f"keras.distribution.Distribution; got {type(distribution).__name__}.")
 

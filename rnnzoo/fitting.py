@@ -244,8 +244,8 @@ def fit(model, train, validation=None, *, card, epochs=10, batch_size=None, lear
         details: dict or None. Task extras for the `FitResult`.
         distribution: None (one device), "mirrored", "multi_worker", "data_parallel", or a strategy /
             distribution object (`rnnzoo.distribute`). `batch_size` (or the datasets' batches) is the global
-            batch, split over the replicas. Only the chief writes `out`; other workers write to a temporary
-            directory that is removed.
+            batch, split over the replicas. Only the chief writes the model and its files in `out`; another
+            worker keeps its resumable backup in `out/.worker-K` until training finishes.
 
     Returns:
         A `FitResult`.
@@ -254,14 +254,19 @@ def fit(model, train, validation=None, *, card, epochs=10, batch_size=None, lear
 
     plan = distribute.plan(distribution)
     distribute.check_batch(plan, batch_size)
-    if plan is not None and not plan.chief and out:  # a non-chief worker: its files (and backups) are throwaway
-        import tempfile
+    if plan is not None and not plan.chief and out:
+        # A worker other than the chief trains in `out/.worker-K`: its backup lets it resume with the chief when
+        # the whole job is started again; its files are removed when training finishes.
+        import shutil
 
-        with tempfile.TemporaryDirectory(prefix="rnnzoo-worker-") as scratch:
-            result = _fit(model, train, validation, card, epochs, batch_size, learning_rate, clipnorm, optimizer,
-                          patience, minutes, reduce_lr_patience, log_gradient_norm, os.path.join(scratch, "out"),
-                          verbose, callbacks, shuffle, compile, finalize, evaluate, details, plan)
-            return dataclasses.replace(result, out=None)
+        scratch = os.path.join(out, f".worker-{plan.index}")
+        result = _fit(model, train, validation, card, epochs, batch_size, learning_rate, clipnorm, optimizer,
+                      patience, minutes, reduce_lr_patience, log_gradient_norm, scratch, verbose, callbacks, shuffle,
+                      compile, finalize, evaluate, details, plan)
+        shutil.rmtree(scratch, ignore_errors=True)
+        if os.path.isdir(out) and not os.listdir(out):
+            os.rmdir(out)
+        return dataclasses.replace(result, out=None)
     with exclusive(out) if out else contextlib.nullcontext():  # one training at a time per output directory
         return _fit(model, train, validation, card, epochs, batch_size, learning_rate, clipnorm, optimizer, patience,
                     minutes, reduce_lr_patience, log_gradient_norm, out, verbose, callbacks, shuffle, compile,

@@ -90,6 +90,27 @@ def test_two_local_jax_processes_train_as_one_and_only_the_first_writes(tmp_path
 
 
 @pytest.mark.slow
+def test_a_killed_two_process_jax_job_started_again_resumes_from_its_backups(tmp_path):
+    pytest.importorskip("jax")
+
+    def job(phase, port):
+        workers = [subprocess.Popen([sys.executable, os.path.join(HERE, "jax_process_check.py"), str(i), port,
+                                     str(tmp_path / f"out{i}"), phase], stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, text=True) for i in range(2)]
+        return workers, [w.communicate(timeout=600) for w in workers]
+
+    workers, results = job("kill", _free_ports(1)[0])
+    assert [w.returncode for w in workers] == [3, 3], [err[-2000:] for _, err in results]  # died after epoch 2
+    assert os.path.isdir(tmp_path / "out1" / ".worker-1" / "backup")  # the second process kept its backup too
+    workers, results = job("resume", _free_ports(1)[0])
+    assert all(w.returncode == 0 for w in workers), [err[-2000:] for _, err in results]
+    first, second = (json.loads(out.strip().splitlines()[-1]) for out, _ in results)
+    assert first["ran"] == second["ran"] == [2, 3]  # both continued from their backups
+    assert first["wrote"] and not second["wrote"] and not os.path.exists(tmp_path / "out1")  # removed when done
+    assert first["difference"] <= 1e-5 and second["difference"] <= 1e-5  # = one process, four epochs
+
+
+@pytest.mark.slow
 def test_two_local_workers_train_and_only_the_chief_writes(tmp_path):
     """Two processes on 127.0.0.1 with TF_CONFIG. Keras 3 cannot yet run model.fit under
     MultiWorkerMirroredStrategy (keras-team/keras#20585, open: "Attempt to convert a value (PerReplica ...)"); this
