@@ -24,8 +24,9 @@ def main(argv=None):
     for preset in presets():
         if not preset.available:
             sys.exit(f"{preset.name} is missing from {preset.path}: train it first (saved_models/train_presets.py).")
-        rows.append({"name": preset.name, "family": preset.family, "size_mb": round(preset.size_bytes() / 1e6, 2),
-                     "figure": preset.label, "value": preset.headline(), "verb": preset.verb})
+        record = preset.record()
+        rows.append({"name": record["name"], "family": record["family"], "size_mb": round(record["size_bytes"] / 1e6, 2),
+                     "figure": record["label"], "value": record["value"], "verb": record["verb"]})
     write_json({"presets": rows, **provenance("presets.py", argv)}, args.out)
     print("| preset | family | size (MB) | held-out figure | value | verb |")
     print("|---|---|---|---|---|---|")

@@ -16,6 +16,7 @@ Writes benchmarks/results/scale.json (with the machine and the command).
 """
 
 import argparse
+import contextlib
 import os
 import sys
 import time
@@ -47,14 +48,14 @@ def _batches(config, steps, seed=0):
     return ids, rng.integers(1, config["vocabulary"], size=(n, config["length"])).astype("int32")
 
 
-def _build(name, config):
+def _build(config):
     import rnnzoo
 
     extra = {"target_vocabulary_size": config["target_vocabulary"]} if "target_vocabulary" in config else {}
     return rnnzoo.build(config["model"], vocabulary_size=config["vocabulary"], **extra, **config["options"])
 
 
-def throughput(name, config, steps, plan):
+def throughput(config, steps, plan):
     """Training tokens/s over `steps` steps (after one warm-up epoch), on one device or under `plan`."""
     import keras
 
@@ -62,10 +63,10 @@ def throughput(name, config, steps, plan):
     from rnnzoo.saving import compile_model
 
     keras.utils.set_random_seed(0)
-    model = _build(name, config)
+    model = _build(config)
     if plan is not None:
         model = distribute.replicate(model, plan)
-    with plan.scope() if plan is not None else _nothing():
+    with plan.scope() if plan is not None else contextlib.nullcontext():
         compile_model(model, _task(config))
     x, y = _batches(config, steps)
     model.fit(x, y, batch_size=config["batch"], epochs=1, verbose=0)  # warm-up: tracing and compilation
@@ -77,14 +78,6 @@ def throughput(name, config, steps, plan):
 
 def _task(config):
     return "seq2seq" if "target_vocabulary" in config else "language_model"
-
-
-class _nothing:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
 
 
 def main(argv=None):
@@ -118,8 +111,8 @@ def main(argv=None):
     rows = []
     for name in args.models.split(","):
         config = CONFIGS[name]
-        one = throughput(name, config, args.steps, None)
-        many = throughput(name, config, args.steps, plan)
+        one = throughput(config, args.steps, None)
+        many = throughput(config, args.steps, plan)
         rows.append({"model": name, "devices": plan.replicas, "device_kind": kind, "tokens_per_second_1": one,
                      f"tokens_per_second_{plan.replicas}": many, "efficiency": many / (plan.replicas * one)})
         print(f"{name:8s} 1 device {one:10.0f} tok/s   {plan.replicas} {kind} devices {many:10.0f} tok/s   "

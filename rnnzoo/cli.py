@@ -43,10 +43,7 @@ def _cmd_presets(args):
 
     for preset in presets():
         if args.json:
-            print(json.dumps({"name": preset.name, "family": preset.family, "verb": preset.verb,
-                              "path": preset.path, "available": preset.available,
-                              "size_bytes": preset.size_bytes() if preset.available else None,
-                              "metric": ".".join(preset.metric), "value": preset.headline()}))
+            print(json.dumps(preset.record()))
         else:
             print(preset.line())
 

@@ -157,26 +157,22 @@ def array_dataset(x, y, batch_size=32, shuffle=False, seed=0):
     import numpy as np
     import tensorflow as tf
 
+    from rnnzoo.text.encoder import EpochOrder
+
     n = len(y)
-    state = {"epoch": 0, "auto": True}
+    order = EpochOrder(n, shuffle, seed)
 
     def batches():
-        order = np.random.default_rng(seed + state["epoch"]).permutation(n) if shuffle else np.arange(n)
-        if state["auto"]:
-            state["epoch"] += 1
+        rows = order()
         for start in range(0, n, batch_size):
-            yield order[start:start + batch_size]
+            yield rows[start:start + batch_size]
 
     xs = tf.nest.map_structure(lambda a: tf.constant(np.asarray(a)), x)
     ys = tf.constant(np.asarray(y))
     ds = tf.data.Dataset.from_generator(batches, output_signature=tf.TensorSpec([None], tf.int64))
     ds = ds.map(lambda i: (tf.nest.map_structure(lambda a: tf.gather(a, i), xs), tf.gather(ys, i)))
     ds = ds.apply(tf.data.experimental.assert_cardinality(-(-n // batch_size))).prefetch(tf.data.AUTOTUNE)
-
-    def set_epoch(epoch):
-        state.update(epoch=int(epoch), auto=False)
-
-    ds.set_epoch = set_epoch
+    ds.set_epoch = order.set_epoch
     return ds
 
 

@@ -66,6 +66,13 @@ class Preset:
             value = value[key]
         return value
 
+    def record(self):
+        """What `rnnzoo presets --json` and benchmarks/presets.py report of the preset."""
+        return {"name": self.name, "family": self.family, "verb": self.verb, "path": self.path,
+                "available": self.available, "size_bytes": self.size_bytes() if self.available else None,
+                "metric": ".".join(self.metric), "label": self.label,
+                "value": self.headline() if self.available else None}
+
     def line(self):
         """One line for `rnnzoo presets`: name, family, size, headline figure, verb."""
         if not self.available:

@@ -122,6 +122,34 @@ def pad_sequences(sequences, length=None, value=PAD_ID, dtype="int32"):
     return out
 
 
+class EpochOrder:
+    """The order of the items of a data pipeline in each pass: `permutation(seed + k)` in pass k (or `range(n)`
+    without shuffling). By default each pass moves k on; `set_epoch(k)`, which rnnzoo's fitting loop calls at the
+    start of every epoch, pins it instead, so extra iterators that tf.distribute opens to inspect a dataset, or a
+    run resumed at epoch k, see the order of epoch k, as one device would. A pipeline built on it carries
+    `dataset.set_epoch = order.set_epoch`.
+
+    Example:
+    >>> order = EpochOrder(4, shuffle=True, seed=0)
+    >>> first = list(order()); order.set_epoch(0); list(order()) == list(order()) == first
+    True
+    """
+
+    def __init__(self, n, shuffle=False, seed=0):
+        self.n, self.shuffle, self.seed = int(n), bool(shuffle), int(seed)
+        self.epoch, self.pinned = 0, False
+
+    def __call__(self):
+        order = np.random.default_rng(self.seed + self.epoch).permutation(self.n) if self.shuffle else \
+            np.arange(self.n)
+        if not self.pinned:
+            self.epoch += 1
+        return order
+
+    def set_epoch(self, epoch):
+        self.epoch, self.pinned = int(epoch), True
+
+
 def make_dataset(inputs, targets=None, batch_size=32, shuffle=False, seed=0, bucket_boundaries=None):
     """A `tf.data.Dataset` of right-padded batches, grouped by length so little compute goes to padding.
 
@@ -157,11 +185,10 @@ def make_dataset(inputs, targets=None, batch_size=32, shuffle=False, seed=0, buc
     if targets is not None and len(targets) != n:
         raise ValueError(f"{n} inputs but {len(targets)} targets; they must match one to one.")
 
+    order = EpochOrder(n, shuffle, seed)
+
     def generate():
-        order = np.random.default_rng(seed + state["epoch"]).permutation(n) if shuffle else range(n)
-        if state["auto"]:
-            state["epoch"] += 1
-        for i in order:
+        for i in order():
             x = tuple(np.asarray(c[i], dtype="int32") for c in columns)
             x = x if several else x[0]
             if targets is None:
@@ -169,10 +196,6 @@ def make_dataset(inputs, targets=None, batch_size=32, shuffle=False, seed=0, buc
             else:
                 yield x, np.asarray(targets[i], dtype="int32")
 
-    # The order of pass k is permutation(seed + k). By default each pass moves k on; `set_epoch(k)` (called by
-    # rnnzoo's fitting loop at the start of every epoch) pins it instead, so extra iterators that tf.distribute opens
-    # to inspect a dataset, or a run resumed at epoch k, see the order of epoch k, as one device would.
-    state = {"epoch": 0, "auto": True}
     x_spec = tf.TensorSpec([None], tf.int32)
     x_spec = tuple(x_spec for _ in columns) if several else x_spec
     if targets is None:
@@ -197,9 +220,5 @@ def make_dataset(inputs, targets=None, batch_size=32, shuffle=False, seed=0, buc
         num_batches = -(-n // batch_size)
     # A known length lets Keras show a progress bar with an ETA from the first epoch.
     ds = ds.apply(tf.data.experimental.assert_cardinality(num_batches)).prefetch(tf.data.AUTOTUNE)
-
-    def set_epoch(epoch):
-        state.update(epoch=int(epoch), auto=False)
-
-    ds.set_epoch = set_epoch
+    ds.set_epoch = order.set_epoch
     return ds

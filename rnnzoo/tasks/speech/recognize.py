@@ -221,24 +221,22 @@ def length_batches(data, batch_size=32, shuffle=True, seed=0):
     (faster, and the backward layers start on speech rather than on a long run of padding)."""
     import tensorflow as tf
 
-    order = np.argsort([len(f) for f in data.features], kind="stable")
-    batches = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+    from rnnzoo.text.encoder import EpochOrder
+
+    by_length = np.argsort([len(f) for f in data.features], kind="stable")
+    batches = [by_length[i:i + batch_size] for i in range(0, len(by_length), batch_size)]
     labels = encode_transcripts(data.transcripts)
-    state = {"epoch": 0, "auto": True}  # epoch k's order is permutation(seed + k); the fitting loop pins k
+    order = EpochOrder(len(batches), shuffle, seed)  # of the batches; the fitting loop pins it to the epoch
 
     def generate():
-        order = np.random.default_rng(seed + state["epoch"]).permutation(len(batches)) if shuffle else \
-            range(len(batches))
-        if state["auto"]:
-            state["epoch"] += 1
-        for b in order:
+        for b in order():
             yield pad_features([data.features[j] for j in batches[b]])[0], labels[batches[b]]
 
     signature = (tf.TensorSpec((None, None, data.features[0].shape[1]), tf.float32),
                  tf.TensorSpec((None, labels.shape[1]), tf.int32))
     dataset = tf.data.Dataset.from_generator(generate, output_signature=signature)
     dataset = dataset.apply(tf.data.experimental.assert_cardinality(len(batches))).prefetch(2)
-    dataset.set_epoch = lambda epoch: state.update(epoch=int(epoch), auto=False)
+    dataset.set_epoch = order.set_epoch
     return dataset
 
 
