@@ -41,6 +41,11 @@ def layer_report(layer):
     """The cuDNN verdict for one Keras recurrent layer: `{"layer", "cell", "cudnn", "reasons"}`."""
     kind = type(layer).__name__
     reasons = []
+    if hasattr(layer.cell, "parallel"):  # rnnzoo.layers.parallel: nothing for cuDNN to fuse
+        return {"layer": layer.path if hasattr(layer, "path") else layer.name, "cell": kind, "cudnn": False,
+                "needs_cudnn": False,
+                "reasons": [f"{kind} needs no cuDNN: its gates read only the input, so it runs as one matrix "
+                            f"multiply and a linear scan (mode={layer.mode!r})"]}
     if isinstance(layer, (keras.layers.LSTM, keras.layers.GRU)):
         reasons += argument_reasons(layer)
         if getattr(layer, "use_cudnn", "auto") is False:
@@ -48,7 +53,7 @@ def layer_report(layer):
     else:
         reasons.append(f"{kind} has no cuDNN kernel in Keras (only LSTM and GRU do)")
     return {"layer": layer.path if hasattr(layer, "path") else layer.name, "cell": kind, "cudnn": not reasons,
-            "reasons": reasons}
+            "needs_cudnn": True, "reasons": reasons}
 
 
 def cudnn_report(model, strict=False):

@@ -15,7 +15,9 @@ def device_neutral(model):
     """A copy of `model` whose LSTM/GRU layers never take the cuDNN path (`use_cudnn=False`), same weights.
 
     Whether a Keras LSTM uses cuDNN is decided when it is traced; exporting from a process that sees a GPU would
-    bake `CudnnRNNV3` into the artefact. The copy's graph is the portable one wherever it is traced.
+    bake `CudnnRNNV3` into the artefact. The copy's graph is the portable one wherever it is traced. Parallel-scan
+    layers (minGRU, minLSTM, QRNN, LRU) run in `mode="sequential"` in the copy: the device runs them as an RNN,
+    a WHILE loop of small element-wise steps with builtin ops, with the same outputs as the parallel mode.
     """
     import keras
 
@@ -25,6 +27,8 @@ def device_neutral(model):
         if isinstance(node, dict):
             if node.get("class_name") in ("LSTM", "GRU") and isinstance(node.get("config"), dict):
                 node["config"]["use_cudnn"] = False
+            if isinstance(node.get("config"), dict) and node["config"].get("mode") == "parallel":
+                node["config"]["mode"] = "sequential"
             for value in node.values():
                 walk(value)
         elif isinstance(node, list):

@@ -1,5 +1,7 @@
 """Custom layers and the recurrent-stack core."""
 
+from rnnzoo.layers.parallel import LRU, QRNN, MinGRU, MinLSTM
+
 from rnnzoo.layers.recurrent import (
     GRU,
     LSTM,

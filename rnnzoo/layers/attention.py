@@ -195,6 +195,9 @@ class AttentionDecoder(layers.Layer):
                              "the seq2seq builder for the no-attention baseline).")
         self.units = int(units)
         self.cell_type = resolve_cell(cell)
+        if self.cell_type not in _CELLS:
+            raise ValueError(f"The attention decoder steps an LSTM, GRU or SimpleRNN cell ({sorted(_CELLS)}); got "
+                             f"{cell!r}. Parallel cells serve as encoders: pass decoder_cell='gru' (or 'lstm').")
         self.attention_type = attention
         self.attention_units = int(attention_units or units)
         self.score_mode = score_mode

@@ -11,6 +11,7 @@ import keras
 from keras import layers, ops
 
 from rnnzoo.layers import kernels
+from rnnzoo.layers.parallel import PARALLEL_LAYERS
 from rnnzoo.names import EMBEDDING, METADATA, ONE_HOT
 
 
@@ -61,14 +62,19 @@ class GRU(_FastCPUTraining, layers.GRU):
     _cell_kind = "gru"
 
 
-CELLS = {"lstm": LSTM, "gru": GRU, "rnn": layers.SimpleRNN}
-CELL_ALIASES = {"simple_rnn": "rnn", "simplernn": "rnn", "vanilla": "rnn"}
+CELLS = {"lstm": LSTM, "gru": GRU, "rnn": layers.SimpleRNN, **PARALLEL_LAYERS}
+CELL_ALIASES = {"simple_rnn": "rnn", "simplernn": "rnn", "vanilla": "rnn", "min_gru": "mingru", "min_lstm": "minlstm"}
+# The parallel cells' papers stack them as pre-norm residual blocks: `recurrent_stack` does so by default.
+PRENORM_RESIDUAL = ("mingru", "minlstm", "lru")
+_PARALLEL_OPTIONS = ("stateful", "mode", "normalize", "window", "r_min", "r_max", "max_phase", "activation",
+                     "kernel_initializer", "bias_initializer", "dtype", "go_backwards")
 MERGE_MODES = ("concat", "sum", "mul", "ave")
 INPUT_MODES = ("embedding", "one_hot", "dense")
 
 
 def resolve_cell(cell):
-    """Returns the canonical cell name ("lstm", "gru" or "rnn") for `cell`, or raises ValueError."""
+    """Returns the canonical cell name ("lstm", "gru", "rnn", "mingru", "minlstm", "qrnn" or "lru") for `cell`,
+    or raises ValueError."""
     if not isinstance(cell, str):
         raise ValueError(f"`cell` must be a string, one of {sorted(CELLS)}; got {cell!r}.")
     key = CELL_ALIASES.get(cell.lower(), cell.lower())
@@ -247,10 +253,11 @@ def sequence_input(
 
 
 def recurrent_layer(cell, units, return_sequences=True, return_state=False, name=None, **kwargs):
-    """Creates one SimpleRNN / GRU / LSTM layer with cuDNN-eligible defaults.
+    """Creates one SimpleRNN / GRU / LSTM layer with cuDNN-eligible defaults, or a parallel-scan layer.
 
     Args:
-        cell: str. "lstm", "gru" or "rnn" (SimpleRNN).
+        cell: str. "lstm", "gru" or "rnn" (SimpleRNN); or "mingru", "minlstm", "qrnn", "lru" (the layers of
+            `rnnzoo.layers.parallel`, which train by one scan over the sequence).
         units: int. Size of the hidden state.
         return_sequences: bool. Return every step's output rather than the last.
         return_state: bool. Also return the final state(s).
@@ -264,6 +271,13 @@ def recurrent_layer(cell, units, return_sequences=True, return_state=False, name
     cell = resolve_cell(cell)
     if int(units) < 1:
         raise ValueError(f"`units` must be a positive integer; got {units!r}.")
+    if cell in PARALLEL_LAYERS:
+        unknown = sorted(set(kwargs) - set(_PARALLEL_OPTIONS))
+        if unknown:
+            raise ValueError(f"The {cell!r} layer does not take {unknown} (an LSTM/GRU option?); it takes "
+                             f"{', '.join(_PARALLEL_OPTIONS)}.")
+        return CELLS[cell](int(units), return_sequences=return_sequences, return_state=return_state, name=name,
+                           **kwargs)
     options = dict(recurrent_initializer="orthogonal", recurrent_dropout=0.0, unroll=False, use_bias=True)
     if cell == "gru":
         options["reset_after"] = True
@@ -281,7 +295,7 @@ def recurrent_stack(
     bidirectional=False,
     merge_mode="concat",
     dropout=0.0,
-    residual=False,
+    residual=None,
     return_sequences=True,
     return_state=False,
     stateful=False,
@@ -292,13 +306,15 @@ def recurrent_stack(
 
     Args:
         x: tensor of shape (batch, time, features), e.g. from `sequence_input`.
-        cell: str. "lstm", "gru" or "rnn" (SimpleRNN).
+        cell: str. "lstm", "gru" or "rnn" (SimpleRNN), or a parallel cell: "mingru", "minlstm", "qrnn", "lru".
         units: int. Hidden size of every layer (per direction when bidirectional).
         num_layers: int. Number of stacked layers.
         bidirectional: bool. Wrap each layer in `Bidirectional`.
         merge_mode: str. How the two directions are merged: "concat", "sum", "mul" or "ave".
         dropout: float. Dropout rate applied between layers (and after the last one when it returns sequences).
-        residual: bool. Add each layer's input to its output where their sizes agree (layers 2 and up).
+        residual: bool or None. Add each layer's input to its output where their sizes agree (layers 2 and up).
+            None: True for "mingru", "minlstm" and "lru", whose layers also layer-normalise their input (the
+            pre-norm residual blocks of their papers), False for the others.
         return_sequences: bool. Whether the last layer returns every step (lower layers always do).
         return_state: bool. Also return the last layer's final states.
         stateful: bool. Carry each layer's final state into the next batch (truncated BPTT over long texts;
@@ -324,6 +340,10 @@ def recurrent_stack(
     if not 0.0 <= float(dropout) < 1.0:
         raise ValueError(f"`dropout` must be in [0, 1); got {dropout!r}.")
     states = None
+    if residual is None:
+        residual = cell in PRENORM_RESIDUAL
+    if cell in PRENORM_RESIDUAL:
+        layer_options.setdefault("normalize", True)
     for i in range(int(num_layers)):
         last = i == int(num_layers) - 1
         layer = recurrent_layer(

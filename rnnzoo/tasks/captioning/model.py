@@ -37,6 +37,8 @@ def build_captioner(*, name="captioner", target_vocabulary_size=None, image_size
     ([(None, 16, 16, 3), (None, None)], (None, None, 20))
     """
     cell = resolve_cell(cell)
+    if cell not in ("lstm", "gru", "rnn"):
+        raise ValueError(f"A captioner's decoder is an LSTM, GRU or SimpleRNN ('lstm', 'gru', 'rnn'); got {cell!r}.")
     if target_vocabulary_size is None or int(target_vocabulary_size) < 2:
         raise ValueError(f"A captioner needs `target_vocabulary_size` (at least 2); got {target_vocabulary_size!r}.")
     image = keras.Input(shape=(int(image_size), int(image_size), int(channels)), dtype="float32", name="image")

@@ -7,6 +7,7 @@ from keras import layers
 from rnnzoo.layers.recurrent import MaskedGlobalPooling1D
 from rnnzoo.layers.trunk import trunk
 from rnnzoo.task import random_token_batch
+from rnnzoo.layers.parallel import LABELS
 from rnnzoo.registry import register_model
 
 POOLINGS = ("last", "max", "mean", "max_mean")
@@ -63,3 +64,9 @@ for _cell, _label in (("lstm", "LSTM"), ("gru", "GRU"), ("rnn", "SimpleRNN")):
                              "pooling": "max", "dropout": 0.3},
                    tiny={**_TINY, "num_layers": 2, "residual": True},
                    description=f"Bidirectional {_label} classifier with max pooling over time")
+for _cell, _label in LABELS.items():
+    register_model(f"bi{_cell}_classifier", build_classifier, task="classifier",
+                   defaults={"cell": _cell, "bidirectional": True, "units": 64, "embedding_dim": 128,
+                             "pooling": "max", "dropout": 0.3},
+                   tiny={**_TINY, "num_layers": 2},
+                   description=f"Bidirectional {_label} classifier with max pooling (trains by a parallel scan)")

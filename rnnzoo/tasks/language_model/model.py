@@ -3,6 +3,7 @@
 import keras
 from keras import layers
 
+from rnnzoo.layers.parallel import LABELS
 from rnnzoo.layers.trunk import trunk
 from rnnzoo.task import random_token_batch
 from rnnzoo.registry import register_model
@@ -57,3 +58,10 @@ for _cell, _label in (("lstm", "LSTM"), ("gru", "GRU"), ("rnn", "SimpleRNN")):
                    tiny={"vocabulary_size": 30, "embedding_dim": 8, "units": 8, "input_mode": "one_hot"},
                    text={"level": "char"},
                    description=f"Character-level {_label} language model")
+for _cell, _label in LABELS.items():  # parallel-scan cells: 2 pre-norm residual layers (QRNN: plain stack)
+    register_model(f"char_{_cell}_language_model", build_language_model, task="language_model",
+                   defaults={"cell": _cell, "units": 256, "embedding_dim": 256, "num_layers": 2},
+                   tiny={"vocabulary_size": 30, "embedding_dim": 8, "units": 8, "input_mode": "one_hot",
+                         "num_layers": 2},
+                   text={"level": "char"},
+                   description=f"Character-level {_label} language model (trains by a parallel scan)")

@@ -10,6 +10,7 @@ import keras
 from keras import layers
 
 from rnnzoo.layers.attention import ATTENTIONS, AttentionDecoder
+from rnnzoo.layers.parallel import LABELS
 from rnnzoo.layers.recurrent import recurrent_layer, recurrent_stack, resolve_cell, sequence_input
 from rnnzoo.task import random_token_batch
 from rnnzoo.registry import register_model
@@ -18,7 +19,7 @@ from rnnzoo.names import DECODER, DECODER_INIT, LOGITS, MEMORY, SOURCE, TARGET, 
 
 def build_seq2seq(*, name="seq2seq", vocabulary_size=None, target_vocabulary_size=None, input_mode="embedding",
                   embedding_dim=64, target_embedding_dim=None, cell="lstm", units=128, num_layers=1,
-                  bidirectional=False, dropout=0.0, decoder_units=None, attention=None, attention_units=None,
+                  bidirectional=False, dropout=0.0, decoder_cell=None, decoder_units=None, attention=None, attention_units=None,
                   score_mode="general", normalize=False, input_feeding=True, decoder_dropout=None, metadata=None):
     """Builds a teacher-forced encoder–decoder model that outputs logits over the target vocabulary.
 
@@ -33,7 +34,11 @@ def build_seq2seq(*, name="seq2seq", vocabulary_size=None, target_vocabulary_siz
         input_mode: str. Source input: "embedding" or "one_hot".
         embedding_dim: int. Source embedding size (and target embedding size unless `target_embedding_dim`).
         target_embedding_dim: int or None. Target embedding size.
-        cell: str. "lstm", "gru" or "rnn", for the encoder and the decoder.
+        cell: str. The encoder's cell: "lstm", "gru", "rnn", or a parallel cell ("mingru", "minlstm", "qrnn",
+            "lru"), and the decoder's unless `decoder_cell` is given.
+        decoder_cell: str or None. The decoder's cell, "lstm", "gru" or "rnn" (it runs one step at a time);
+            default: `cell`, or "gru" when `cell` is a parallel cell. When it differs from `cell`, each decoder
+            state starts from the encoder's first final state (h, or c for QRNN, Re h for LRU) through a bridge.
         units: int. Encoder units per direction.
         num_layers: int. Encoder layers.
         bidirectional: bool. Bidirectional encoder (its outputs and states are concatenated).
@@ -53,6 +58,10 @@ def build_seq2seq(*, name="seq2seq", vocabulary_size=None, target_vocabulary_siz
     ([(None, None), (None, None)], (None, None, 20))
     """
     cell = resolve_cell(cell)
+    decoder_cell = resolve_cell(decoder_cell or (cell if cell in ("lstm", "gru", "rnn") else "gru"))
+    if decoder_cell not in ("lstm", "gru", "rnn"):
+        raise ValueError(f"`decoder_cell` must be 'lstm', 'gru' or 'rnn' (the decoder runs one step at a time); "
+                         f"got {decoder_cell!r}.")
     if attention is not None and attention not in ATTENTIONS:
         raise ValueError(f"Unknown attention {attention!r}; use None (fixed-context baseline) or one of {ATTENTIONS}.")
     if input_mode not in ("embedding", "one_hot"):
@@ -65,14 +74,16 @@ def build_seq2seq(*, name="seq2seq", vocabulary_size=None, target_vocabulary_siz
     memory, states = recurrent_stack(x, cell=cell, units=units, num_layers=num_layers, bidirectional=bidirectional,
                                      dropout=dropout, return_sequences=True, return_state=True, name="encoder")
     memory = layers.Identity(name=MEMORY)(memory)
-    per_direction = 2 if cell == "lstm" else 1
+    per_direction = len(states) // (2 if bidirectional else 1)  # final states of each encoder direction
     encoder_size = int(units) * (2 if bidirectional else 1)
     decoder_units = int(decoder_units or encoder_size)
+    same_cell = decoder_cell == cell
     init = []
-    for i in range(per_direction):  # h (and c): forward and backward halves joined, bridged when sizes differ
-        parts = [states[i], states[per_direction + i]] if bidirectional else [states[i]]
+    for i in range(2 if decoder_cell == "lstm" else 1):  # h (and c): both directions joined, bridged if needed
+        j = i if same_cell else 0
+        parts = [states[j], states[per_direction + j]] if bidirectional else [states[j]]
         state = layers.Concatenate(name=f"decoder_init_{i + 1}_join")(parts) if bidirectional else parts[0]
-        if decoder_units != encoder_size:
+        if decoder_units != encoder_size or not same_cell:
             state = layers.Dense(decoder_units, activation="tanh" if i == 0 else None, name=f"bridge_{i + 1}")(state)
         init.append(layers.Identity(name=DECODER_INIT.format(i + 1))(state))
 
@@ -85,9 +96,9 @@ def build_seq2seq(*, name="seq2seq", vocabulary_size=None, target_vocabulary_siz
     if decoder_dropout:
         y = layers.Dropout(decoder_dropout, name="target_embedding_dropout")(y)
     if attention is None:
-        y = recurrent_layer(cell, decoder_units, name=DECODER)(y, initial_state=init)
+        y = recurrent_layer(decoder_cell, decoder_units, name=DECODER)(y, initial_state=init)
     else:
-        y = AttentionDecoder(decoder_units, cell=cell, attention=attention, attention_units=attention_units,
+        y = AttentionDecoder(decoder_units, cell=decoder_cell, attention=attention, attention_units=attention_units,
                              score_mode=score_mode, normalize=normalize, input_feeding=input_feeding,
                              name=DECODER)(y, memory, init)
     if decoder_dropout:
@@ -118,3 +129,9 @@ for _name, _defaults, _description in (
 ):
     register_model(_name, build_seq2seq, task="seq2seq", defaults={"units": 128, "embedding_dim": 64, **_defaults},
                    tiny=_TINY, text=_TEXT, description=_description)
+for _cell, _label in LABELS.items():  # a parallel encoder (trains by one scan) and a GRU decoder that steps
+    register_model(f"{_cell}_bahdanau_seq2seq", build_seq2seq, task="seq2seq",
+                   defaults={"units": 128, "embedding_dim": 64, "cell": _cell, "bidirectional": True,
+                             "decoder_cell": "gru", "attention": "bahdanau"},
+                   tiny=_TINY, text=_TEXT,
+                   description=f"Bi-{_label} encoder, GRU decoder with Bahdanau attention")

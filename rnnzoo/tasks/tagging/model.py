@@ -6,6 +6,7 @@ from keras import layers
 
 from rnnzoo.layers.trunk import trunk
 from rnnzoo.task import random_token_batch
+from rnnzoo.layers.parallel import LABELS
 from rnnzoo.registry import register_model
 
 
@@ -49,3 +50,9 @@ for _cell, _label in (("lstm", "LSTM"), ("gru", "GRU"), ("rnn", "SimpleRNN")):
     register_model(f"{_cell}_tagger", build_tagger, task="tagger",
                    defaults={"cell": _cell, "units": 128, "embedding_dim": 128},
                    tiny=_TINY, description=f"Left-to-right {_label} tagger (streaming), masked")
+for _cell, _label in LABELS.items():
+    register_model(f"bi{_cell}_tagger", build_tagger, task="tagger",
+                   defaults={"cell": _cell, "bidirectional": True, "units": 128, "embedding_dim": 128,
+                             "dropout": 0.25},
+                   tiny={**_TINY, "num_layers": 2},
+                   description=f"Bidirectional {_label} tagger, masked (trains by a parallel scan)")
