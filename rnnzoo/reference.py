@@ -12,6 +12,15 @@ GRU:           z, r = σ(x_t U_{z,r} + h_{t-1} W_{z,r} + b_{z,r})
                h_t = z ⊙ h_{t-1} + (1 − z) ⊙ ĥ
 A masked (padded) step leaves the state unchanged and repeats the previous output.
 
+Parallel-scan cells (rnnzoo.layers.parallel; the gates read x only, so every step is h_t = a_t ⊙ h_{t−1} + b_t):
+minGRU:        z = σ(x_t W_z + b_z);  h̃ = x_t W_h + b_h;  h_t = (1 − z) ⊙ h_{t−1} + z ⊙ h̃
+minLSTM:       f, i = σ(x_t W_f + b_f), σ(x_t W_i + b_i);  h̃ = x_t W_h + b_h;  h_t = (f ⊙ h_{t−1} + i ⊙ h̃) / (f + i)
+QRNN (fo):     [z, f, o] = [tanh, σ, σ]([x_{t−k+1}; …; x_t] W + b);  c_t = f ⊙ c_{t−1} + (1 − f) ⊙ z;  h_t = o ⊙ c_t
+LRU:           λ = exp(−exp(ν) + i exp(θ));  h_t = λ ⊙ h_{t−1} + exp(γ_log) ⊙ (x_t B);  y_t = act(Re(h_t C) + x_t D + d)
+               (B, C complex, stored as [B_re | B_im] and [C_re; C_im])
+With `normalize`, x_t is first layer-normalised. A masked step keeps the state; with return_sequences its output
+is zero (the last output is the last unmasked step's).
+
 Attention over encoder outputs h_1..h_S (padded positions get weight 0):
 Bahdanau:      e_s = vᵀ tanh(W₁ h_s + W₂ q)     (weight-normalised: v → g v/‖v‖, plus a bias b inside the tanh)
 Luong:         e_s = qᵀ h_s (dot),  qᵀ W_a h_s (general),  qᵀ h_s / √d (scaled dot)
@@ -283,3 +292,77 @@ def tree_recurrent(tree, x, kernel, bias, cell="lstm"):
     i, f_l, f_r, o, u = np.split(z, 5)
     c = sigmoid(i) * np.tanh(u) + sigmoid(f_l) * c_l + sigmoid(f_r) * c_r
     return sigmoid(o) * np.tanh(c), c
+
+
+# --------------------------------------------------------------------- parallel-scan cells (float64 step loops)
+
+
+def _layer_norm(x, scale, bias):
+    mean = x.mean(-1, keepdims=True)
+    var = ((x - mean) ** 2).mean(-1, keepdims=True)
+    return (x - mean) / np.sqrt(var + 1e-5) * scale + bias
+
+
+def _activation(fn, x):
+    import math
+
+    name = getattr(fn, "__name__", str(fn))
+    if name == "gelu":  # exact GELU, Keras' default: x Φ(x)
+        return 0.5 * x * (1.0 + np.vectorize(math.erf)(x / math.sqrt(2.0)))
+    if name in ("tanh", "linear", "relu"):
+        return {"tanh": np.tanh, "linear": lambda v: v, "relu": lambda v: np.maximum(v, 0.0)}[name](x)
+    raise ValueError(f"reference.parallel_cell knows gelu, tanh, relu and linear readouts; got {name!r}.")
+
+
+def parallel_cell(layer, x, mask=None):
+    """Any `rnnzoo.layers.parallel` layer (MinGRU, MinLSTM, QRNN, LRU) stepped in float64 from the equations.
+
+    Returns (outputs (batch, time, units) with zeros at masked steps, final states as the layer's list)."""
+    cell = getattr(layer, "cell", layer)
+    kind = type(cell).__name__
+    if kind not in ("MinGRUCell", "MinLSTMCell", "QRNNCell", "LRUCell"):
+        raise ValueError(f"parallel_cell takes MinGRU, MinLSTM, QRNN or LRU layers; got {type(layer).__name__}.")
+    w = {v.path.split("/")[-1]: np.asarray(v.numpy() if hasattr(v, "numpy") else v, "float64") for v in cell.weights}
+    x = np.asarray(x, "float64")
+    if cell.normalize:
+        x = _layer_norm(x, w["norm_scale"], w["norm_bias"])
+    batch, steps, features = x.shape
+    u = cell.units
+    h = np.zeros((batch, u), complex if kind == "LRUCell" else "float64")
+    window = np.zeros((batch, (cell.window - 1) * features))
+    outputs = np.zeros((batch, steps, u))
+    for t in range(steps):
+        x_t = x[:, t]
+        if kind == "MinGRUCell":
+            p = x_t @ w["kernel"] + w["bias"]
+            z = sigmoid(p[:, :u])
+            new_h = (1 - z) * h + z * p[:, u:]
+            y = new_h
+        elif kind == "MinLSTMCell":
+            p = x_t @ w["kernel"] + w["bias"]
+            f, i = sigmoid(p[:, :u]), sigmoid(p[:, u:2 * u])
+            new_h = (f * h + i * p[:, 2 * u:]) / (f + i)
+            y = new_h
+        elif kind == "QRNNCell":
+            x_in = np.concatenate([window, x_t], -1)
+            p = x_in @ w["kernel"] + w["bias"]
+            z, f, o = np.tanh(p[:, :u]), sigmoid(p[:, u:2 * u]), sigmoid(p[:, 2 * u:])
+            new_h = f * h + (1 - f) * z
+            y = o * new_h
+            new_window = x_in[:, features:]
+        elif kind == "LRUCell":
+            lam = np.exp(-np.exp(w["nu_log"]) + 1j * np.exp(w["theta_log"]))
+            bx = x_t @ w["input_kernel"]
+            new_h = lam * h + np.exp(w["gamma_log"]) * (bx[:, :u] + 1j * bx[:, u:])
+            c = w["output_kernel"][:u] + 1j * w["output_kernel"][u:]
+            pre = (new_h @ c).real + x_t @ w["skip_kernel"] + w["bias"]
+            y = _activation(cell.activation, pre)
+        keep = np.ones((batch, 1), bool) if mask is None else np.asarray(mask)[:, t, None].astype(bool)
+        h = np.where(keep, new_h, h)
+        if kind == "QRNNCell":
+            window = np.where(keep, new_window, window)
+        outputs[:, t] = np.where(keep, y, 0.0)
+    states = [h.real, h.imag] if kind == "LRUCell" else [h]
+    if kind == "QRNNCell" and cell.window > 1:
+        states.append(window)
+    return outputs, states
