@@ -11,6 +11,7 @@ Prints the configuration, validation nats/char after each epoch, training tokens
 
 import argparse
 import datetime
+import json
 import os
 import platform
 import sys
@@ -68,6 +69,10 @@ def main(argv=None):
     ap.add_argument("--window", type=int, default=100)
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--learning-rate", type=float, default=2e-3)
+    ap.add_argument("--jit", action="store_true", help="compile the training step with XLA (fixed-size windows: "
+                    "one compilation)")
+    ap.add_argument("--stop-at", type=float, default=None,
+                    help="stop once validation nats/char is at or below this (time to quality)")
     ap.add_argument("--out", default=None)
     args = ap.parse_args(argv)
 
@@ -89,13 +94,14 @@ def main(argv=None):
     model = rnnzoo.build(name, vocabulary_size=len(encoder), embedding_dim=args.embedding_dim, units=args.units,
                          num_layers=args.layers, dropout=args.dropout, mask_zero=False,
                          metadata=_card(name, encoder, args, text, split).to_dict())
-    compile_model(model, learning_rate=args.learning_rate, clipnorm=1.0)
+    compile_model(model, learning_rate=args.learning_rate, clipnorm=1.0, jit_compile=args.jit)
     config = {k: v for k, v in vars(args).items() if k not in ("text",)}
     print(f"config: {config}  vocabulary {len(encoder)}  parameters {model.count_params():,}  "
           f"train {len(train_ids):,} chars, validation {len(val_ids):,} chars", flush=True)
     x_val, y_val = windows(val_ids, args.window, 0)
 
-    deadline = time.time() + args.minutes * 60
+    began = time.time()
+    deadline = began + args.minutes * 60
 
     class Budget(keras.callbacks.Callback):
         batches = 0
@@ -121,7 +127,8 @@ def main(argv=None):
         val = float(model.evaluate(x_val, y_val, batch_size=256, verbose=0)[0])
         epoch += 1
         history.append({"epoch": epoch, "train_loss": float(h.history["loss"][-1]), "val_nats_per_char": val,
-                        "seconds": round(seconds, 1), "learning_rate": float(model.optimizer.learning_rate)})
+                        "seconds": round(seconds, 1), "elapsed_seconds": round(time.time() - began, 1),
+                        "learning_rate": float(model.optimizer.learning_rate)})
         print(f"epoch {epoch}: train {h.history['loss'][-1]:.4f}  validation {val:.4f} nats/char  "
               f"({done * args.window / seconds:,.0f} tokens/s)", flush=True)
         if best is None or val < best:
@@ -130,6 +137,8 @@ def main(argv=None):
                 save(model, os.path.join(args.out, "model.keras"), include_optimizer=False)
         elif len(history) >= 2 and val >= history[-2]["val_nats_per_char"]:
             model.optimizer.learning_rate = float(model.optimizer.learning_rate) * 0.5
+        if args.stop_at is not None and val <= args.stop_at:
+            break
     metrics = {
         "validation_nats_per_char": best, "epochs": epoch, "train_tokens_per_second": trained_tokens / train_seconds,
         "minutes": args.minutes, "config": config, "parameters": model.count_params(),
@@ -141,6 +150,7 @@ def main(argv=None):
           f"training {metrics['train_tokens_per_second']:,.0f} tokens/s")
     if args.out:
         write_json(metrics, os.path.join(args.out, "metrics.json"))
+    print("METRICS " + json.dumps(metrics), flush=True)
     return metrics
 
 

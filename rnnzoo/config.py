@@ -20,9 +20,13 @@ class Settings:
         fast_kernels: bool. LSTM/GRU layers train on rnnzoo's fast CPU kernels where they apply
             (`rnnzoo.layers.kernels`); False runs Keras' own loop everywhere. A layer's `fast_kernel` argument
             overrides this for that layer.
+        scan: str. How the parallel cells (minGRU, minLSTM, QRNN, LRU) run their linear recurrence in
+            parallel mode: "auto" (the step loop with a hand-written gradient on TensorFlow, the associative
+            scan elsewhere), "loop", "blocked" or "associative" (see `rnnzoo.layers.scan`).
     """
 
     fast_kernels: bool = True
+    scan: str = "auto"
 
 
 settings = Settings()
@@ -34,6 +38,8 @@ def set(**changes):  # noqa: A001  (the verb users expect: rnnzoo.config.set(fas
     unknown = sorted(changes.keys() - fields)
     if unknown:
         raise ValueError(f"Unknown settings {unknown}; rnnzoo.config has {sorted(fields)}.")
+    if "scan" in changes and changes["scan"] not in ("auto", "loop", "blocked", "associative"):
+        raise ValueError(f"Unknown scan {changes['scan']!r}; use 'auto', 'loop', 'blocked' or 'associative'.")
     for name, value in changes.items():
         setattr(settings, name, value)
     return settings

@@ -61,7 +61,8 @@ class _ParallelCell(keras.layers.Layer):
     """One step of a parallel-trainable recurrence; subclasses define the projection and the readout.
 
     Subclass contract: `_build(features)` makes the weights; `project(x)` maps inputs (..., features) to the
-    per-step quantities; `transition(p)` returns `(a, b)` (tensors, or (real, imaginary) pairs) of
+    per-step quantities (a tuple of tensors: split once with `ops.split`, since slicing the last axis costs a
+    strided-slice gradient per use); `transition(p)` returns `(a, b)` (tensors, or (real, imaginary) pairs) of
     `h_t = a ⊙ h_{t−1} + b`; `readout(h, p)` the output. All three act on the last axis only, so the same code
     serves one step (batch, features) and whole sequences (batch, time, features).
     """
@@ -133,22 +134,26 @@ class _ParallelCell(keras.layers.Layer):
 
     # -- the whole sequence at once
     def parallel(self, sequences, initial_state, mask, go_backwards=False, zero_output=False):
-        """(last_output, outputs, states) as Keras' loop returns them, from one projection and one scan."""
-        x = sequences
+        """(last_output, outputs, states) as Keras' loop returns them, from one projection and one scan.
+
+        Works time-major inside (one transpose of the inputs and one of the outputs), as the scan does."""
+        x = ops.transpose(sequences, (1, 0, 2))  # (time, batch, features)
+        if mask is not None:
+            mask = ops.cast(mask, "bool")
         if go_backwards:
-            x = ops.flip(x, axis=1)
+            x = ops.flip(x, axis=0)
             mask = None if mask is None else ops.flip(mask, axis=1)
         x = self._norm(x)
-        steps = ops.shape(x)[1]
+        steps = ops.shape(x)[0]
         n = 2 if self.complex_state else 1
         if mask is not None:
-            m = ops.expand_dims(ops.cast(mask, "bool"), -1)
+            m = ops.expand_dims(ops.transpose(mask), -1)  # (time, batch, 1)
             x = ops.where(m, x, ops.zeros_like(x))
         if self.window > 1:  # the causal convolution: each step reads the window before it and itself
             k = self.window
-            start = ops.reshape(initial_state[n], (-1, k - 1, self.features))
-            full = ops.concatenate([ops.cast(start, x.dtype), x], axis=1)
-            x_in = ops.concatenate([full[:, j:j + steps] for j in range(k)], axis=-1)
+            start = ops.transpose(ops.reshape(initial_state[n], (-1, k - 1, self.features)), (1, 0, 2))
+            full = ops.concatenate([ops.cast(start, x.dtype), x], axis=0)
+            x_in = ops.concatenate([full[j:j + steps] for j in range(k)], axis=-1)
         else:
             x_in = x
         p = self.project(x_in)
@@ -164,20 +169,19 @@ class _ParallelCell(keras.layers.Layer):
                 a, b = _pair_where(m, a, 1.0), _pair_where(m, b, 0.0)
         h = linear_scan(a, b, h0)
         outputs = self.readout(h, p)
-        final = [h[0][:, -1], h[1][:, -1]] if self.complex_state else [h[:, -1]]
-        if mask is None:
-            last_output = outputs[:, -1]
-            if self.window > 1:
-                final.append(ops.reshape(full[:, steps:], (-1, (self.window - 1) * self.features)))
-            return last_output, outputs, final
-        last_output = _last_unmasked(outputs, mask)
-        last = _last_index(mask)
-        if self.window > 1:  # the inputs up to the last unmasked step (the start window when there is none)
-            index = ops.reshape(last, (-1, 1)) + 1 + ops.arange(self.window - 1, dtype="int32")[None, :]
-            window = ops.take_along_axis(full, ops.expand_dims(index, -1), axis=1)
-            final.append(ops.reshape(window, (-1, (self.window - 1) * self.features)))
-        if zero_output:  # set with return_sequences (the layer, and Bidirectional, keep them together)
+        final = [h[0][-1], h[1][-1]] if self.complex_state else [h[-1]]
+        if mask is not None and zero_output:  # set with return_sequences (the layer and Bidirectional do)
             outputs = ops.where(m, outputs, ops.zeros_like(outputs))
+        outputs = ops.transpose(outputs, (1, 0, 2))
+        if mask is None:
+            if self.window > 1:
+                final.append(ops.reshape(ops.transpose(full[steps:], (1, 0, 2)), (-1, (k - 1) * self.features)))
+            return outputs[:, -1], outputs, final
+        last_output = _last_unmasked(outputs, mask)
+        if self.window > 1:  # the inputs up to the last unmasked step (the start window when there is none)
+            index = ops.reshape(_last_index(mask), (1, -1)) + 1 + ops.arange(k - 1, dtype="int32")[:, None]
+            window = ops.take_along_axis(full, ops.expand_dims(index, -1), axis=0)  # (k − 1, batch, features)
+            final.append(ops.reshape(ops.transpose(window, (1, 0, 2)), (-1, (k - 1) * self.features)))
         return last_output, outputs, final
 
     def _dense(self, shape, name, initializer=None):
@@ -198,12 +202,11 @@ class MinGRUCell(_ParallelCell):
         self.bias = self._dense((2 * self.units,), "bias", self.bias_initializer)
 
     def project(self, x):
-        return ops.matmul(x, self.kernel) + self.bias
+        return ops.split(ops.matmul(x, self.kernel) + self.bias, 2, axis=-1)
 
     def transition(self, p):
-        k_z, candidate = p[..., : self.units], p[..., self.units:]
-        z = ops.sigmoid(k_z)
-        return ops.sigmoid(-k_z), z * candidate
+        k_z, candidate = p
+        return ops.sigmoid(-k_z), ops.sigmoid(k_z) * candidate
 
     def readout(self, h, p):
         return h
@@ -218,13 +221,13 @@ class MinLSTMCell(_ParallelCell):
         self.bias = self._dense((3 * self.units,), "bias", self.bias_initializer)
 
     def project(self, x):
-        return ops.matmul(x, self.kernel) + self.bias
+        return ops.split(ops.matmul(x, self.kernel) + self.bias, 3, axis=-1)
 
     def transition(self, p):
-        u = self.units
-        f, i = ops.sigmoid(p[..., :u]), ops.sigmoid(p[..., u:2 * u])
+        k_f, k_i, candidate = p
+        f, i = ops.sigmoid(k_f), ops.sigmoid(k_i)
         total = f + i
-        return f / total, (i / total) * p[..., 2 * u:]
+        return f / total, (i / total) * candidate
 
     def readout(self, h, p):
         return h
@@ -246,15 +249,14 @@ class QRNNCell(_ParallelCell):
         self.bias = self._dense((3 * self.units,), "bias", self.bias_initializer)
 
     def project(self, x):
-        return ops.matmul(x, self.kernel) + self.bias
+        return ops.split(ops.matmul(x, self.kernel) + self.bias, 3, axis=-1)
 
     def transition(self, p):
-        u = self.units
-        f = ops.sigmoid(p[..., u:2 * u])
-        return f, ops.sigmoid(-p[..., u:2 * u]) * ops.tanh(p[..., :u])
+        k_z, k_f, _ = p
+        return ops.sigmoid(k_f), ops.sigmoid(-k_f) * ops.tanh(k_z)
 
     def readout(self, h, p):
-        return ops.sigmoid(p[..., 2 * self.units:]) * h
+        return ops.sigmoid(p[2]) * h
 
     def get_config(self):
         return {**super().get_config(), "window": self.window}
@@ -305,22 +307,18 @@ class LRUCell(_ParallelCell):
         return modulus * ops.cos(phase), modulus * ops.sin(phase)
 
     def project(self, x):
-        u = self.units
         gamma = ops.exp(self.gamma_log)
-        bx = ops.matmul(x, self.input_kernel)
-        skip = ops.matmul(x, self.skip_kernel) + self.bias
-        return ops.concatenate([bx[..., :u] * gamma, bx[..., u:] * gamma, skip], axis=-1)
+        b_re, b_im = ops.split(ops.matmul(x, self.input_kernel), 2, axis=-1)
+        return b_re * gamma, b_im * gamma, ops.matmul(x, self.skip_kernel) + self.bias
 
     def transition(self, p):
-        u = self.units
         lam_re, lam_im = self._lambda()
-        ones = ops.ones_like(p[..., :u])
-        return (ones * lam_re, ones * lam_im), (p[..., :u], p[..., u:2 * u])
+        ones = ops.ones_like(p[0])
+        return (ones * lam_re, ones * lam_im), (p[0], p[1])
 
     def readout(self, h, p):
-        u = self.units
-        c_re, c_im = self.output_kernel[:u], self.output_kernel[u:]
-        y = ops.matmul(h[0], c_re) - ops.matmul(h[1], c_im) + p[..., 2 * u:]
+        # Re(C h) as one multiply: [Re h, −Im h] · [C_re; C_im]
+        y = ops.matmul(ops.concatenate([h[0], -h[1]], axis=-1), self.output_kernel) + p[2]
         return self.activation(y)
 
     def get_config(self):

@@ -313,8 +313,9 @@ def recurrent_stack(
         merge_mode: str. How the two directions are merged: "concat", "sum", "mul" or "ave".
         dropout: float. Dropout rate applied between layers (and after the last one when it returns sequences).
         residual: bool or None. Add each layer's input to its output where their sizes agree (layers 2 and up).
-            None: True for "mingru", "minlstm" and "lru", whose layers also layer-normalise their input (the
-            pre-norm residual blocks of their papers), False for the others.
+            None: True for "mingru", "minlstm" and "lru", whose layers 2 and up also layer-normalise their input
+            (the pre-norm residual blocks of their papers; the first layer reads the raw input, which may be a
+            couple of real-valued features that a normalisation would wipe out), False for the others.
         return_sequences: bool. Whether the last layer returns every step (lower layers always do).
         return_state: bool. Also return the last layer's final states.
         stateful: bool. Carry each layer's final state into the next batch (truncated BPTT over long texts;
@@ -342,10 +343,11 @@ def recurrent_stack(
     states = None
     if residual is None:
         residual = cell in PRENORM_RESIDUAL
-    if cell in PRENORM_RESIDUAL:
-        layer_options.setdefault("normalize", True)
     for i in range(int(num_layers)):
         last = i == int(num_layers) - 1
+        options = dict(layer_options)
+        if cell in PRENORM_RESIDUAL and i > 0:  # a block's input is the stack's running sum: normalise it first
+            options.setdefault("normalize", True)
         layer = recurrent_layer(
             cell,
             units,
@@ -353,7 +355,7 @@ def recurrent_stack(
             return_state=return_state and last,
             stateful=stateful,
             name=f"{name}_{i + 1}" if not bidirectional else f"{name}_{i + 1}_{cell}",
-            **layer_options,
+            **options,
         )
         if bidirectional:
             layer = layers.Bidirectional(layer, merge_mode=merge_mode, name=f"{name}_{i + 1}")

@@ -1,27 +1,32 @@
 """The linear scan `h_t = a_t ⊙ h_{t-1} + b_t` over a whole sequence at once: the heart of the parallel cells.
 
-`linear_scan(a, b, h0)` takes batch-major `(batch, time, units)` tensors. `a` and `b` may be real tensors or
+`linear_scan(a, b, h0)` takes time-major `(time, batch, units)` tensors. `a` and `b` may be real tensors or
 `(real, imaginary)` pairs (the LRU's complex diagonal recurrence, kept in real arithmetic so every backend and
-TFLite handle it). The recurrence is the only sequential part of a minGRU / minLSTM / QRNN / LRU layer: its
-heavy work, the input projections, is one large matrix multiply over all steps before the scan.
+TFLite handle it). The recurrence is the only part of a minGRU / minLSTM / QRNN / LRU layer that is not
+parallel over time: its heavy work, the input projections, is one large matrix multiply over all steps first.
 
-How the scan runs:
-- TensorFlow: a two-level (blocked) scan with a hand-written gradient. The sequence is cut into about √T
-  blocks of about √T steps; one loop of √T iterations scans all blocks side by side (the block-local prefix
-  products and sums), a second loop of √T iterations carries the state from block to block, and one
-  element-wise pass adds each block's incoming state. That is 2√T loop iterations instead of T (20 instead of
-  100, 64 instead of 1,000), each over a tensor √T times larger. The backward pass is the same scan run in
-  reverse on the incoming gradient (`g_t = dh_t + a_{t+1} g_{t+1}`, then `da_t = g_t h_{t-1}`, `db_t = g_t`),
-  so autodiff never records the loop. On a 2-core CPU this is faster than an associative (Blelloch) scan,
-  whose O(T log T) or two-sweep element-wise passes are memory-bound there, and than a log-space cumulative
-  sum (TensorFlow's cumulative log-sum-exp is slow on CPU); benchmarks/parallel_rnn.py measures it.
-- JAX and PyTorch: `keras.ops.associative_scan` (a work-efficient parallel prefix scan) with autodiff.
-
-Both give the sequential loop's values to float32 round-off (tests/test_parallel.py checks ≤ 1e-5).
+Three ways to run it (`method`, or `rnnzoo.config.set(scan=...)`; "auto" picks the first on TensorFlow and the
+third elsewhere), all with the step loop's values to float32 round-off (tests/test_parallel.py):
+- "loop" (TensorFlow): one element-wise multiply-add per step (parallel over batch × units) in a `while` loop
+  compiled by XLA (so the loop body is one fused kernel; compiled once per sequence length), with a
+  hand-written gradient that runs the same loop in reverse on the incoming gradient
+  (`g_t = dh_t + a_{t+1} g_{t+1}`, then `da_t = g_t h_{t-1}`, `db_t = g_t`), so autodiff records nothing. This is
+  how SRU's and QRNN's own CUDA kernels compute the recurrence; on a CPU the element-wise work is memory-bound
+  and every other scan does more of it.
+- "blocked" (TensorFlow): a two-level scan: about √T blocks of √T steps, one loop scanning all blocks side by
+  side, one loop carrying the state across blocks, and one element-wise pass joining them (2√T loop iterations
+  instead of T, each on a √T-times larger tensor), with the same hand-written gradient.
+- "associative" (every backend): `keras.ops.associative_scan`, a work-efficient parallel prefix scan of the
+  affine maps, differentiated by autodiff. What a GPU wants; on a 2-core CPU it is the slowest.
+benchmarks/parallel_rnn.py measures all three.
 """
 
 import keras
 from keras import ops
+
+from rnnzoo import config
+
+METHODS = ("auto", "loop", "blocked", "associative")
 
 
 def _is_pair(x):
@@ -52,26 +57,41 @@ def _map2(fn, x, y):
     return tuple(fn(u, v) for u, v in zip(x, y)) if _is_pair(x) else fn(x, y)
 
 
-def linear_scan(a, b, h0=None):
+def resolve_method(method=None):
+    """The scan `method` to use: the argument, else `rnnzoo.config.settings.scan`, with "auto" resolved."""
+    method = method or config.settings.scan
+    if method not in METHODS:
+        raise ValueError(f"Unknown scan method {method!r}; use one of {METHODS}.")
+    if method == "auto":
+        return "loop" if keras.backend.backend() == "tensorflow" else "associative"
+    if method in ("loop", "blocked") and keras.backend.backend() != "tensorflow":
+        raise ValueError(f"The {method!r} scan is written for the TensorFlow backend; on "
+                         f"{keras.backend.backend()} use 'associative' (or 'auto').")
+    return method
+
+
+def linear_scan(a, b, h0=None, method=None):
     """All states of `h_t = a_t ⊙ h_{t-1} + b_t`, t = 1..T, from `h_0 = h0` (zeros when None).
 
     Args:
-        a, b: (batch, time, units) tensors, or (real, imaginary) pairs of them for a complex recurrence.
+        a, b: time-major (time, batch, units) tensors, or (real, imaginary) pairs of them (complex recurrence).
         h0: (batch, units) tensor (or pair), or None.
+        method: "loop", "blocked", "associative" or "auto"/None (see the module).
 
     Returns:
-        h: (batch, time, units) tensor (or pair), h[:, t] the state after step t.
+        h: (time, batch, units) tensor (or pair), h[t] the state after step t.
 
     Example:
-    >>> a = keras.ops.full((1, 3, 1), 0.5); b = keras.ops.ones((1, 3, 1))
+    >>> a = keras.ops.full((3, 1, 1), 0.5); b = keras.ops.ones((3, 1, 1))
     >>> [round(float(v), 3) for v in keras.ops.reshape(linear_scan(a, b), (-1,))]
     [1.0, 1.5, 1.75]
     """
     if h0 is None:
-        h0 = _map(lambda v: ops.zeros_like(v[:, 0]), b)
-    if keras.backend.backend() == "tensorflow":
-        return _tf_scan(a, b, h0)
-    return _associative(a, b, h0)
+        h0 = _map(lambda v: ops.zeros_like(v[0]), b)
+    method = resolve_method(method)
+    if method == "associative":
+        return _associative(a, b, h0)
+    return _tf_scan(a, b, h0, _compiled_loop() if method == "loop" else _tf_blocked)
 
 
 # ---------------------------------------------------------------------------------------- every backend
@@ -79,8 +99,8 @@ def linear_scan(a, b, h0=None):
 
 def _associative(a, b, h0):
     # The initial state enters as b_1 += a_1 h_0; then an inclusive prefix scan of the affine maps.
-    first = _add(_map(lambda v: v[:, :1], b), _mul(_map(lambda v: v[:, :1], a), _map(lambda v: v[:, None], h0)))
-    b = _map2(lambda f, v: ops.concatenate([f, v[:, 1:]], axis=1), first, b)
+    first = _add(_map(lambda v: v[:1], b), _mul(_map(lambda v: v[:1], a), _map(lambda v: v[None], h0)))
+    b = _map2(lambda f, v: ops.concatenate([f, v[1:]], axis=0), first, b)
     pair = _is_pair(a)
 
     def combine(left, right):
@@ -91,22 +111,60 @@ def _associative(a, b, h0):
         return (right[0] * left[0], right[0] * left[1] + right[1])
 
     elems = (a[0], a[1], b[0], b[1]) if pair else (a, b)
-    out = ops.associative_scan(combine, elems, axis=1)
+    out = ops.associative_scan(combine, elems, axis=0)
     return (out[2], out[3]) if pair else out[1]
 
 
 # ---------------------------------------------------------------------------------------------- TensorFlow
 
 
-def _tf_blocked(a, b, h0):
+def _tf_loop(a, b, h0, reverse=False):
+    """Time-major step loop (no gradient): a, b (T, B, U) tensors or pairs; h0 (B, U). Returns h (T, B, U);
+    `reverse` runs from the last step to the first."""
+    import tensorflow as tf
+
+    pair = _is_pair(a)
+    steps = tf.shape(a[0] if pair else a)[0]
+    unstack = lambda v: tf.TensorArray(v.dtype, size=steps).unstack(v)  # noqa: E731
+    a_ta, b_ta = _map(unstack, a), _map(unstack, b)
+    read = lambda ta, t: _map(lambda x: x.read(t), ta)  # noqa: E731
+    out = _map(lambda v: tf.TensorArray(v.dtype, size=steps), h0)
+
+    def body(i, h, out):
+        t = steps - 1 - i if reverse else i
+        h = _add(_mul(read(a_ta, t), h), read(b_ta, t))
+        return i + 1, h, _map2(lambda o, v: o.write(t, v), out, h)
+
+    _, _, out = tf.while_loop(lambda i, h, o: i < steps, body, (0, h0, out))
+    return _map(lambda o: o.stack(), out)
+
+
+_COMPILED = []
+
+
+def _compiled_loop():
+    """`_tf_loop` compiled by XLA (once per sequence length and batch size): the loop body fuses into one
+    kernel and an iteration costs about a microsecond instead of the graph executor's tens (the speed-up is
+    largest on long sequences; a new length costs about 0.2 s of compiling, once)."""
+    import tensorflow as tf
+
+    if not _COMPILED:
+        _COMPILED.append(tf.function(_tf_loop, jit_compile=True, reduce_retracing=True))
+    return _COMPILED[0]
+
+
+def _tf_blocked(a, b, h0, reverse=False):
     """Time-major blocked scan (no gradient): a, b (T, B, U) tensors or pairs; h0 (B, U). Returns h (T, B, U)."""
     import tensorflow as tf
+
+    if reverse:
+        rev = lambda v: tf.reverse(v, [0])  # noqa: E731
+        return _map(rev, _tf_blocked(_map(rev, a), _map(rev, b), h0))
 
     pair = _is_pair(a)
     first = a[0] if pair else a
     steps = tf.shape(first)[0]
-    size = tf.cast(tf.math.ceil(tf.sqrt(tf.cast(steps, tf.float32))), tf.int32)  # block length ≈ √T
-    size = tf.maximum(size, 1)
+    size = tf.maximum(tf.cast(tf.math.ceil(tf.sqrt(tf.cast(steps, tf.float32))), tf.int32), 1)  # ≈ √T
     blocks = (steps + size - 1) // size
     pad = blocks * size - steps
     rest = tf.shape(first)[1:]
@@ -129,13 +187,13 @@ def _tf_blocked(a, b, h0):
     zeros = _map(lambda v: tf.zeros_like(v[0]), b_b)
     prods, accs = tf.scan(local, (a_b, b_b), initializer=(ones, zeros), parallel_iterations=1)
 
-    def carry_step(h, ab):  # the state entering block j + 1
+    def carry_step(h, ab):  # the state leaving block j
         a_t, b_t = ab
         return _add(_mul(a_t, h), b_t)
 
     last_prod, last_acc = _map(lambda v: v[-1], prods), _map(lambda v: v[-1], accs)
     h_end = tf.scan(carry_step, (last_prod, last_acc), initializer=h0, parallel_iterations=1)
-    h_in = _map2(lambda first, ends: tf.concat([first[None], ends[:-1]], 0), h0, h_end)
+    h_in = _map2(lambda start, ends: tf.concat([start[None], ends[:-1]], 0), h0, h_end)
     h = _add(_mul(prods, _map(lambda v: v[None], h_in)), accs)  # (size, blocks, B, U)
 
     def unblocked(v):
@@ -145,7 +203,8 @@ def _tf_blocked(a, b, h0):
     return _map(unblocked, h)
 
 
-def _tf_scan(a, b, h0):
+def _tf_scan(a, b, h0, forward):
+    """`forward` (a time-major scan without gradient) wrapped with the reverse-scan gradient."""
     import tensorflow as tf
 
     pair = _is_pair(a)
@@ -157,27 +216,21 @@ def _tf_scan(a, b, h0):
             a_, b_, h0_ = (flat[0], flat[1]), (flat[2], flat[3]), (flat[4], flat[5])
         else:
             a_, b_, h0_ = flat
-        at = _map(lambda v: tf.transpose(v, [1, 0, 2]), a_)
-        bt = _map(lambda v: tf.transpose(v, [1, 0, 2]), b_)
-        ht = _tf_blocked(at, bt, h0_)
+        h = forward(a_, b_, h0_)
 
         def grad(*dh):
             dh = (dh[0], dh[1]) if pair else dh[0]
-            dht = _map(lambda v: tf.transpose(v, [1, 0, 2]), dh)
             # g_t = dh_t + conj(a_{t+1}) g_{t+1}: the same scan, reversed in time
-            a_next = _map(lambda v: tf.concat([v[1:], tf.zeros_like(v[:1])], 0), _conj(at))
-            rev = lambda v: tf.reverse(v, [0])  # noqa: E731
-            g = _map(rev, _tf_blocked(_map(rev, a_next), _map(rev, dht), _map(tf.zeros_like, _map(lambda v: v[0], dht))))
-            h_prev = _map2(lambda first, hs: tf.concat([first[None], hs[:-1]], 0), h0_, ht)
+            a_next = _map(lambda v: tf.concat([v[1:], tf.zeros_like(v[:1])], 0), _conj(a_))
+            g = forward(a_next, dh, _map(lambda v: tf.zeros_like(v[0]), dh), reverse=True)
+            h_prev = _map2(lambda start, hs: tf.concat([start[None], hs[:-1]], 0), h0_, h)
             da = _mul(g, _conj(h_prev))
-            dh0 = _mul(_conj(_map(lambda v: v[0], at)), _map(lambda v: v[0], g))
-            back = lambda v: tf.transpose(v, [1, 0, 2])  # noqa: E731
+            dh0 = _mul(_conj(_map(lambda v: v[0], a_)), _map(lambda v: v[0], g))
             if pair:
-                return (back(da[0]), back(da[1]), back(g[0]), back(g[1]), dh0[0], dh0[1])
-            return (back(da), back(g), dh0)
+                return (da[0], da[1], g[0], g[1], dh0[0], dh0[1])
+            return (da, g, dh0)
 
-        out = _map(lambda v: tf.transpose(v, [1, 0, 2]), ht)
-        return (list(out) if pair else out), grad
+        return (list(h) if pair else h), grad
 
     out = run(*flat)
     return (out[0], out[1]) if pair else out

@@ -1,0 +1,302 @@
+"""The parallel-scan cells (minGRU, minLSTM, QRNN, LRU) side by side with LSTM and GRU and with PyTorch's nn.LSTM.
+
+Sections (each writes its part of benchmarks/results/parallel_rnn.json, keeping the others):
+
+    python benchmarks/parallel_rnn.py speed [--lengths 100,1000] [--repeats 3]
+    python benchmarks/parallel_rnn.py curve [--lengths 100,250,500,1000]
+    python benchmarks/parallel_rnn.py lm [--cell mingru --layers 3 --units 384 ...] [--lstm-minutes 30]
+    python benchmarks/parallel_rnn.py latency
+
+- speed: training and batch-inference tokens/s of one-layer character language models (vocabulary 65,
+  embedding 64, 256 units; length 100 with batch 64, and length 1,000 with batch 16), PyTorch `nn.LSTM` (its fused
+  oneDNN kernel) against rnnzoo's LSTM and GRU (TensorFlow, rnnzoo's fast kernels) and each parallel cell in
+  parallel mode, with the training step compiled by XLA (`jit_compile=True`) and without. Also a minGRU of
+  two 384-unit layers, whose parameter count (≈ 0.35 M) matches the one-layer LSTM's. Every measurement runs in
+  a fresh process, PyTorch and ours in turns, `--repeats` times: the JSON gives the median and the range.
+- curve: training tokens/s against sequence length at a fixed 6,400 tokens per batch (batch = 6,400 / length),
+  PyTorch nn.LSTM against minGRU in parallel mode and in sequential mode (Keras' step loop).
+- lm: time to quality on tiny-shakespeare (`benchmarks/char_lm.py`: the same split, windows, optimizer and
+  validation after every epoch), rnnzoo's reference 2×256 LSTM and a parallel-cell model in the same run, one
+  after the other: the wall clock at which each first reached 1.60 validation nats/char, and its validation
+  loss after 10 minutes.
+- latency: batch-1 µs per token of the exported streaming step (`step.tflite`, float32, LiteRT interpreter), for
+  the one-layer LSTM and for the parameter-matched minGRU and the other cells, and the per-token time of
+  `rnnzoo.generate`'s compiled Keras loop.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import median_range, provenance, write_json  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+OUT = os.path.join(HERE, "results", "parallel_rnn.json")
+CELLS = ("mingru", "minlstm", "qrnn", "lru")
+BASE = dict(vocab=65, embed=64, units=256)
+
+
+def _timed(step, steps, warmup):
+    for _ in range(warmup):
+        step()
+    start = time.perf_counter()
+    for _ in range(steps):
+        step()
+    return (time.perf_counter() - start) / steps
+
+
+def worker_ours(spec, steps, warmup):
+    """Training and inference seconds per batch of `char_{cell}_language_model` (or the LSTM/GRU LM)."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    import rnnzoo
+
+    cell = spec["cell"]
+    name = f"{cell}_language_model" if cell in ("lstm", "gru") else f"char_{cell}_language_model"
+    keras.utils.set_random_seed(0)
+    model = rnnzoo.build(name, vocabulary_size=spec["vocab"], embedding_dim=spec["embed"], units=spec["units"],
+                         num_layers=spec.get("layers", 1))
+    for layer in model.layers:
+        if hasattr(layer, "cell") and hasattr(layer.cell, "parallel"):
+            layer.mode = spec.get("mode", "parallel")
+    rnnzoo.compile_model(model, learning_rate=1e-3, clipnorm=None, jit_compile=bool(spec.get("jit")))
+    rng = np.random.default_rng(0)
+    x = rng.integers(1, spec["vocab"], (spec["batch"], spec["length"])).astype("int32")
+    y = rng.integers(1, spec["vocab"], (spec["batch"], spec["length"])).astype("int32")
+    train = _timed(lambda: model.train_on_batch(x, y), steps, warmup)
+    forward = tf.function(lambda x: model(x, training=False)[:, -1, :1])
+    infer = _timed(lambda: forward(x).numpy(), steps, warmup)
+    return {"train_s_per_batch": train, "infer_s_per_batch": infer, "parameters": int(model.count_params())}
+
+
+def worker_torch(spec, steps, warmup):
+    """PyTorch nn.Embedding → nn.LSTM → nn.Linear, Adam, cross-entropy: seconds per batch."""
+    import torch
+
+    torch.manual_seed(0)
+    rnn = torch.nn.LSTM(spec["embed"], spec["units"], batch_first=True)
+    model = torch.nn.ModuleList([torch.nn.Embedding(spec["vocab"], spec["embed"]), rnn,
+                                 torch.nn.Linear(spec["units"], spec["vocab"])])
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    x = torch.randint(1, spec["vocab"], (spec["batch"], spec["length"]))
+    y = torch.randint(1, spec["vocab"], (spec["batch"], spec["length"]))
+
+    def forward():
+        return model[2](model[1](model[0](x))[0])
+
+    def train_step():
+        optimizer.zero_grad()
+        loss = torch.nn.functional.cross_entropy(forward().reshape(-1, spec["vocab"]), y.reshape(-1))
+        loss.backward()
+        optimizer.step()
+
+    def infer_step():
+        with torch.no_grad():
+            forward()
+
+    return {"train_s_per_batch": _timed(train_step, steps, warmup),
+            "infer_s_per_batch": _timed(infer_step, steps, warmup),
+            "parameters": sum(p.numel() for p in model.parameters()), "threads": torch.get_num_threads()}
+
+
+def _run(kind, spec, steps, warmup):
+    proc = subprocess.run([sys.executable, os.path.abspath(__file__), "--worker",
+                           json.dumps({"kind": kind, "spec": spec, "steps": steps, "warmup": warmup})],
+                          capture_output=True, text=True, timeout=1200)
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
+    if not lines:
+        return {"error": proc.stderr[-1500:]}
+    return json.loads(lines[-1][7:])
+
+
+def _label(spec):
+    if spec["cell"] in ("lstm", "gru"):
+        return f"rnnzoo {spec['cell'].upper()} (TensorFlow, rnnzoo kernel)"
+    layers = spec.get("layers", 1)
+    size = f"{layers}×{spec['units']}" if layers > 1 else f"{spec['units']}"
+    return (f"rnnzoo {spec['cell']} {size}, {spec.get('mode', 'parallel')}"
+            f"{', XLA' if spec.get('jit') else ''}")
+
+
+def measure(rows, repeats, steps, warmup):
+    """rows: [(key, spec)] of ours; each measured `repeats` times alternating with the PyTorch peer of its config."""
+    results = []
+    for key, spec in rows:
+        ours, peer = [], []
+        for _ in range(repeats):
+            peer.append(_run("torch", spec, steps, warmup))
+            ours.append(_run("ours", spec, steps, warmup))
+        errors = [r["error"] for r in ours + peer if "error" in r]
+        row = {"key": key, "label": _label(spec), "spec": spec}
+        if errors:
+            row["errors"] = errors[:1]
+            print(f"{key}: failed: {errors[0][-300:]}", flush=True)
+            results.append(row)
+            continue
+        tokens = spec["batch"] * spec["length"]
+        for what in ("train", "infer"):
+            ratios = [p[f"{what}_s_per_batch"] / o[f"{what}_s_per_batch"] for o, p in zip(ours, peer)]
+            row[f"{what}_ratio"], row[f"{what}_ratio_range"] = median_range(ratios)
+            row[f"{what}_tokens_per_s"] = median_range([tokens / o[f"{what}_s_per_batch"] for o in ours])[0]
+            row[f"{what}_tokens_per_s_torch_lstm"] = median_range([tokens / p[f"{what}_s_per_batch"] for p in peer])[0]
+        row["parameters"], row["parameters_torch_lstm"] = ours[0]["parameters"], peer[0]["parameters"]
+        print(f"{key:40s} train {row['train_tokens_per_s']:>9,.0f} tok/s = {row['train_ratio']:.2f}× PyTorch LSTM "
+              f"[{row['train_ratio_range'][0]:.2f}–{row['train_ratio_range'][1]:.2f}]; inference "
+              f"{row['infer_ratio']:.2f}×; {row['parameters']:,} parameters", flush=True)
+        results.append(row)
+    return results
+
+
+def speed(args):
+    rows = []
+    for length in [int(v) for v in args.lengths.split(",")]:
+        batch = 64 if length <= 100 else 16
+        base = {**BASE, "length": length, "batch": batch}
+        rows.append((f"T={length} lstm", {**base, "cell": "lstm"}))
+        rows.append((f"T={length} gru", {**base, "cell": "gru"}))
+        for cell in CELLS:
+            rows.append((f"T={length} {cell} xla", {**base, "cell": cell, "jit": True}))
+        rows.append((f"T={length} mingru", {**base, "cell": "mingru"}))
+        rows.append((f"T={length} mingru 2x384 xla", {**base, "cell": "mingru", "layers": 2, "units": 384,
+                                                       "embed": 64, "jit": True}))
+    return {"rows": measure(rows, args.repeats, args.steps, 3)}
+
+
+def curve(args):
+    rows = []
+    for length in [int(v) for v in args.lengths.split(",")]:
+        base = {**BASE, "length": length, "batch": max(1, round(6400 / length))}
+        rows.append((f"T={length} mingru parallel xla", {**base, "cell": "mingru", "jit": True}))
+        rows.append((f"T={length} mingru sequential", {**base, "cell": "mingru", "mode": "sequential"}))
+    return {"rows": measure(rows, args.repeats, args.steps, 3), "tokens_per_batch": 6400}
+
+
+def _char_lm(options, minutes, out):
+    command = [sys.executable, os.path.join(HERE, "char_lm.py"), "--minutes", str(minutes), "--jit"] + options
+    if out:
+        command += ["--out", out]
+    start = time.time()
+    proc = subprocess.run(command, capture_output=True, text=True)
+    metrics_lines = [line for line in proc.stdout.splitlines() if line.startswith("epoch")]
+    print("\n".join(metrics_lines), flush=True)
+    result = json.loads([line for line in proc.stdout.splitlines() if line.startswith("METRICS ")][-1][8:])
+    result["wall_seconds"] = round(time.time() - start, 1)
+    return result
+
+
+def lm(args):
+    """The LSTM reference and a parallel-cell model, each trained by char_lm.py until 1.60 (or its budget)."""
+    runs = {}
+    new = ["--cell", args.cell, "--layers", str(args.layers), "--units", str(args.units), "--embedding-dim",
+           str(args.embedding_dim), "--learning-rate", str(args.learning_rate), "--dropout", str(args.dropout),
+           "--stop-at", "1.60"]
+    lstm = ["--cell", "lstm", "--layers", "2", "--units", "256", "--embedding-dim", "64", "--stop-at", "1.60"]
+    for key, options, minutes in ((args.cell, new, args.minutes), ("lstm", lstm, args.lstm_minutes)):
+        print(f"--- {key}: char_lm.py {' '.join(options)} (at most {minutes} min)", flush=True)
+        runs[key] = _char_lm(options, minutes, None)
+    summary = {}
+    for key, r in runs.items():
+        reached = [h for h in r["history"] if h["val_nats_per_char"] <= 1.60]
+        at10 = [h for h in r["history"] if h["elapsed_seconds"] <= 600]
+        summary[key] = {"seconds_to_1.60": reached[0]["elapsed_seconds"] if reached else None,
+                        "validation_after_10_min": at10[-1]["val_nats_per_char"] if at10 else None,
+                        "best_validation": r["validation_nats_per_char"], "parameters": r["parameters"],
+                        "tokens_per_s": r["train_tokens_per_second"], "command": r["command"]}
+    a, b = summary[args.cell]["seconds_to_1.60"], summary["lstm"]["seconds_to_1.60"]
+    ratio = a / b if a and b else None
+    print(f"time to 1.60: {args.cell} {a} s, LSTM {b} s, ratio {ratio}", flush=True)
+    return {"runs": runs, "summary": summary, "time_ratio_new_over_lstm": ratio}
+
+
+def latency(args):
+    """Batch-1 µs per token of each exported step.tflite and of rnnzoo.generate's loop."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import tempfile
+
+    import numpy as np
+
+    import rnnzoo
+    from rnnzoo.decoding import decode
+    from rnnzoo.export import TFLiteModel, export
+
+    rows = []
+    configs = [("lstm 1×256", "lstm_language_model", {"units": 256}),
+               ("mingru 2×384 (parameters of the LSTM)", "char_mingru_language_model", {"units": 384, "num_layers": 2})]
+    configs += [(f"{c} 1×256", f"char_{c}_language_model", {"units": 256, "num_layers": 1}) for c in CELLS]
+    for label, name, options in configs:
+        model = rnnzoo.build(name, vocabulary_size=65, embedding_dim=64, **options)
+        with tempfile.TemporaryDirectory() as tmp:
+            export(model, tmp, quantize=(), sequence_length=32, saved_model=False)
+            step = TFLiteModel(os.path.join(tmp, "step.tflite"))
+            states = {n: np.zeros(s, d) for n, (s, d) in step.inputs.items() if n != "token"}
+            token = np.array([3], "int32")
+            times = []
+            for repeat in range(args.repeats):
+                start = time.perf_counter()
+                for _ in range(args.tokens):
+                    out = step(token=token, **states)
+                    states = {k: v for k, v in out.items() if k != "logits"}
+                times.append((time.perf_counter() - start) / args.tokens * 1e6)
+        prompt = np.array([[2]], "int32")
+        decode(model, prompt, np.array([1]), args.tokens, "greedy", end_id=-1)  # compiles the loop
+        keras_times = []
+        for repeat in range(args.repeats):
+            start = time.perf_counter()
+            decode(model, prompt, np.array([1]), args.tokens, "greedy", end_id=-1)
+            keras_times.append((time.perf_counter() - start) / args.tokens * 1e6)
+        tflite_us, tflite_range = median_range(times)
+        keras_us, keras_range = median_range(keras_times)
+        rows.append({"model": label, "parameters": int(model.count_params()), "tflite_us_per_token": tflite_us,
+                     "tflite_range": tflite_range, "keras_generate_us_per_token": keras_us,
+                     "keras_range": keras_range})
+        print(f"{label:40s} step.tflite {tflite_us:7.1f} µs/token; rnnzoo.generate {keras_us:7.1f} µs/token; "
+              f"{model.count_params():,} parameters", flush=True)
+    return {"rows": rows}
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("section", nargs="?", choices=["speed", "curve", "lm", "latency"])
+    ap.add_argument("--lengths", default=None)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--steps", type=int, default=10, help="timed batches per measurement")
+    ap.add_argument("--tokens", type=int, default=300, help="latency: tokens per timing")
+    ap.add_argument("--cell", default="mingru")
+    ap.add_argument("--layers", type=int, default=3)
+    ap.add_argument("--units", type=int, default=384)
+    ap.add_argument("--embedding-dim", type=int, default=384)
+    ap.add_argument("--learning-rate", type=float, default=2e-3)
+    ap.add_argument("--dropout", type=float, default=0.1)
+    ap.add_argument("--minutes", type=float, default=15.0, help="lm: budget of the parallel-cell model")
+    ap.add_argument("--lstm-minutes", type=float, default=30.0, help="lm: budget of the LSTM reference")
+    ap.add_argument("--out", default=OUT)
+    ap.add_argument("--worker", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.worker:
+        job = json.loads(args.worker)
+        fn = worker_torch if job["kind"] == "torch" else worker_ours
+        print("RESULT " + json.dumps(fn(job["spec"], job["steps"], job["warmup"])))
+        return None
+    if not args.section:
+        ap.error("name a section: speed, curve, lm or latency")
+    if args.lengths is None:
+        args.lengths = "100,250,500,1000" if args.section == "curve" else "100,1000"
+    section = {"speed": speed, "curve": curve, "lm": lm, "latency": latency}[args.section](args)
+    report = {}
+    if os.path.exists(args.out):
+        with open(args.out) as f:
+            report = json.load(f)
+    report[args.section] = {**section, **provenance("parallel_rnn.py", argv)}
+    write_json(report, args.out)
+    return report
+
+
+if __name__ == "__main__":
+    main()
