@@ -2,19 +2,18 @@
 
 Sections (each writes its part of benchmarks/results/parallel_rnn.json, keeping the others):
 
-    python benchmarks/parallel_rnn.py speed [--lengths 100,1000] [--repeats 3]
-    python benchmarks/parallel_rnn.py curve [--lengths 100,250,500,1000]
+    python benchmarks/parallel_rnn.py speed [--lengths 100,300,1000] [--repeats 3]
     python benchmarks/parallel_rnn.py lm [--cell mingru --layers 3 --units 384 ...] [--lstm-minutes 30]
     python benchmarks/parallel_rnn.py latency
 
 - speed: training and batch-inference tokens/s of one-layer character language models (vocabulary 65,
   embedding 64, 256 units; length 100 with batch 64, and length 1,000 with batch 16), PyTorch `nn.LSTM` (its fused
   oneDNN kernel) against rnnzoo's LSTM and GRU (TensorFlow, rnnzoo's fast kernels) and each parallel cell in
-  parallel mode, with the training step compiled by XLA (`jit_compile=True`) and without. Also a minGRU of
-  two 384-unit layers, whose parameter count (≈ 0.35 M) matches the one-layer LSTM's. Every measurement runs in
-  a fresh process, PyTorch and ours in turns, `--repeats` times: the JSON gives the median and the range.
-- curve: training tokens/s against sequence length at a fixed 6,400 tokens per batch (batch = 6,400 / length),
-  PyTorch nn.LSTM against minGRU in parallel mode and in sequential mode (Keras' step loop).
+  parallel mode with the training step compiled by XLA (`jit_compile=True`), minGRU also without XLA and in
+  sequential mode (Keras' step loop), and a minGRU of two 384-unit layers, whose parameter count (≈ 0.35 M)
+  matches the one-layer LSTM's. Length 300 (batch 32) adds minGRU's two modes for the speed-against-length
+  curve. Every measurement runs in a fresh process; each repeat runs the PyTorch peer of a length once and then
+  each of ours, `--repeats` times: the JSON gives the median ratio (within a repeat) and its range.
 - lm: time to quality on tiny-shakespeare (`benchmarks/char_lm.py`: the same split, windows, optimizer and
   validation after every epoch), rnnzoo's reference 2×256 LSTM and a parallel-cell model in the same run, one
   after the other: the wall clock at which each first reached 1.60 validation nats/char, and its validation
@@ -125,57 +124,61 @@ def _label(spec):
             f"{', XLA' if spec.get('jit') else ''}")
 
 
-def measure(rows, repeats, steps, warmup):
-    """rows: [(key, spec)] of ours; each measured `repeats` times alternating with the PyTorch peer of its config."""
+def measure(groups, repeats, steps, warmup):
+    """groups: {config key: [(row key, spec)]}; every repeat runs each group's PyTorch peer once, then its rows,
+    each in a fresh process, so noise hits both sides; ratios are taken within a repeat."""
+    runs = {key: {"torch": [], **{row: [] for row, _ in rows}} for key, rows in groups.items()}
+    for _ in range(repeats):
+        for key, rows in groups.items():
+            runs[key]["torch"].append(_run("torch", rows[0][1], steps, warmup))
+            for row, spec in rows:
+                runs[key][row].append(_run("ours", spec, steps, warmup))
     results = []
-    for key, spec in rows:
-        ours, peer = [], []
-        for _ in range(repeats):
-            peer.append(_run("torch", spec, steps, warmup))
-            ours.append(_run("ours", spec, steps, warmup))
-        errors = [r["error"] for r in ours + peer if "error" in r]
-        row = {"key": key, "label": _label(spec), "spec": spec}
-        if errors:
-            row["errors"] = errors[:1]
-            print(f"{key}: failed: {errors[0][-300:]}", flush=True)
+    for key, rows in groups.items():
+        peer = runs[key]["torch"]
+        for row_key, spec in rows:
+            ours = runs[key][row_key]
+            errors = [r["error"] for r in ours + peer if "error" in r]
+            row = {"key": row_key, "label": _label(spec), "spec": spec}
+            if errors:
+                row["errors"] = errors[:1]
+                print(f"{row_key}: failed: {errors[0][-300:]}", flush=True)
+                results.append(row)
+                continue
+            tokens = spec["batch"] * spec["length"]
+            for what in ("train", "infer"):
+                ratios = [p[f"{what}_s_per_batch"] / o[f"{what}_s_per_batch"] for o, p in zip(ours, peer)]
+                row[f"{what}_ratio"], row[f"{what}_ratio_range"] = median_range(ratios)
+                row[f"{what}_tokens_per_s"] = median_range([tokens / o[f"{what}_s_per_batch"] for o in ours])[0]
+                row[f"{what}_tokens_per_s_torch_lstm"] = median_range(
+                    [tokens / p[f"{what}_s_per_batch"] for p in peer])[0]
+            row["parameters"], row["parameters_torch_lstm"] = ours[0]["parameters"], peer[0]["parameters"]
+            print(f"{row_key:32s} train {row['train_tokens_per_s']:>9,.0f} tok/s = {row['train_ratio']:.2f}× PyTorch "
+                  f"LSTM [{row['train_ratio_range'][0]:.2f}–{row['train_ratio_range'][1]:.2f}] "
+                  f"({row['train_tokens_per_s_torch_lstm']:,.0f}); inference {row['infer_ratio']:.2f}× "
+                  f"[{row['infer_ratio_range'][0]:.2f}–{row['infer_ratio_range'][1]:.2f}]; "
+                  f"{row['parameters']:,} parameters", flush=True)
             results.append(row)
-            continue
-        tokens = spec["batch"] * spec["length"]
-        for what in ("train", "infer"):
-            ratios = [p[f"{what}_s_per_batch"] / o[f"{what}_s_per_batch"] for o, p in zip(ours, peer)]
-            row[f"{what}_ratio"], row[f"{what}_ratio_range"] = median_range(ratios)
-            row[f"{what}_tokens_per_s"] = median_range([tokens / o[f"{what}_s_per_batch"] for o in ours])[0]
-            row[f"{what}_tokens_per_s_torch_lstm"] = median_range([tokens / p[f"{what}_s_per_batch"] for p in peer])[0]
-        row["parameters"], row["parameters_torch_lstm"] = ours[0]["parameters"], peer[0]["parameters"]
-        print(f"{key:40s} train {row['train_tokens_per_s']:>9,.0f} tok/s = {row['train_ratio']:.2f}× PyTorch LSTM "
-              f"[{row['train_ratio_range'][0]:.2f}–{row['train_ratio_range'][1]:.2f}]; inference "
-              f"{row['infer_ratio']:.2f}×; {row['parameters']:,} parameters", flush=True)
-        results.append(row)
     return results
 
 
+BATCH = {100: 64, 300: 32, 1000: 16}  # batch per length in the speed section
+
+
 def speed(args):
-    rows = []
+    """All cells at lengths 100 and 1,000; at other lengths only minGRU's two modes (for the curve)."""
+    groups = {}
     for length in [int(v) for v in args.lengths.split(",")]:
-        batch = 64 if length <= 100 else 16
-        base = {**BASE, "length": length, "batch": batch}
-        rows.append((f"T={length} lstm", {**base, "cell": "lstm"}))
-        rows.append((f"T={length} gru", {**base, "cell": "gru"}))
-        for cell in CELLS:
-            rows.append((f"T={length} {cell} xla", {**base, "cell": cell, "jit": True}))
-        rows.append((f"T={length} mingru", {**base, "cell": "mingru"}))
-        rows.append((f"T={length} mingru 2x384 xla", {**base, "cell": "mingru", "layers": 2, "units": 384,
-                                                       "embed": 64, "jit": True}))
-    return {"rows": measure(rows, args.repeats, args.steps, 3)}
-
-
-def curve(args):
-    rows = []
-    for length in [int(v) for v in args.lengths.split(",")]:
-        base = {**BASE, "length": length, "batch": max(1, round(6400 / length))}
-        rows.append((f"T={length} mingru parallel xla", {**base, "cell": "mingru", "jit": True}))
-        rows.append((f"T={length} mingru sequential", {**base, "cell": "mingru", "mode": "sequential"}))
-    return {"rows": measure(rows, args.repeats, args.steps, 3), "tokens_per_batch": 6400}
+        base = {**BASE, "length": length, "batch": BATCH.get(length, max(1, round(6400 / length)))}
+        rows = [(f"T={length} mingru xla", {**base, "cell": "mingru", "jit": True}),
+                (f"T={length} mingru sequential", {**base, "cell": "mingru", "mode": "sequential"})]
+        if length in (100, 1000):
+            rows = [(f"T={length} lstm", {**base, "cell": "lstm"}), (f"T={length} gru", {**base, "cell": "gru"})] + rows
+            rows += [(f"T={length} {cell} xla", {**base, "cell": cell, "jit": True}) for cell in CELLS[1:]]
+            rows += [(f"T={length} mingru", {**base, "cell": "mingru"}),
+                     (f"T={length} mingru 2x384 xla", {**base, "cell": "mingru", "layers": 2, "units": 384, "jit": True})]
+        groups[f"T={length}"] = rows
+    return {"rows": measure(groups, args.repeats, args.steps, 2), "batch_by_length": BATCH}
 
 
 def _char_lm(options, minutes, out):
@@ -263,7 +266,7 @@ def latency(args):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("section", nargs="?", choices=["speed", "curve", "lm", "latency"])
+    ap.add_argument("section", nargs="?", choices=["speed", "lm", "latency"])
     ap.add_argument("--lengths", default=None)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--steps", type=int, default=10, help="timed batches per measurement")
@@ -285,10 +288,10 @@ def main(argv=None):
         print("RESULT " + json.dumps(fn(job["spec"], job["steps"], job["warmup"])))
         return None
     if not args.section:
-        ap.error("name a section: speed, curve, lm or latency")
+        ap.error("name a section: speed, lm or latency")
     if args.lengths is None:
-        args.lengths = "100,250,500,1000" if args.section == "curve" else "100,1000"
-    section = {"speed": speed, "curve": curve, "lm": lm, "latency": latency}[args.section](args)
+        args.lengths = "100,300,1000"
+    section = {"speed": speed, "lm": lm, "latency": latency}[args.section](args)
     report = {}
     if os.path.exists(args.out):
         with open(args.out) as f:

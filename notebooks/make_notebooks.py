@@ -690,20 +690,20 @@ for cls, extra in ((MinGRU, {}), (MinLSTM, {}), (QRNN, {"window": 3}), (LRU, {})
           f"state sizes {[int(s.shape[-1]) for s in states_p]}")"""),
     ("md", """## Training speed against sequence length
 
-From `python benchmarks/parallel_rnn.py curve` (committed JSON): one-layer character LMs of 256 units at a
-fixed 6,400 tokens per batch, PyTorch's fused `nn.LSTM` against minGRU in parallel mode (training step compiled
-by XLA) and in sequential mode (Keras' step loop). Each point is the median of the repeated runs."""),
+From `python benchmarks/parallel_rnn.py speed` (committed JSON): one-layer character LMs of 256 units (batch 64
+at length 100, 32 at 300, 16 at 1,000), PyTorch's fused `nn.LSTM` against minGRU in parallel mode (training step
+compiled by XLA) and in sequential mode (Keras' step loop). Each point is the median of the repeated runs."""),
     ("code", """with open(os.path.join(RESULTS, "parallel_rnn.json")) as f:
     bench = json.load(f)
-curve = bench["curve"]
+curve = bench["speed"]
 rows = [r for r in curve["rows"] if "errors" not in r]
 lengths = sorted({r["spec"]["length"] for r in rows})
-get = lambda key, field: [next(r[field] for r in rows if r["spec"]["length"] == t and r["key"].endswith(key)) for t in lengths]
+get = lambda key, field: [next(r[field] for r in rows if r["spec"]["length"] == t and r["key"] == f"T={t} {key}") for t in lengths]
 plt.figure(figsize=(6, 3.5))
-plt.plot(lengths, get("parallel xla", "train_tokens_per_s"), "o-", label="minGRU, parallel (XLA)")
-plt.plot(lengths, get("sequential", "train_tokens_per_s"), "s-", label="minGRU, sequential")
-plt.plot(lengths, get("parallel xla", "train_tokens_per_s_torch_lstm"), "^-", label="PyTorch nn.LSTM")
-plt.xscale("log"); plt.xlabel("sequence length (batch = 6,400 / length)"); plt.ylabel("training tokens/s")
+plt.plot(lengths, get("mingru xla", "train_tokens_per_s"), "o-", label="minGRU, parallel (XLA)")
+plt.plot(lengths, get("mingru sequential", "train_tokens_per_s"), "s-", label="minGRU, sequential")
+plt.plot(lengths, get("mingru xla", "train_tokens_per_s_torch_lstm"), "^-", label="PyTorch nn.LSTM")
+plt.xscale("log"); plt.xlabel("sequence length"); plt.ylabel("training tokens/s")
 plt.title(curve["machine"][:60], fontsize=8); plt.legend(); plt.show()"""),
     ("md", """## The figures
 
