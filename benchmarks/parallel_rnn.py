@@ -178,7 +178,7 @@ def speed(args):
             rows += [(f"T={length} mingru", {**base, "cell": "mingru"}),
                      (f"T={length} mingru 2x384 xla", {**base, "cell": "mingru", "layers": 2, "units": 384, "jit": True})]
         groups[f"T={length}"] = rows
-    return {"rows": measure(groups, args.repeats, args.steps, 2), "batch_by_length": BATCH}
+    return {"rows": measure(groups, args.repeats, args.steps, 2), "batch_by_length": BATCH, "repeats": args.repeats}
 
 
 def _char_lm(options, minutes, out):
@@ -264,6 +264,47 @@ def latency(args):
     return {"rows": rows}
 
 
+def markdown(report, path=OUT):
+    """The README tables of a results file (each figure is in the JSON, at the precision shown)."""
+    source = f"<!-- claims: benchmarks/results/{os.path.basename(path)}; skip=0 -->"
+    lines = []
+    if "speed" in report:
+        sp = report["speed"]
+        lines += [f"Training speed, {sp['date']}, {sp['machine']}, `{sp['command']}`: the median over the "
+                  "repeated turns [range]", "", source,
+                  "| model (one layer unless stated) | length × batch | parameters | train tok/s | PyTorch nn.LSTM "
+                  "train tok/s | training ratio | inference ratio |", "| --- | --- | --- | --- | --- | --- | --- |"]
+        for r in sp["rows"]:
+            if "errors" in r:
+                lines.append(f"| {r['label']} | {r['spec']['length']} × {r['spec']['batch']} | failed | | | | |")
+                continue
+            lines.append(
+                f"| {r['label']} | {r['spec']['length']} × {r['spec']['batch']} | {r['parameters']:,} | "
+                f"{r['train_tokens_per_s']:,.0f} | {r['train_tokens_per_s_torch_lstm']:,.0f} | "
+                f"{r['train_ratio']:.2f} [{r['train_ratio_range'][0]:.2f}–{r['train_ratio_range'][1]:.2f}] | "
+                f"{r['infer_ratio']:.2f} [{r['infer_ratio_range'][0]:.2f}–{r['infer_ratio_range'][1]:.2f}] |")
+        lines.append("")
+    if "lm" in report:
+        lm_ = report["lm"]
+        lines += [f"Time to quality, {lm_['date']}, {lm_['machine']}, `{lm_['command']}`:", "", source,
+                  "| model | parameters | training tok/s | seconds to 1.60 nats/char | last validation within 10 min "
+                  "(runs stop at 1.60) | best validation |", "| --- | --- | --- | --- | --- | --- |"]
+        for key, s_ in lm_["summary"].items():
+            fmt = lambda v, f: "not reached" if v is None else format(v, f)  # noqa: E731
+            lines.append(f"| {key} | {s_['parameters']:,} | {s_['tokens_per_s']:,.0f} | "
+                         f"{fmt(s_['seconds_to_1.60'], '.1f')} | {fmt(s_['validation_after_10_min'], '.4f')} | "
+                         f"{s_['best_validation']:.4f} |")
+        lines.append("")
+    if "latency" in report:
+        la = report["latency"]
+        lines += [f"Batch-1 latency per token, {la['date']}, {la['machine']}:", "", source,
+                  "| model | parameters | step.tflite µs/token | rnnzoo.generate µs/token |", "| --- | --- | --- | --- |"]
+        for r in la["rows"]:
+            lines.append(f"| {r['model']} | {r['parameters']:,} | {r['tflite_us_per_token']:.1f} | "
+                         f"{r['keras_generate_us_per_token']:.1f} |")
+    return "\n".join(lines)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("section", nargs="?", choices=["speed", "lm", "latency"])
@@ -280,15 +321,20 @@ def main(argv=None):
     ap.add_argument("--minutes", type=float, default=15.0, help="lm: budget of the parallel-cell model")
     ap.add_argument("--lstm-minutes", type=float, default=30.0, help="lm: budget of the LSTM reference")
     ap.add_argument("--out", default=OUT)
+    ap.add_argument("--markdown", action="store_true", help="print the tables of --out and exit")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.markdown:
+        with open(args.out) as f:
+            print(markdown(json.load(f), args.out))
+        return None
     if args.worker:
         job = json.loads(args.worker)
         fn = worker_torch if job["kind"] == "torch" else worker_ours
         print("RESULT " + json.dumps(fn(job["spec"], job["steps"], job["warmup"])))
         return None
     if not args.section:
-        ap.error("name a section: speed, lm or latency")
+        ap.error("name a section: speed, lm or latency (or --markdown)")
     if args.lengths is None:
         args.lengths = "100,300,1000"
     section = {"speed": speed, "lm": lm, "latency": latency}[args.section](args)
