@@ -236,8 +236,8 @@ def latency(args):
     for label, name, options in configs:
         model = rnnzoo.build(name, vocabulary_size=65, embedding_dim=64, **options)
         with tempfile.TemporaryDirectory() as tmp:
-            export(model, tmp, quantize=(), sequence_length=32, saved_model=False)
-            step = TFLiteModel(os.path.join(tmp, "step.tflite"))
+            export(model, os.path.join(tmp, "export"), quantize=(), sequence_length=32, saved_model=False)
+            step = TFLiteModel(os.path.join(tmp, "export", "step.tflite"))
             states = {n: np.zeros(s, d) for n, (s, d) in step.inputs.items() if n != "token"}
             token = np.array([3], "int32")
             times = []

@@ -19,7 +19,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 BANNER = "<!-- rnnzoo: outputs -->"
 # Notebooks committed from a full run: minutes of that run (AMD EPYC Zen 4, 2 cores, 2026-12-02). The others take
 # longer than ten minutes in full mode (a ten-minute training budget per model, the whole G2P test set, ...).
-FULL = {"captioning.ipynb": 1.3, "forecasting.ipynb": 2.6, "why_gates.ipynb": 1.3, "export.ipynb": 2.8}
+FULL = {"captioning.ipynb": 1.3, "forecasting.ipynb": 2.6, "why_gates.ipynb": 1.3, "export.ipynb": 2.8,
+        "fast_recurrences.ipynb": 1.0}  # (fast_recurrences: 2026-12-03)
 
 
 def sources_sha256(nb):

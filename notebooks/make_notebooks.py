@@ -721,7 +721,8 @@ for r in speed["rows"]:
     lm = bench["lm"]
     print(lm["machine"])
     for key, s in lm["summary"].items():
-        print(f"{key:8s} reached 1.60 after {s['seconds_to_1.60']} s; validation after 10 min {s['validation_after_10_min']}; "
+        print(f"{key:8s} reached 1.60 after {s['seconds_to_1.60']} s; last validation within 10 min (runs stop at 1.60) "
+              f"{s['validation_after_10_min']:.4f}; "
               f"{s['parameters']:,} parameters; {s['tokens_per_s']:,.0f} tokens/s")
     print("time ratio (new ÷ LSTM):", lm["time_ratio_new_over_lstm"])
     plt.figure(figsize=(6, 3.5))
@@ -754,7 +755,7 @@ print(rnnzoo.generate(run.model, "ROMEO:", max_length=120, sampler="greedy"))"""
     ("code", """import tempfile
 from rnnzoo.export import TFLiteModel, export
 from rnnzoo.export.streaming import greedy_lm
-out = tempfile.mkdtemp()
+out = os.path.join(tempfile.mkdtemp(), "mingru_lm")
 info = export(run.model, out, quantize=("dynamic",), sequence_length=64)
 step = TFLiteModel(os.path.join(out, "step.tflite"))
 print("step inputs:", {k: v[0] for k, v in step.inputs.items()})
@@ -776,13 +777,14 @@ def write(name, cells):
     nbformat.write(nb, os.path.join(HERE, name))
 
 
+NOTEBOOKS = {"language_models.ipynb": "LANGUAGE_MODELS", "seq2seq.ipynb": "SEQ2SEQ", "why_gates.ipynb": "WHY_GATES",
+             "export.ipynb": "EXPORT", "forecasting.ipynb": "FORECASTING", "trees.ipynb": "TREES",
+             "captioning.ipynb": "CAPTIONING", "speech.ipynb": "SPEECH", "fast_recurrences.ipynb": "FAST_RECURRENCES"}
+
 if __name__ == "__main__":
-    write("language_models.ipynb", LANGUAGE_MODELS)
-    write("seq2seq.ipynb", SEQ2SEQ)
-    write("why_gates.ipynb", WHY_GATES)
-    write("export.ipynb", EXPORT)
-    write("forecasting.ipynb", FORECASTING)
-    write("trees.ipynb", TREES)
-    write("captioning.ipynb", CAPTIONING)
-    write("speech.ipynb", SPEECH)
-    write("fast_recurrences.ipynb", FAST_RECURRENCES)
+    import sys
+
+    # python notebooks/make_notebooks.py [NAME.ipynb ...]: rewrites the named notebooks (default: all), which
+    # drops their outputs until `python notebooks/execute.py NAME` runs them again
+    for _name in sys.argv[1:] or NOTEBOOKS:
+        write(_name, globals()[NOTEBOOKS[_name]])
