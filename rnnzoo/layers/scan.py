@@ -209,6 +209,13 @@ def _tf_scan(a, b, h0, forward):
 
     pair = _is_pair(a)
     flat = (list(a) + list(b) + list(h0)) if pair else [a, b, h0]
+    raw = forward
+
+    def forward(a, b, h0, reverse=False):
+        # The gradient is written by hand, so no tape may record the loop: an eager GradientTape would otherwise
+        # ask the XLA-compiled loop for a forward function with accumulators, which XLA cannot build.
+        cut = lambda v: _map(tf.stop_gradient, v)  # noqa: E731
+        return raw(cut(a), cut(b), cut(h0), reverse=reverse)
 
     @tf.custom_gradient
     def run(*flat):
