@@ -32,20 +32,12 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import median_range, provenance, write_json  # noqa: E402
+from speed import _timed  # noqa: E402  (seconds per call after a warm-up, as in make bench)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "results", "parallel_rnn.json")
 CELLS = ("mingru", "minlstm", "qrnn", "lru")
 BASE = dict(vocab=65, embed=64, units=256)
-
-
-def _timed(step, steps, warmup):
-    for _ in range(warmup):
-        step()
-    start = time.perf_counter()
-    for _ in range(steps):
-        step()
-    return (time.perf_counter() - start) / steps
 
 
 def worker_ours(spec, steps, warmup):
