@@ -60,7 +60,8 @@ def _last_unmasked(outputs, mask):
 class _ParallelCell(keras.layers.Layer):
     """One step of a parallel-trainable recurrence; subclasses define the projection and the readout.
 
-    Subclass contract: `_build(features)` makes the weights; `project(x)` maps inputs (..., features) to the
+    Subclass contract (the base builds and applies one kernel of `gates` projections; LRU overrides both):
+    `_build(features)` makes the weights; `project(x)` maps inputs (..., features) to the
     per-step quantities (a tuple of tensors: split once with `ops.split`, since slicing the last axis costs a
     strided-slice gradient per use); `transition(p)` returns `(a, b)` (tensors, or (real, imaginary) pairs) of
     `h_t = a ⊙ h_{t−1} + b`; `readout(h, p)` the output. All three act on the last axis only, so the same code
@@ -69,6 +70,7 @@ class _ParallelCell(keras.layers.Layer):
 
     complex_state = False
     window = 1
+    gates = 0  # projections of the input, each `units` wide (the LRU builds its own weights)
 
     def __init__(self, units, normalize=False, kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  **kwargs):
@@ -184,6 +186,13 @@ class _ParallelCell(keras.layers.Layer):
             final.append(ops.reshape(ops.transpose(window, (1, 0, 2)), (-1, (k - 1) * self.features)))
         return last_output, outputs, final
 
+    def _build(self, features):
+        self.kernel = self._dense((self.window * features, self.gates * self.units), "kernel")
+        self.bias = self._dense((self.gates * self.units,), "bias", self.bias_initializer)
+
+    def project(self, x):
+        return ops.split(ops.matmul(x, self.kernel) + self.bias, self.gates, axis=-1)
+
     def _dense(self, shape, name, initializer=None):
         return self.add_weight(shape=shape, initializer=initializer or self.kernel_initializer, name=name)
 
@@ -197,12 +206,7 @@ class _ParallelCell(keras.layers.Layer):
 class MinGRUCell(_ParallelCell):
     """One minGRU step: z = σ(W_z x + b_z), h̃ = W_h x + b_h, h = (1 − z) ⊙ h_prev + z ⊙ h̃."""
 
-    def _build(self, features):
-        self.kernel = self._dense((features, 2 * self.units), "kernel")
-        self.bias = self._dense((2 * self.units,), "bias", self.bias_initializer)
-
-    def project(self, x):
-        return ops.split(ops.matmul(x, self.kernel) + self.bias, 2, axis=-1)
+    gates = 2
 
     def transition(self, p):
         k_z, candidate = p
@@ -216,12 +220,7 @@ class MinGRUCell(_ParallelCell):
 class MinLSTMCell(_ParallelCell):
     """One minLSTM step: f, i = σ(W_f x), σ(W_i x), h̃ = W_h x; h = f/(f+i) ⊙ h_prev + i/(f+i) ⊙ h̃."""
 
-    def _build(self, features):
-        self.kernel = self._dense((features, 3 * self.units), "kernel")
-        self.bias = self._dense((3 * self.units,), "bias", self.bias_initializer)
-
-    def project(self, x):
-        return ops.split(ops.matmul(x, self.kernel) + self.bias, 3, axis=-1)
+    gates = 3
 
     def transition(self, p):
         k_f, k_i, candidate = p
@@ -244,12 +243,7 @@ class QRNNCell(_ParallelCell):
             raise ValueError(f"`window` (the convolution width) must be at least 1; got {window!r}.")
         self.window = int(window)
 
-    def _build(self, features):
-        self.kernel = self._dense((self.window * features, 3 * self.units), "kernel")
-        self.bias = self._dense((3 * self.units,), "bias", self.bias_initializer)
-
-    def project(self, x):
-        return ops.split(ops.matmul(x, self.kernel) + self.bias, 3, axis=-1)
+    gates = 3
 
     def transition(self, p):
         k_z, k_f, _ = p
