@@ -9,26 +9,16 @@ import sys
 
 def cpu():
     """The CPU model and the vector extensions that decide float32/bfloat16 speed here (the machines vary)."""
-    fields = {}
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                key, _, value = line.partition(":")
-                fields.setdefault(key.strip(), value.strip())  # the first processor's entry
-    except OSError:
-        pass
-    model = fields.get("model name") or platform.processor() or platform.machine()
-    if "cpu family" in fields:  # virtual machines often show only "AMD EPYC": family/model tell Zen 3 from Zen 4
-        model += f" (family {fields['cpu family']}, model {fields.get('model')})"
-    flags = set(fields.get("flags", "").split())
-    return {"model": model, "cores": os.cpu_count(), "avx512": "avx512f" in flags,
-            "avx512_bf16": "avx512_bf16" in flags, "amx": "amx_tile" in flags}
+    from rnnzoo.precision import cpu_info
+
+    return cpu_info()
 
 
 def describe_cpu(info):
     """'AMD EPYC, 2 cores, AVX-512 + AVX512-BF16, no AMX': the line printed beside speed figures."""
-    ext = ("AVX-512" + (" + AVX512-BF16" if info.get("avx512_bf16") else "")) if info.get("avx512") else "no AVX-512"
-    return f"{info['model']}, {info['cores']} cores, {ext}, {'AMX' if info.get('amx') else 'no AMX'}"
+    from rnnzoo.precision import describe_cpu as describe
+
+    return describe(info)
 
 
 def provenance(script, argv=None):

@@ -26,7 +26,7 @@ from rnnzoo.saving import compile_model, load, metadata
 from rnnzoo.task import Task, get_task, register_task
 from rnnzoo.version import __version__
 
-__all__ = ["ModelCard", "Task", "build", "card_of", "compile_model", "cudnn_report", "evaluate", "generate",
+__all__ = ["ModelCard", "Task", "build", "card_of", "compile_model", "cudnn_report", "describe_hardware", "evaluate", "generate",
            "get_spec", "get_task", "list_models", "load", "metadata", "predict_text", "presets", "recurrent_layer",
            "recurrent_stack", "register_model", "register_task", "score", "sequence_input", "train", "translate",
            "__version__"]
@@ -34,13 +34,14 @@ __all__ = ["ModelCard", "Task", "build", "card_of", "compile_model", "cudnn_repo
 _LAZY = {  # submodules loaded on first use (those that import TensorFlow keep `import rnnzoo` backend-neutral)
     name: f"rnnzoo.{name}" for name in (
         "text", "datasets", "training", "fitting", "export", "saving", "inference", "decoding", "config", "tasks",
-        "diagnostics", "plots", "reference",
+        "diagnostics", "plots", "reference", "precision",
         # old module names, aliases for one release
         "serving", "seq2seq", "lm", "forecasting", "captioning", "speech", "trees", "models",
     )
 }
 _LAZY_NAMES = {
     "train": ("rnnzoo.training", "train"),
+    "describe_hardware": ("rnnzoo.precision", "describe_hardware"),
     "evaluate": ("rnnzoo.training", "evaluate"),
     "translate": ("rnnzoo.tasks.seq2seq.translation", "translate"),
     "score": ("rnnzoo.tasks.language_model.generation", "score"),

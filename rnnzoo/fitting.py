@@ -212,7 +212,7 @@ def _fingerprint(data):
 def fit(model, train, validation=None, *, card, epochs=10, batch_size=None, learning_rate=1e-3, clipnorm=1.0,
         optimizer="adam", patience=3, minutes=None, reduce_lr_patience=None, log_gradient_norm=False, out=None,
         verbose=0, callbacks=None, shuffle=False, compile=True, finalize=None, evaluate=None, details=None,
-        distribution=None):
+        distribution=None, precision="float32"):
     """Trains `model`, evaluates it, records its card and writes the three files.
 
     Args:
@@ -242,6 +242,9 @@ def fit(model, train, validation=None, *, card, epochs=10, batch_size=None, lear
             distribution object (`rnnzoo.distribute`). `batch_size` (or the datasets' batches) is the global
             batch, split over the replicas. Only the chief writes the model and its files in `out`; another
             worker keeps its resumable backup in `out/.worker-K` until training finishes.
+        precision: "float32" (default), "bfloat16", "float16" or "auto" (`rnnzoo.precision`): mixed precision
+            with float32 variables and loss during training; the model is float32 again afterwards, so it is
+            evaluated, saved and exported in float32. The card records it; a line says which ran.
 
     Returns:
         A `FitResult`.
@@ -258,7 +261,7 @@ def fit(model, train, validation=None, *, card, epochs=10, batch_size=None, lear
         scratch = os.path.join(out, f".worker-{plan.index}")
         result = _fit(model, train, validation, card, epochs, batch_size, learning_rate, clipnorm, optimizer,
                       patience, minutes, reduce_lr_patience, log_gradient_norm, scratch, verbose, callbacks, shuffle,
-                      compile, finalize, evaluate, details, plan)
+                      compile, finalize, evaluate, details, plan, precision)
         shutil.rmtree(scratch, ignore_errors=True)
         if os.path.isdir(out) and not os.listdir(out):
             os.rmdir(out)
@@ -266,13 +269,15 @@ def fit(model, train, validation=None, *, card, epochs=10, batch_size=None, lear
     with exclusive(out) if out else contextlib.nullcontext():  # one training at a time per output directory
         return _fit(model, train, validation, card, epochs, batch_size, learning_rate, clipnorm, optimizer, patience,
                     minutes, reduce_lr_patience, log_gradient_norm, out, verbose, callbacks, shuffle, compile,
-                    finalize, evaluate, details, plan)
+                    finalize, evaluate, details, plan, precision)
 
 
 def _fit(model, train, validation, card, epochs, batch_size, learning_rate, clipnorm, optimizer, patience, minutes,
          reduce_lr_patience, log_gradient_norm, out, verbose, callbacks, shuffle, compile, finalize, evaluate,
-         details, plan=None):
-    from rnnzoo import distribute
+         details, plan=None, precision="float32"):
+    from rnnzoo import distribute, precision as precisions
+
+    requested, precision = precision, precisions.resolve(precision)  # a bad name fails before any work
 
     scope = contextlib.nullcontext  # called for a fresh context each time (a strategy's or distribution's scope)
     if isinstance(train, tuple):  # arrays: batches in an order that follows the epoch number, as for text datasets
@@ -286,10 +291,14 @@ def _fit(model, train, validation, card, epochs, batch_size, learning_rate, clip
         train, validation = (distribute.shard(d, plan, batch_size) for d in (train, validation))
         card.training = {**card.training, "distribution": plan.record(batch_size)}
         scope = plan.scope
+    card.training = {**card.training, "precision": precision, "precision_requested": requested}
     set_card(model, card)
     if compile:
         with scope():
             compile_model(model, card.task, optimizer=optimizer, learning_rate=learning_rate, clipnorm=clipnorm)
+    if precision == "float16":
+        with scope():
+            model.optimizer = precisions.loss_scaled(model.optimizer, precision)
     if plan is not None and keras.backend.backend() == "tensorflow" and not distribute.clip_after_sum(model.optimizer):
         import warnings
 
@@ -322,7 +331,10 @@ def _fit(model, train, validation, card, epochs, batch_size, learning_rate, clip
     kwargs = dict(x=train, shuffle=False)
     if verbose == 1 and not _interactive():
         verbose = 2  # one line per epoch where output is a file or a pipe (CI, `make demo > log`): no \r bars
-    with scope():  # JAX shards each batch over the devices only inside the distribution's scope
+    print(precisions.announce(precision, requested), flush=True)
+    # JAX shards each batch over the devices only inside the distribution's scope; the precision holds for
+    # training only (the model leaves it float32, to be evaluated, saved and exported as such)
+    with scope(), precisions.training_precision(model, precision):
         history = model.fit(epochs=epochs, validation_data=validation, callbacks=fit_callbacks, verbose=verbose,
                             **kwargs).history
     if epoch_log is not None and epoch_log.epochs:

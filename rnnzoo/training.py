@@ -87,7 +87,7 @@ def train(model_name, data, epochs=10, out=None, batch_size=32, learning_rate=1e
           patience=3, seed=0, split=(0.8, 0.1, 0.1), split_seed=None, min_frequency=2, max_vocabulary=20000,
           window=None, text_options=None, verbose=1, callbacks=None, validation_data=None, test_data=None,
           stateful=False, translation_limit=2000, init_from=None, minutes=None, reduce_lr_patience=None,
-          log_gradient_norm=False, distribution=None, **model_options):
+          log_gradient_norm=False, distribution=None, precision="float32", **model_options):
     """Trains a registered model on an embedded dataset or a user file and evaluates it on a held-out split.
 
     Args:
@@ -121,6 +121,9 @@ def train(model_name, data, epochs=10, out=None, batch_size=32, learning_rate=1e
         log_gradient_norm: bool. Log the global gradient norm and how often clipping fired, per epoch.
         distribution: None, "mirrored", "multi_worker" (TensorFlow) or "data_parallel" (JAX), or a strategy object:
             data-parallel training with `batch_size` as the global batch (`rnnzoo.distribute`).
+        precision: "float32", "bfloat16", "float16" or "auto" (bfloat16 where the CPU has AVX512-BF16 or AMX, or
+            the GPU bf16 units): mixed precision for training (float32 variables and loss); the returned and
+            saved model is float32 (`rnnzoo.precision`).
         **model_options: builder overrides, e.g. `units=64`. `embeddings` may be a callable that takes the
             fitted `TextEncoder` and returns the embedding matrix for its vocabulary.
 
@@ -208,7 +211,7 @@ def train(model_name, data, epochs=10, out=None, batch_size=32, learning_rate=1e
                        verbose=verbose, reduce_lr_patience=reduce_lr_patience, log_gradient_norm=log_gradient_norm,
                        callbacks=extra + list(callbacks or []), finalize=stateless, evaluate=held_out_metrics,
                        details={"encoder": encoder, "splits": (train_data, val_data, test_data)},
-                       distribution=distribution)
+                       distribution=distribution, precision=precision)
 
 
 def evaluate_examples(model, examples, batch_size=64):

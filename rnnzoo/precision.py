@@ -1,0 +1,216 @@
+"""Training precision: float32, or mixed bfloat16 / float16 with float32 variables and a float32 loss.
+
+`rnnzoo.train(..., precision="bfloat16")` (and `fit`, and the CLI's `--precision`) trains with every layer
+computing in the low-precision dtype (Keras' `mixed_bfloat16` / `mixed_float16` policies: the variables stay
+float32 and are cast on use, so the optimizer updates float32 weights), except the layers that produce the model's
+outputs, which compute in float32 so the softmax and the loss see float32 logits. float16 also scales the loss
+(`keras.optimizers.LossScaleOptimizer`) against underflowing gradients. rnnzoo's recurrent kernels run in the
+compute dtype on TensorFlow and on PyTorch (`torch.lstm` / `torch.gru` on bfloat16 tensors reach oneDNN's bf16
+path). "auto" picks bfloat16 where the hardware multiplies it fast (a CPU with AVX512-BF16 or AMX, a GPU with
+bf16 units) and float32 elsewhere.
+
+The precision is a training setting, not a property of the model: when training ends the layers return to
+float32, so the saved model, its evaluation and every export are float32 (a quantized export is asked for
+separately). The card records what was asked and what ran (`card.training["precision"]`).
+
+Example:
+>>> from rnnzoo.precision import describe_hardware, resolve
+>>> resolve("float32")
+'float32'
+>>> sorted(describe_hardware())  # doctest: +SKIP
+['auto_precision', 'backend', 'cpu', 'gpus', 'threads']
+"""
+
+import contextlib
+import os
+import platform
+
+import keras
+
+PRECISIONS = ("auto", "float32", "bfloat16", "float16")
+_MIXED = {"bfloat16": "mixed_bfloat16", "float16": "mixed_float16"}
+
+
+def cpu_info():
+    """The CPU model, core count and the vector extensions that decide float32 / bfloat16 speed.
+
+    Returns:
+        dict with `model` (with the family and model numbers, which tell e.g. Zen 3 from Zen 4 where a virtual
+        machine only says "AMD EPYC"), `cores`, and booleans `avx2`, `avx512`, `avx512_bf16`, `amx` (AMX tiles
+        with bf16) and `avx512_fp16`. Linux reads /proc/cpuinfo; elsewhere the flags are False.
+    """
+    fields = {}
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                fields.setdefault(key.strip(), value.strip())  # the first processor's entry
+    except OSError:
+        pass
+    model = fields.get("model name") or platform.processor() or platform.machine()
+    if "cpu family" in fields:
+        model += f" (family {fields['cpu family']}, model {fields.get('model')})"
+    flags = set(fields.get("flags", "").split())
+    return {"model": model, "cores": os.cpu_count(), "avx2": "avx2" in flags, "avx512": "avx512f" in flags,
+            "avx512_bf16": "avx512_bf16" in flags, "amx": {"amx_tile", "amx_bf16"} <= flags,
+            "avx512_fp16": "avx512_fp16" in flags}
+
+
+def describe_cpu(info=None):
+    """'AMD EPYC, 2 cores, AVX-512 + AVX512-BF16, no AMX': the line printed beside speed figures."""
+    info = cpu_info() if info is None else info
+    if info.get("avx512"):
+        ext = "AVX-512" + (" + AVX512-BF16" if info.get("avx512_bf16") else "")
+    else:
+        ext = "AVX2, no AVX-512" if info.get("avx2") else "no AVX2"
+    return f"{info['model']}, {info['cores']} cores, {ext}, {'AMX' if info.get('amx') else 'no AMX'}"
+
+
+def _threads():
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count()
+
+
+def _gpus():
+    """[{name, bf16}] for the GPUs the current Keras backend can use (no backend is imported that is not in use)."""
+    backend = keras.backend.backend()
+    found = []
+    try:
+        if backend == "tensorflow":
+            import tensorflow as tf
+
+            for device in tf.config.list_physical_devices("GPU"):
+                details = tf.config.experimental.get_device_details(device)
+                found.append({"name": details.get("device_name", device.name),
+                              "bf16": tuple(details.get("compute_capability", (0, 0))) >= (8, 0)})
+        elif backend == "torch":
+            import torch
+
+            for k in range(torch.cuda.device_count() if torch.cuda.is_available() else 0):
+                found.append({"name": torch.cuda.get_device_name(k),
+                              "bf16": torch.cuda.get_device_capability(k) >= (8, 0)})
+        elif backend == "jax":
+            import jax
+
+            for device in jax.devices():
+                if device.platform == "gpu":
+                    capability = float(getattr(device, "compute_capability", "0") or 0)
+                    found.append({"name": device.device_kind, "bf16": capability >= 8.0})
+    except Exception:  # noqa: BLE001  (a driver that cannot be queried: no usable GPU)
+        return []
+    return found
+
+
+def describe_hardware():
+    """What this machine offers for training: the CPU and its extensions, the threads, the GPUs of the current
+    backend, and the precision "auto" picks here.
+
+    Example:
+    >>> rnnzoo.describe_hardware()["auto_precision"]  # doctest: +SKIP
+    'bfloat16'
+    """
+    info = {"cpu": cpu_info(), "threads": _threads(), "backend": keras.backend.backend(), "gpus": _gpus()}
+    info["auto_precision"] = _auto(info)
+    return info
+
+
+def _auto(info):
+    if info["gpus"]:
+        return "bfloat16" if all(g["bf16"] for g in info["gpus"]) else "float32"
+    return "bfloat16" if info["cpu"]["avx512_bf16"] or info["cpu"]["amx"] else "float32"
+
+
+def resolve(precision):
+    """The precision that will run: `precision` itself, or for "auto" bfloat16 where the hardware has fast bf16
+    (AVX512-BF16 or AMX on the CPU, bf16 units on every GPU) and float32 elsewhere."""
+    name = "float32" if precision is None else str(precision).lower()
+    name = {"bf16": "bfloat16", "fp16": "float16", "fp32": "float32", "mixed_bfloat16": "bfloat16",
+            "mixed_float16": "float16"}.get(name, name)
+    if name not in PRECISIONS:
+        raise ValueError(f"Unknown precision {precision!r}; use one of {list(PRECISIONS)} "
+                         "(mixed precision: float32 variables, the named dtype for the computations).")
+    return _auto(describe_hardware()) if name == "auto" else name
+
+
+def _output_layers(model):
+    """The layers whose outputs are the model's outputs (they stay float32: logits and the loss in float32)."""
+    found = set()
+    for tensor in getattr(model, "outputs", None) or []:
+        history = getattr(tensor, "_keras_history", None)
+        if history is not None:
+            found.add(id(history[0]))
+    return found
+
+
+def _layers(model):
+    """Every layer of `model`, nested ones (RNN cells, the two directions of a Bidirectional) included."""
+    seen, stack = {}, [model]
+    while stack:
+        layer = stack.pop()
+        if id(layer) in seen:
+            continue
+        seen[id(layer)] = layer
+        stack.extend(layer._flatten_layers(include_self=False, recursive=False))
+        cell = getattr(layer, "cell", None)
+        if isinstance(cell, keras.layers.Layer):
+            stack.append(cell)
+    return [layer for key, layer in seen.items() if layer is not model]
+
+
+@contextlib.contextmanager
+def training_precision(model, precision):
+    """Inside the block, `model`'s layers compute in `precision` (mixed, float32 variables); on leaving it they
+    are float32 again and the model's compiled train/test/predict functions are dropped, so the next call traces
+    a float32 graph. Layers whose policy the user set to something other than float32 are left alone.
+
+    Yields the precision that runs ("auto" resolved).
+    """
+    resolved = resolve(precision)
+    if resolved == "float32":
+        yield resolved
+        return
+    outputs = _output_layers(model)
+    changed = []
+    for layer in _layers(model):
+        policy = layer.dtype_policy
+        if id(layer) in outputs or policy.name != "float32" or getattr(policy, "quantization_mode", None):
+            continue
+        changed.append((layer, policy))
+        layer.dtype_policy = _MIXED[resolved]
+    _drop_compiled_functions(model)
+    try:
+        yield resolved
+    finally:
+        for layer, policy in changed:
+            layer.dtype_policy = policy
+        _drop_compiled_functions(model)
+
+
+def _drop_compiled_functions(model):
+    for name in ("train_function", "test_function", "predict_function"):
+        if getattr(model, name, None) is not None:
+            setattr(model, name, None)
+
+
+def loss_scaled(optimizer, precision):
+    """`optimizer` wrapped in Keras' dynamic loss scaling for float16 (gradients that would underflow in float16
+    are scaled up, then down before the update); unchanged for other precisions."""
+    if precision != "float16" or isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+        return optimizer
+    return keras.optimizers.LossScaleOptimizer(optimizer)
+
+
+def announce(precision, requested=None):
+    """The line printed when training starts: which precision runs, and why where "auto" chose it."""
+    if precision == "float32":
+        text = "float32"
+    else:
+        text = f"mixed {precision} (float32 variables and loss, {precision} computations)"
+    why = ""
+    if str(requested).lower() == "auto":
+        info = describe_hardware()
+        gpus = ", ".join(g["name"] for g in info["gpus"])
+        why = f" — chosen by precision='auto' for {gpus or describe_cpu(info['cpu'])}"
+    return f"rnnzoo: training in {text}{why}"

@@ -1,0 +1,161 @@
+"""Training precision (`rnnzoo.precision`): mixed bfloat16 / float16 during training, float32 afterwards."""
+
+import json
+import os
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+
+import rnnzoo
+from rnnzoo import precision
+from rnnzoo.card import ModelCard
+from rnnzoo.fitting import fit
+from model_checks import run_on_backend
+
+CHECK = """
+import json, keras, numpy as np, rnnzoo
+from rnnzoo.card import ModelCard
+from rnnzoo.fitting import fit
+
+def run(p):
+    keras.utils.set_random_seed(0)
+    model = rnnzoo.build("char_lstm_language_model", vocabulary_size=20, embedding_dim=8, units=16, mask_zero=False)
+    seen = {}
+    class Watch(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            layer = self.model.get_layer("recurrent_1")
+            seen["compute"] = layer.compute_dtype
+            seen["loop"] = layer.loop_used
+    rng = np.random.default_rng(0)
+    x = rng.integers(1, 20, (32, 12)).astype("int32")
+    y = rng.integers(1, 20, (32, 12)).astype("int32")
+    result = fit(model, (x, y), card=ModelCard(model="char_lstm_language_model", task="language_model"),
+                 epochs=2, batch_size=16, callbacks=[Watch()], precision=p)
+    weights = np.concatenate([np.ravel(w) for w in result.model.get_weights()])
+    return weights, seen, result.model.get_layer("recurrent_1").compute_dtype, str(result.model(x).dtype)
+
+w32, seen32, _, _ = run("float32")
+w16, seen16, after, out_dtype = run("bfloat16")
+print("RESULTS" + json.dumps({"backend": keras.backend.backend(), "diff": float(np.max(np.abs(w32 - w16))),
+                              "seen32": seen32, "seen16": seen16, "after": after, "out_dtype": out_dtype}))
+"""
+
+
+def _data(seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.integers(1, 20, (32, 12)).astype("int32")
+    return x, rng.integers(1, 20, (32, 12)).astype("int32")
+
+
+def _model():
+    keras.utils.set_random_seed(0)
+    return rnnzoo.build("char_lstm_language_model", vocabulary_size=20, embedding_dim=8, units=16, mask_zero=False)
+
+
+def _card():
+    return ModelCard(model="char_lstm_language_model", task="language_model")
+
+
+def test_names_aliases_and_a_clear_error():
+    assert precision.resolve("float32") == precision.resolve(None) == "float32"
+    assert precision.resolve("bf16") == precision.resolve("BFLOAT16") == precision.resolve("mixed_bfloat16") == \
+        "bfloat16"
+    assert precision.resolve("fp16") == "float16"
+    with pytest.raises(ValueError, match="Unknown precision 'half'.*'auto', 'float32', 'bfloat16', 'float16'"):
+        precision.resolve("half")
+
+
+@pytest.mark.parametrize("flags, gpus, expected", [
+    ({"avx512_bf16": True, "amx": False}, [], "bfloat16"),
+    ({"avx512_bf16": False, "amx": True}, [], "bfloat16"),
+    ({"avx512_bf16": False, "amx": False}, [], "float32"),
+    ({"avx512_bf16": False, "amx": False}, [{"name": "A100", "bf16": True}], "bfloat16"),
+    ({"avx512_bf16": True, "amx": True}, [{"name": "T4", "bf16": False}], "float32"),
+])
+def test_auto_follows_the_hardware(monkeypatch, flags, gpus, expected):
+    base = {"model": "test CPU", "cores": 2, "avx2": True, "avx512": True, "avx512_fp16": False}
+    monkeypatch.setattr(precision, "cpu_info", lambda: {**base, **flags})
+    monkeypatch.setattr(precision, "_gpus", lambda: gpus)
+    assert precision.resolve("auto") == expected
+    assert precision.describe_hardware()["auto_precision"] == expected
+    assert "chosen by precision='auto'" in precision.announce(expected, "auto")
+
+
+def test_describe_hardware_reads_this_machine():
+    info = rnnzoo.describe_hardware()
+    assert info["threads"] >= 1 and info["backend"] == keras.backend.backend()
+    assert {"avx2", "avx512", "avx512_bf16", "amx"} <= set(info["cpu"])
+    assert info["auto_precision"] in ("float32", "bfloat16")
+    flags = open("/proc/cpuinfo").read() if os.path.exists("/proc/cpuinfo") else ""
+    assert info["cpu"]["avx512_bf16"] == (" avx512_bf16" in flags)
+
+
+def test_bfloat16_trains_in_bfloat16_and_leaves_a_float32_model(tmp_path, capsys):
+    x, y = _data()
+    seen = {}
+
+    class Watch(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            seen["recurrent"] = self.model.get_layer("recurrent_1").compute_dtype
+            seen["cell"] = self.model.get_layer("recurrent_1").cell.compute_dtype
+            seen["logits"] = self.model.get_layer("logits").compute_dtype
+
+    ref = fit(_model(), (x, y), card=_card(), epochs=2, batch_size=16, precision="float32")
+    out = str(tmp_path / "run")
+    result = fit(_model(), (x, y), card=_card(), epochs=2, batch_size=16, callbacks=[Watch()], precision="bfloat16",
+                 out=out)
+    assert "rnnzoo: training in mixed bfloat16" in capsys.readouterr().out
+    assert seen == {"recurrent": "bfloat16", "cell": "bfloat16", "logits": "float32"}
+    # the bf16 steps really ran: the weights moved differently from float32's, but not far
+    diff = max(np.max(np.abs(a - b)) for a, b in zip(ref.model.get_weights(), result.model.get_weights()))
+    assert 1e-6 < diff < 0.05, diff
+    # afterwards the model is float32: layers, its predictions, the card, and the saved file
+    assert all(layer.compute_dtype == "float32" for layer in precision._layers(result.model))
+    assert result.card.training["precision"] == "bfloat16"
+    loaded = rnnzoo.load(out)
+    assert all(layer.dtype_policy.name == "float32" for layer in precision._layers(loaded))
+    assert rnnzoo.card_of(loaded).training["precision"] == "bfloat16"
+    got = keras.ops.convert_to_numpy(result.model.predict(x, verbose=0))
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, keras.ops.convert_to_numpy(loaded(x)), atol=1e-5)
+
+
+def test_float16_scales_the_loss():
+    x, y = _data()
+    seen = {}
+
+    class Watch(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            seen["optimizer"] = type(self.model.optimizer).__name__
+            seen["compute"] = self.model.get_layer("embedding").compute_dtype
+
+    result = fit(_model(), (x, y), card=_card(), epochs=1, batch_size=16, callbacks=[Watch()], precision="float16")
+    assert seen == {"optimizer": "LossScaleOptimizer", "compute": "float16"}
+    assert np.isfinite(result.metrics.get("epochs_run", 1))
+
+
+def test_train_and_cli_take_precision(tmp_path):
+    result = rnnzoo.train("gru_classifier", "sentiment", epochs=1, units=8, embedding_dim=8, verbose=0,
+                          precision="bf16")
+    assert result.card.training["precision"] == "bfloat16"
+    assert result.card.training["precision_requested"] == "bf16"
+    with pytest.raises(ValueError, match="Unknown precision"):
+        rnnzoo.train("gru_classifier", "sentiment", epochs=1, precision="int4")
+    proc = subprocess.run([sys.executable, "-m", "rnnzoo.cli", "hardware", "--json"], capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert json.loads(proc.stdout.strip().splitlines()[-1])["auto_precision"] in ("float32", "bfloat16")
+    proc = subprocess.run([sys.executable, "-m", "rnnzoo.cli", "train", "gru_classifier", "--data", "sentiment",
+                           "--precision", "half"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2 and "invalid choice: 'half'" in proc.stderr
+
+
+def test_torch_backend_runs_its_fused_kernel_in_bfloat16():
+    data = run_on_backend(CHECK, "torch", timeout=600)
+    assert data["seen16"] == {"compute": "bfloat16", "loop": data["seen32"]["loop"]}
+    assert data["seen32"]["loop"].startswith("rnnzoo kernel")
+    assert data["after"] == "float32" and data["out_dtype"] == "torch.float32"
+    assert 1e-6 < data["diff"] < 0.05
