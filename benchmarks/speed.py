@@ -73,7 +73,7 @@ def _timed(step, steps, warmup):
     return (time.perf_counter() - start) / steps
 
 
-def worker_ours(cfg, cell, steps, warmup, cudnn=True):
+def worker_ours(cfg, cell, steps, warmup, cudnn=True, precision="float32"):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras
     import numpy as np
@@ -88,6 +88,10 @@ def worker_ours(cfg, cell, steps, warmup, cudnn=True):
                 layer.use_cudnn = False
     rnnzoo.compile_model(model, learning_rate=1e-3, clipnorm=None)
     x, y, _ = batch(cfg)  # padded positions are masked out of the loss (the embedding's mask)
+    from rnnzoo.precision import training_precision
+
+    mixed = training_precision(model, precision)  # float32, or mixed bfloat16 (float32 variables and loss)
+    mixed.__enter__()
     train = _timed(lambda: model.train_on_batch(x, y), steps, warmup)
     from rnnzoo.layers.recurrent import GRU, LSTM
 
@@ -113,7 +117,7 @@ def worker_ours(cfg, cell, steps, warmup, cudnn=True):
             "fast_kernel_layers": sum(1 for loop in loops if loop and loop.startswith("rnnzoo kernel"))}
 
 
-def worker_torch(cfg, cell, steps, warmup, packed=True):
+def worker_torch(cfg, cell, steps, warmup, packed=True, precision="float32"):
     import torch
 
     torch.manual_seed(0)
@@ -137,15 +141,20 @@ def worker_torch(cfg, cell, steps, warmup, packed=True):
             h, _ = model[1](e)
         return model[2](h)
 
+    autocast = lambda: torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bfloat16")
+
     def train_step():
         optimizer.zero_grad()
-        loss = torch.nn.functional.cross_entropy(forward().reshape(-1, cfg["vocab"]), y.reshape(-1), ignore_index=0)
+        with autocast():
+            logits = forward()
+        loss = torch.nn.functional.cross_entropy(logits.float().reshape(-1, cfg["vocab"]), y.reshape(-1),
+                                                 ignore_index=0)
         loss.backward()
         optimizer.step()
         sync()
 
     def infer_step():
-        with torch.no_grad():
+        with torch.no_grad(), autocast():
             forward()
         sync()
 
@@ -205,6 +214,39 @@ def matmul_peak(n=2048, repeats=5, gpu=False):
     return 2 * n ** 3 * repeats / (time.perf_counter() - start)
 
 
+def matvec_limit_us(cfg, cell, repeats=3000):
+    """µs of one generation step's multiplies alone at batch 1 (PyTorch float32: [x, h] times the gate weights, h
+    times the output weights): the floor a step of batch-1 generation cannot go under on this machine."""
+    import torch
+
+    gates = 4 if cell == "lstm" else 3
+    xh = torch.rand(1, cfg["embed"] + cfg["units"])
+    w = torch.rand(cfg["embed"] + cfg["units"], gates * cfg["units"])
+    h, out = torch.rand(1, cfg["units"]), torch.rand(cfg["units"], cfg["vocab"])
+    with torch.no_grad():
+        for _ in range(100):
+            xh @ w, h @ out
+        start = time.perf_counter()
+        for _ in range(repeats):
+            xh @ w, h @ out
+    return (time.perf_counter() - start) / repeats * 1e6
+
+
+def matmul_peaks(n=2048, repeats=5):
+    """PyTorch CPU matmul GFLOP/s in float32 and bfloat16 (oneDNN: AVX512-BF16 or AMX where the CPU has them)."""
+    import torch
+
+    found = {}
+    for name, dtype in (("float32", torch.float32), ("bfloat16", torch.bfloat16)):
+        a = torch.rand(n, n, dtype=dtype)
+        a @ a
+        start = time.perf_counter()
+        for _ in range(repeats):
+            a @ a
+        found[name] = 2 * n ** 3 * repeats / (time.perf_counter() - start) / 1e9
+    return found
+
+
 def _run_worker(args, backend=None, fast=True):
     env = dict(os.environ, RNNZOO_FAST_KERNELS="1" if fast else "0")
     if backend:
@@ -227,25 +269,32 @@ def markdown(report):
         lo, hi = row[f"{key}_ratio_range"]
         return f"{row[key + '_ratio']:.2f} [{lo:.2f}–{hi:.2f}]"
 
-    lines = [f"{report['date']}, {report['machine']}, {report['config']['repeats']} runs per side, ours ÷ PyTorch "
-             "(median [range]):", "",
+    peaks = report.get("matmul_peaks_gflops", {})
+    stated = (f"; {report['threads']} threads; PyTorch matmul peak (n=2048) {peaks['float32']:,.0f} GFLOP/s float32, "
+              f"{peaks['bfloat16']:,.0f} bfloat16") if peaks else ""
+    lines = [f"{report['date']}, {report['machine']}{stated}, {report['config']['repeats']} runs per side, ours ÷ "
+             "PyTorch (median [range]; bfloat16 rows: mixed precision on both sides, PyTorch by torch.autocast):", "",
              f"<!-- claims: benchmarks/results/{os.path.basename(report['config']['out'])} -->",
              "| config | cell | ours on | PyTorch peer | train tok/s | PyTorch train tok/s | training ratio | "
              "inference ratio |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for row in report["results"]:
         if "errors" in row:
             continue
-        lines.append(f"| {row['config']} | {row['cell'].upper()} | {LABELS[(row['backend'], row['fast_kernels'])]} | "
+        precision = "" if row.get("precision", "float32") == "float32" else f", {row['precision']}"
+        lines.append(f"| {row['config']} | {row['cell'].upper()} | {LABELS[(row['backend'], row['fast_kernels'])]}{precision} | "
                      f"{row['peer']} | {row['train_tokens_per_s_rnnzoo']:,.0f} | {row['train_tokens_per_s_torch']:,.0f} | "
                      f"{cell(row, 'train')} | {cell(row, 'infer')} |")
     gen = {c: g for c, g in report.get("generation", {}).items() if "ratio" in g}
     if gen:
         lines += ["", f"<!-- claims: benchmarks/results/{os.path.basename(report['config']['out'])} -->",
-                  "| batch-1 greedy generation, char config | rnnzoo tokens/s | PyTorch eager loop tokens/s | ratio |",
-                  "| --- | --- | --- | --- |"]
+                  "| batch-1 greedy generation, char config | rnnzoo tokens/s | µs/token | matrix-vector limit µs | "
+                  "PyTorch eager loop tokens/s | ratio |",
+                  "| --- | --- | --- | --- | --- | --- |"]
         for c, g in gen.items():
             lo, hi = g["ratio_range"]
-            lines.append(f"| {c.upper()} | {g['rnnzoo']['tokens_per_s']:,.0f} | {g['torch']['tokens_per_s']:,.0f} | "
+            limit = f"{g['matvec_limit_us']:.1f}" if "matvec_limit_us" in g else "—"
+            lines.append(f"| {c.upper()} | {g['rnnzoo']['tokens_per_s']:,.0f} | {1e6 / g['rnnzoo']['tokens_per_s']:.1f} | "
+                         f"{limit} | {g['torch']['tokens_per_s']:,.0f} | "
                          f"{g['ratio']:.2f} [{lo:.2f}–{hi:.2f}] |")
     return "\n".join(lines)
 
@@ -261,6 +310,8 @@ def main(argv=None):
     ap.add_argument("--steps", type=int, default=10, help="timed batches per measurement (twice this for char)")
     ap.add_argument("--repeats", type=int, default=3, help="runs per side, in turns (the median and range are "
                     "reported)")
+    ap.add_argument("--precisions", default="float32,bfloat16", help="char config: also train and infer in these "
+                    "precisions (mixed bfloat16: torch.autocast on PyTorch's side, rnnzoo.precision on ours)")
     ap.add_argument("--quick", action="store_true", help="3 timed batches, char config only (for a smoke run)")
     ap.add_argument("--markdown", metavar="JSON", help="print the tables of a results file and exit")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
@@ -280,8 +331,9 @@ def main(argv=None):
             result = worker_generate(job["framework"], cfg, job["cell"], job["tokens"])
         else:
             sizes = (cfg, job["cell"], job["steps"], job["warmup"])
-            result = (worker_ours(*sizes, cudnn=job["cudnn"]) if job["framework"] == "rnnzoo"
-                      else worker_torch(*sizes, packed=job.get("packed", True)))
+            precision = job.get("precision", "float32")
+            result = (worker_ours(*sizes, cudnn=job["cudnn"], precision=precision) if job["framework"] == "rnnzoo"
+                      else worker_torch(*sizes, packed=job.get("packed", True), precision=precision))
         print("RESULT " + json.dumps(result))
         return result
     if args.quick:
@@ -289,7 +341,14 @@ def main(argv=None):
     args.backends = args.backends or ("torch,jax" if args.gpu else "tensorflow,torch")
     peak = matmul_peak(gpu=args.gpu)
     machine = provenance("speed.py", argv)["machine"]
-    print(f"{machine}; {args.repeats} runs per side, median ratio [range]")
+    from rnnzoo.precision import describe_hardware
+
+    threads = describe_hardware()["threads"]
+    peaks = {} if args.gpu else matmul_peaks()
+    print(f"{machine}; {threads} threads; {args.repeats} runs per side, median ratio [range]")
+    if peaks:
+        print(f"PyTorch matmul peak (n=2048): {peaks['float32']:,.0f} GFLOP/s float32, {peaks['bfloat16']:,.0f} "
+              "GFLOP/s bfloat16")
     print(f"matrix-multiply peak ({'PyTorch CUDA float32, n=8192' if args.gpu else 'NumPy float32, n=2048'}): "
           f"{peak / 1e9:,.0f} GFLOP/s")
     rows = []
@@ -305,33 +364,40 @@ def main(argv=None):
         for cell in args.cells.split(","):
             job = {"kind": "fit", "config": config, "cell": cell, "warmup": 3,
                    "steps": args.steps * (2 if config.startswith("char") else 1)}
-            runs = list(variants)
+            runs = [(*v, "float32") for v in variants]
             if args.gpu:
-                runs += [(b, True, False, b + " (generic loop)") for b in args.backends.split(",")]
+                runs += [(b, True, False, b + " (generic loop)", "float32") for b in args.backends.split(",")]
             elif config.startswith("char") and "tensorflow" in args.backends:
-                runs.append(("tensorflow", False, True, "tensorflow (Keras loop)"))
+                runs.append(("tensorflow", False, True, "tensorflow (Keras loop)", "float32"))
+            if config == "char" and not args.gpu:  # the precision rows: mixed bfloat16 on every side
+                runs += [(b, True, True, f"{b} (rnnzoo kernels)", p) for p in args.precisions.split(",")
+                         if p != "float32" for b in args.backends.split(",")]
             # Separate processes of the same program differ by up to ~20% here, so PyTorch and rnnzoo run in turns,
             # `--repeats` times each, and every ratio is the median over the repeats (its range beside it).
             packings = ["packed", "unpacked"] if "min_length" in cfg else ["dense"]
-            peers = {p: [] for p in packings}
+            peers = {(p, q): [] for p in packings for q in sorted({r[4] for r in runs})}
             results = [[] for _ in runs]
             for _ in range(args.repeats):
-                for packing in packings:
-                    peers[packing].append(_run_worker({**job, "framework": "torch", "packed": packing != "unpacked"}))
-                for k, (backend, fast, cudnn, _) in enumerate(runs):
-                    results[k].append(_run_worker({**job, "framework": "rnnzoo", "cudnn": cudnn},
-                                                  backend=backend, fast=fast))
-            for (backend, fast, cudnn, label), ours in zip(runs, results):
-                for packing, peer in peers.items():
+                for packing, precision in peers:
+                    peers[packing, precision].append(_run_worker({**job, "framework": "torch", "precision": precision,
+                                                                  "packed": packing != "unpacked"}))
+                for k, (backend, fast, cudnn, _, precision) in enumerate(runs):
+                    results[k].append(_run_worker({**job, "framework": "rnnzoo", "cudnn": cudnn,
+                                                   "precision": precision}, backend=backend, fast=fast))
+            for (backend, fast, cudnn, label, precision), ours in zip(runs, results):
+                for (packing, peer_precision), peer in peers.items():
+                    if peer_precision != precision:
+                        continue
                     errors = [r["error"][-300:] for r in ours + peer if "error" in r]
                     if errors:
                         print(f"{config:11s} {cell:5s} {label:27s} {packing:9s} error: {errors[0]}")
                         rows.append({"config": config, "cell": cell, "backend": backend, "fast_kernels": fast,
-                                     "peer": packing, "errors": errors})
+                                     "peer": packing, "precision": precision, "errors": errors})
                         continue
                     row = {"config": config, "cell": cell, "backend": ours[0]["backend"], "fast_kernels": fast,
                            "cudnn_allowed": cudnn, "device": "gpu" if args.gpu else "cpu", "peer": packing,
-                           "repeats": args.repeats, "fast_kernel_layers": ours[0]["fast_kernel_layers"]}
+                           "precision": precision, "repeats": args.repeats,
+                           "fast_kernel_layers": ours[0]["fast_kernel_layers"]}
                     for key in ("train", "infer"):
                         mine = [tokens / r[f"{key}_s_per_batch"] for r in ours]
                         theirs = [tokens / r[f"{key}_s_per_batch"] for r in peer]
@@ -346,7 +412,8 @@ def main(argv=None):
                                                      / peak)
                     rows.append(row)
                     tr, ir = row["train_ratio_range"], row["infer_ratio_range"]
-                    print(f"{config:11s} {cell:5s} {label:27s} {packing:9s} {row['train_tokens_per_s_rnnzoo']:11,.0f} "
+                    shown = label if precision == "float32" else f"{label} {precision}"
+                    print(f"{config:11s} {cell:5s} {shown:27s} {packing:9s} {row['train_tokens_per_s_rnnzoo']:11,.0f} "
                           f"{row['train_tokens_per_s_torch']:8,.0f} {row['train_ratio']:6.2f} [{tr[0]:.2f}-{tr[1]:.2f}]"
                           f"   {row['infer_tokens_per_s_rnnzoo']:11,.0f} {row['infer_tokens_per_s_torch']:8,.0f} "
                           f"{row['infer_ratio']:6.2f} [{ir[0]:.2f}-{ir[1]:.2f}]  {row['train_fraction_of_peak']:6.1%}",
@@ -364,13 +431,17 @@ def main(argv=None):
         res = {fw: {"runs_tokens_per_s": [r["tokens_per_s"] for r in rs]} for fw, rs in runs.items()}
         for fw in res:
             res[fw]["tokens_per_s"] = median_range(res[fw]["runs_tokens_per_s"])[0]
+            res[fw]["us_per_token"] = 1e6 / res[fw]["tokens_per_s"]
+        res["matvec_limit_us"] = median_range([matvec_limit_us(CONFIGS["char"], cell) for _ in range(3)])[0]
         res["ratio"], res["ratio_range"] = median_range(
             [a / b for a, b in zip(res["rnnzoo"]["runs_tokens_per_s"], res["torch"]["runs_tokens_per_s"])])
         generation[cell] = res
         print(f"batch-1 greedy generation, char {cell}: rnnzoo {res['rnnzoo']['tokens_per_s']:,.0f} tok/s, "
               f"PyTorch eager {res['torch']['tokens_per_s']:,.0f} tok/s, ratio {res['ratio']:.2f} "
-              f"[{res['ratio_range'][0]:.2f}-{res['ratio_range'][1]:.2f}]")
-    report = {"matmul_peak_flops": peak, "results": rows, "generation": generation, "config": vars(args),
+              f"[{res['ratio_range'][0]:.2f}-{res['ratio_range'][1]:.2f}]; {res['rnnzoo']['us_per_token']:.1f} µs/token "
+              f"(matrix-vector limit of one step {res['matvec_limit_us']:.1f} µs)")
+    report = {"matmul_peak_flops": peak, "matmul_peaks_gflops": peaks, "threads": threads, "results": rows,
+              "generation": generation, "config": vars(args),
               **provenance("speed.py", argv)}
     write_json(report, args.out)
     print("\n" + markdown(report))

@@ -20,12 +20,16 @@ class Settings:
         fast_kernels: bool. LSTM/GRU layers train on rnnzoo's fast CPU kernels where they apply
             (`rnnzoo.layers.kernels`); False runs Keras' own loop everywhere. A layer's `fast_kernel` argument
             overrides this for that layer.
+        fast_inference: bool. On TensorFlow, inference calls (`predict`, `evaluate`, a model called with
+            training=False) of those layers also run a fast loop (`kernels.tf_forward_sequence`: the input projection
+            of all steps before the loop). Exports trace with it off, so SavedModel and TFLite keep Keras' graph.
         scan: str. How the parallel cells (minGRU, minLSTM, QRNN, LRU) run their linear recurrence in
             parallel mode: "auto" (the step loop with a hand-written gradient on TensorFlow, the associative
             scan elsewhere), "loop", "blocked" or "associative" (see `rnnzoo.layers.scan`).
     """
 
     fast_kernels: bool = True
+    fast_inference: bool = True
     scan: str = "auto"
 
 

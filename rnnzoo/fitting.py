@@ -244,7 +244,7 @@ def fit(model, train, validation=None, *, card, epochs=10, batch_size=None, lear
             worker keeps its resumable backup in `out/.worker-K` until training finishes.
         precision: "float32" (default), "bfloat16", "float16" or "auto" (`rnnzoo.precision`): mixed precision
             with float32 variables and loss during training; the model is float32 again afterwards, so it is
-            evaluated, saved and exported in float32. The card records it; a line says which ran.
+            evaluated, saved and exported in float32. The card records it; with `verbose` a line says which ran.
 
     Returns:
         A `FitResult`.
@@ -331,7 +331,8 @@ def _fit(model, train, validation, card, epochs, batch_size, learning_rate, clip
     kwargs = dict(x=train, shuffle=False)
     if verbose == 1 and not _interactive():
         verbose = 2  # one line per epoch where output is a file or a pipe (CI, `make demo > log`): no \r bars
-    print(precisions.announce(precision, requested), flush=True)
+    if verbose:  # with the progress lines (verbose=0 asked for silence; the card records it either way)
+        print(precisions.announce(precision, requested), flush=True)
     # JAX shards each batch over the devices only inside the distribution's scope; the precision holds for
     # training only (the model leaves it float32, to be evaluated, saved and exported as such)
     with scope(), precisions.training_precision(model, precision):

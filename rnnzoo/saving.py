@@ -30,7 +30,8 @@ def task_of(model, task=None):
     return get_task(name)
 
 
-def compile_model(model, task=None, optimizer="adam", learning_rate=1e-3, clipnorm=1.0, **compile_options):
+def compile_model(model, task=None, optimizer="adam", learning_rate=1e-3, clipnorm=1.0, global_clipnorm=None,
+                  **compile_options):
     """Compiles `model` with its task's loss and metrics, and gradient-norm clipping by default.
 
     Args:
@@ -40,6 +41,8 @@ def compile_model(model, task=None, optimizer="adam", learning_rate=1e-3, clipno
         learning_rate: float. Learning rate.
         clipnorm: float or None. Clip each gradient to this norm (the usual RNN remedy for exploding
             gradients); None disables clipping.
+        global_clipnorm: float or None. Clip the global norm of all gradients together instead (PyTorch's
+            `clip_grad_norm_`); pass `clipnorm=None` with it.
         **compile_options: passed to `model.compile` (e.g. `jit_compile`).
 
     Example:
@@ -50,6 +53,10 @@ def compile_model(model, task=None, optimizer="adam", learning_rate=1e-3, clipno
     config = {"learning_rate": learning_rate}
     if clipnorm is not None:
         config["clipnorm"] = float(clipnorm)
+    if global_clipnorm is not None:
+        if clipnorm is not None:
+            raise ValueError("Pass either clipnorm (each gradient) or global_clipnorm (all together), not both.")
+        config["global_clipnorm"] = float(global_clipnorm)
     try:
         opt = keras.optimizers.get({"class_name": optimizer, "config": config})
     except ValueError:

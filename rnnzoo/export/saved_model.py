@@ -108,6 +108,9 @@ def write(model, path, max_new_tokens=64):
     """Writes the SavedModel of `model` to `path`; returns the signature descriptions."""
     import tensorflow as tf
 
-    module, signatures, described = build_module(model, max_new_tokens)
-    tf.saved_model.save(module, path, signatures=signatures)
+    from rnnzoo import config
+
+    with config.using(fast_inference=False):  # Keras' own recurrent graph in the exported functions
+        module, signatures, described = build_module(model, max_new_tokens)
+        tf.saved_model.save(module, path, signatures=signatures)
     return described

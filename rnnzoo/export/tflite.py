@@ -71,8 +71,12 @@ def convert(fn, input_specs, quantization="float32", representative=None):
         raise ValueError("int8 quantization needs representative inputs to calibrate the activations.")
     from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
+    from rnnzoo import config
+
     # Freeze first: variables read inside WHILE bodies would stay READ_VARIABLE ops, which fail at run time.
-    concrete = tf.function(fn).get_concrete_function(*input_specs)
+    # Traced with Keras' own recurrent graph (not the fast inference loop), the form the converter knows.
+    with config.using(fast_inference=False):
+        concrete = tf.function(fn).get_concrete_function(*input_specs)
     names = sorted(concrete.structured_outputs)  # the frozen function returns them flat, in this order
     frozen = convert_variables_to_constants_v2(concrete)
 

@@ -11,8 +11,9 @@ do what cuDNN and PyTorch do instead:
 - PyTorch backend (LSTM and GRU): the layer calls PyTorch's own fused `torch.lstm` / `torch.gru` (oneDNN on
   CPU) with the Keras weights (transposed, GRU gates reordered), so training runs PyTorch's kernel.
 
-They are used only where they compute exactly what Keras computes: on TensorFlow, training calls only
-(`training=True`; inference, `predict` and every export keep Keras' own graph), on PyTorch every call; the
+They are used only where they compute exactly what Keras computes: on TensorFlow, training calls, and inference
+calls through a forward-only loop (`tf_forward_sequence`; `rnnzoo.config.set(fast_inference=False)` turns it off,
+and every export traces with it off, keeping Keras' own graph), on PyTorch every call; the
 cuDNN-eligible configuration (tanh/sigmoid, `recurrent_dropout=0`, `use_bias`, no `unroll`, GRU
 `reset_after=True`); no GPU. On TensorFlow any mask is handled in the kernel (states carried through masked
 steps, outputs as Keras gives them), so padded batches train fast too; on PyTorch right-padded batches run the
@@ -37,7 +38,8 @@ def enabled(layer):
 def fast_inner_loop(layer, cell_kind, sequences, initial_state, mask, training):
     """(last_output, outputs, states) from a fast kernel, or None where Keras' own loop must run."""
     backend = keras.backend.backend()
-    if not (enabled(layer) and (training or backend == "torch")) or argument_reasons(layer):
+    if not (enabled(layer) and (training or backend == "torch" or config.settings.fast_inference)) \
+            or argument_reasons(layer):
         return None
     if isinstance(mask, (list, tuple)):
         mask = mask[0]
@@ -196,6 +198,40 @@ def tf_gru_sequence(x, h0, kernel, recurrent_kernel, bias, mask=None):
     return run(x, h0, *_tensors(kernel, recurrent_kernel, bias), mask if masked else tf.zeros([0]))
 
 
+def tf_forward_sequence(cell_kind, x, states, kernel, recurrent_kernel, bias, mask=None):
+    """Inference only (no gradient kept): the LSTM or GRU over time-major `x` with the input projection of all
+    steps as one multiply before the loop, which carries only `h U`; `mask` as in `tf_lstm_sequence`.
+    Returns (states h_t (time, batch, units), final states list)."""
+    import tensorflow as tf
+
+    w, u, b = _tensors(kernel, recurrent_kernel, bias)
+    steps, batch, features = tf.shape(x)[0], tf.shape(x)[1], tf.shape(x)[2]
+    n = tf.shape(u)[0]
+    lstm = cell_kind == "lstm"
+    xw = tf.reshape(tf.matmul(tf.reshape(x, [-1, features]), w) + (b if lstm else b[0]), [steps, batch, -1])
+
+    def step(t, hs, h, *c):
+        if lstm:
+            z = xw[t] + tf.matmul(h, u)
+            i, f, o = tf.sigmoid(z[:, :n]), tf.sigmoid(z[:, n:2 * n]), tf.sigmoid(z[:, 3 * n:])
+            c_new = f * c[0] + i * tf.tanh(z[:, 2 * n:3 * n])
+            h_new = o * tf.tanh(c_new)
+            new = (h_new, c_new)
+        else:
+            xt, hu = xw[t], tf.matmul(h, u) + b[1]
+            zr = tf.sigmoid(xt[:, :2 * n] + hu[:, :2 * n])
+            z, r = zr[:, :n], zr[:, n:]
+            h_new = z * h + (1 - z) * tf.tanh(xt[:, 2 * n:] + r * hu[:, 2 * n:])
+            new = (h_new,)
+        if mask is not None:
+            new = tuple(old + mask[t] * (value - old) for old, value in zip((h, *c), new))
+        return (t + 1, hs.write(t, new[0]), *new)
+
+    out = tf.while_loop(lambda t, *_: t < steps, step,
+                        (0, tf.TensorArray(x.dtype, size=steps), *states))
+    return out[1].stack(), list(out[2:])
+
+
 def _tf_loop(layer, cell_kind, sequences, initial_state, mask, training):
     import tensorflow as tf
 
@@ -207,7 +243,10 @@ def _tf_loop(layer, cell_kind, sequences, initial_state, mask, training):
     if layer.go_backwards:
         x = tf.reverse(x, [0])
         ms = None if ms is None else tf.reverse(ms, [0])
-    if cell_kind == "lstm":
+    if not training:
+        hs, states = tf_forward_sequence(cell_kind, x, list(initial_state[:2 if cell_kind == "lstm" else 1]),
+                                         cell.kernel, cell.recurrent_kernel, cell.bias, mask=ms)
+    elif cell_kind == "lstm":
         hs, h, c = tf_lstm_sequence(x, initial_state[0], initial_state[1], cell.kernel, cell.recurrent_kernel,
                                     cell.bias, mask=ms)
         states = [h, c]
