@@ -44,8 +44,9 @@ def _grads(backend, fn, tensors):
     return [o.detach().cpu().numpy() for o in outs], [g.detach().cpu().numpy() for g in grads]
 
 
-def check(cell, case, seed=0):
-    """Max abs differences (outputs, gradients) between the rnnzoo layer and Keras' layer on one case."""
+def check(cell, case, seed=0, training=True):
+    """Max abs differences (outputs, gradients) between the rnnzoo layer and Keras' layer on one case (a training
+    call, or with `training=False` an inference call: TensorFlow's forward-only loop)."""
     backend = keras.backend.backend()
     rng = np.random.default_rng(seed)
     batch, steps, features, units = 3, 6, 5, 4
@@ -80,7 +81,7 @@ def check(cell, case, seed=0):
         tensors = [xt] + weights
 
         def fn():
-            kwargs = {"training": True}
+            kwargs = {"training": training}
             if case.get("padded") or case.get("all_ones_mask"):
                 kwargs["mask"] = keras.ops.convert_to_tensor(mask)
             if case.get("initial_state"):

@@ -18,6 +18,33 @@ def test_tensorflow_kernel_matches_keras(cell, case):
     assert used, "fast kernel not taken"  # padded batches too
 
 
+@pytest.mark.parametrize("cell", ["LSTM", "GRU"])
+@pytest.mark.parametrize("case", kernel_checks.CASES, ids=lambda c: "-".join(c) or "default")
+def test_tensorflow_inference_loop_matches_keras(cell, case):
+    out_diff, grad_diff, used = kernel_checks.check(cell, case, training=False)
+    assert out_diff < 1e-5 and grad_diff < 1e-4, (out_diff, grad_diff)
+    assert used, "forward-only loop not taken"
+    with config.using(fast_inference=False):
+        assert not kernel_checks.check(cell, case, training=False)[2]
+
+
+def test_exports_trace_keras_own_graph_and_predict_matches_it(tmp_path):
+    from rnnzoo.export.tflite import convert
+    import tensorflow as tf
+
+    model = rnnzoo.build("lstm_language_model", vocabulary_size=20, embedding_dim=6, units=8)
+    x = np.random.default_rng(0).integers(1, 20, (3, 7)).astype("int32")
+    fast = model.predict(x, verbose=0)
+    assert _rnn_layers(model)[0].loop_used == "rnnzoo kernel (tensorflow)"
+    convert(lambda ids: {"logits": model(ids, training=False)}, [tf.TensorSpec((1, 7), tf.int32, name="ids")])
+    assert _rnn_layers(model)[0].loop_used == "keras"
+    model.predict_function = None  # trace predict again, now with Keras' loop
+    with config.using(fast_inference=False):
+        plain = model.predict(x, verbose=0)
+    assert _rnn_layers(model)[0].loop_used == "keras"
+    np.testing.assert_allclose(fast, plain, atol=1e-5)
+
+
 def _rnn_layers(model):
     return [layer for layer in model._flatten_layers(include_self=False) if isinstance(layer, (LSTM, GRU))]
 

@@ -159,3 +159,22 @@ def test_torch_backend_runs_its_fused_kernel_in_bfloat16():
     assert data["seen32"]["loop"].startswith("rnnzoo kernel")
     assert data["after"] == "float32" and data["out_dtype"] == "torch.float32"
     assert 1e-6 < data["diff"] < 0.05
+
+
+def test_global_clipnorm_clips_all_gradients_together():
+    model = _model()
+    rnnzoo.compile_model(model, clipnorm=None, global_clipnorm=0.5)
+    assert model.optimizer.global_clipnorm == 0.5 and model.optimizer.clipnorm is None
+    rnnzoo.compile_model(model)
+    assert model.optimizer.clipnorm == 1.0 and model.optimizer.global_clipnorm is None
+    with pytest.raises(ValueError, match="either clipnorm .* or global_clipnorm"):
+        rnnzoo.compile_model(model, global_clipnorm=1.0)
+
+
+def test_compiled_call_equals_the_model():
+    from rnnzoo.inference import compiled_call
+
+    model = _model()
+    x, _ = _data()
+    got = keras.ops.convert_to_numpy(compiled_call(model)(x))
+    np.testing.assert_allclose(got, keras.ops.convert_to_numpy(model(x, training=False)), atol=1e-5)

@@ -108,3 +108,17 @@ def test_bad_stack_arguments():
             recurrent_stack(x, **kwargs)
     with pytest.raises(ValueError, match="input_mode"):
         sequence_input(input_mode="words", vocabulary_size=10)
+
+
+def test_embeddings_start_like_pytorch_unless_told_otherwise():
+    """N(0, 1) by default (the epoch-1 gap of issue 17); any Keras initializer by name."""
+    import numpy as np
+
+    import rnnzoo
+
+    table = rnnzoo.build("char_lstm_language_model", vocabulary_size=200, embedding_dim=64).get_layer("embedding")
+    values = np.asarray(table.embeddings)
+    assert 0.95 < values.std() < 1.05 and abs(values.mean()) < 0.02
+    small = rnnzoo.build("char_lstm_language_model", vocabulary_size=200, embedding_dim=64,
+                         embedding_initializer="uniform").get_layer("embedding")
+    assert np.abs(np.asarray(small.embeddings)).max() <= 0.05
