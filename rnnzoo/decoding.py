@@ -161,73 +161,20 @@ class StepModel:
             states += [ops.zeros((batch_size, s), "float32") for s in sizes]
         return states
 
-    def begin(self):
-        """Called once before a decode loop (inside its trace): where the first layer is a standard LSTM or GRU
-        on an embedding and the table is small (≤ 4 MB), the first layer's input projection of every token,
-        `embeddings · W + b`, is made once, so each step looks its row up instead of multiplying."""
-        self._table = None
-        cell = self.cells[0]
-        if isinstance(self.input_layer, OneHot) or _cell_kind(cell) is None:
-            return
-        kernel = cell.kernel
-        if self.input_layer.input_dim * kernel.shape[1] * 4 > 4 * 2**20:
-            return
-        bias = cell.bias if _cell_kind(cell) == "lstm" else cell.bias[0]
-        self._table = ops.matmul(ops.convert_to_tensor(self.input_layer.embeddings), kernel) + bias
-
     def __call__(self, tokens, states):
-        table = getattr(self, "_table", None)
-        if table is not None:
-            x = None
-        elif isinstance(self.input_layer, OneHot):
+        if isinstance(self.input_layer, OneHot):
             x = ops.one_hot(tokens, self.input_layer.num_tokens)
         else:
             x = ops.take(self.input_layer.embeddings, tokens, axis=0)
         new_states, pos = [], 0
-        for k, (cell, residual) in enumerate(zip(self.cells, self.residual)):
+        for cell, residual in zip(self.cells, self.residual):
             n = len(cell.state_size) if isinstance(cell.state_size, (list, tuple)) else 1
-            if k == 0 and table is not None:
-                h, cell_states = _projected_step(cell, ops.take(table, tokens, axis=0), states[pos:pos + n])
-                x = h  # no residual around the first layer (its input has another size)
-                new_states += cell_states
-                pos += n
-                continue
             h, cell_states = cell(x, states[pos:pos + n], training=False)
             cell_states = list(cell_states) if isinstance(cell_states, (list, tuple)) else [cell_states]
             new_states += cell_states
             x = x + h if residual else h
             pos += n
         return self.output_layer(x), new_states
-
-
-def _cell_kind(cell):
-    """"lstm" or "gru" for a Keras LSTM / GRU (reset_after) cell with the standard activations and a bias, else
-    None (then a step calls the cell itself)."""
-    standard = (getattr(cell, "activation", None) is keras.activations.tanh
-                and getattr(cell, "recurrent_activation", None) is keras.activations.sigmoid
-                and getattr(cell, "use_bias", False))
-    if isinstance(cell, keras.layers.LSTMCell) and standard:
-        return "lstm"
-    if isinstance(cell, keras.layers.GRUCell) and standard and cell.reset_after:
-        return "gru"
-    return None
-
-
-def _projected_step(cell, xw, states):
-    """One step of a standard LSTM / GRU cell whose input projection `x · W + b` is given (Keras' equations)."""
-    h = states[0]
-    if _cell_kind(cell) == "lstm":
-        z = xw + ops.matmul(h, cell.recurrent_kernel)
-        i, f, g, o = ops.split(z, 4, axis=-1)
-        c = ops.sigmoid(f) * states[1] + ops.sigmoid(i) * ops.tanh(g)
-        h = ops.sigmoid(o) * ops.tanh(c)
-        return h, [h, c]
-    inner = ops.matmul(h, cell.recurrent_kernel) + cell.bias[1]
-    x_z, x_r, x_h = ops.split(xw, 3, axis=-1)
-    i_z, i_r, i_h = ops.split(inner, 3, axis=-1)
-    z, r = ops.sigmoid(x_z + i_z), ops.sigmoid(x_r + i_r)
-    h = z * h + (1 - z) * ops.tanh(x_h + r * i_h)
-    return h, [h]
 
 
 def decode_loop(step, sampler, prompts, prompt_lengths, uniforms, max_new, end_id, pad_id, suppress=(),
@@ -245,8 +192,6 @@ def decode_loop(step, sampler, prompts, prompt_lengths, uniforms, max_new, end_i
     buffer = ops.concatenate([prompts, ops.zeros((batch, max_new), "int32") + pad_id], axis=1)
     limit = prompt_lengths + max_new  # each row's last position + 1
     banned = _banned(step.vocabulary_size, suppress)
-    if hasattr(step, "begin"):
-        step.begin()  # what every step shares, made once outside the loop
     state0 = step.initial_states(batch)
     history = ops.zeros((1,), "float32")  # a placeholder loop variable when nothing is recorded
     if record is not None:

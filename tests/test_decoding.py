@@ -73,23 +73,6 @@ def test_step_model_matches_the_full_model(tiny_lm):
         np.testing.assert_allclose(keras.ops.convert_to_numpy(logits), full[:, t], atol=1e-5)
 
 
-@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
-def test_step_with_the_projection_table_matches_the_full_model(cell):
-    """`begin()` folds the first layer's input projection into a table (LSTM, GRU); steps still equal the model."""
-    model = rnnzoo.build(f"{cell}_language_model", vocabulary_size=20, embedding_dim=6, units=8, num_layers=2)
-    x = np.array([[2, 5, 6, 7, 8, 9, 19]], "int32")
-    full = keras.ops.convert_to_numpy(model(x))
-    step = StepModel(model)
-    step.begin()
-    assert (step._table is not None) == (cell != "rnn")
-    if cell != "rnn":
-        assert tuple(step._table.shape) == (20, (4 if cell == "lstm" else 3) * 8)
-    states = step.initial_states(1)
-    for t in range(x.shape[1]):
-        logits, states = step(keras.ops.convert_to_tensor(x[:, t]), states)
-        np.testing.assert_allclose(keras.ops.convert_to_numpy(logits), full[:, t], atol=1e-5)
-
-
 def test_compiled_loop_equals_eager_loop_and_handles_batches(tiny_lm):
     prompts = np.array([[2, 5, 6, 0], [2, 7, 8, 9]], "int32")
     lengths = np.array([3, 4], "int32")
