@@ -192,7 +192,41 @@ def markdown(report):
             f"{row['time_ratio']:.2f} [{row['time_ratio_range'][0]:.2f}–{row['time_ratio_range'][1]:.2f}]"
         seconds = "not reached" if row["seconds"] is None else f"{row['seconds']:.0f} [{lo:.0f}–{hi:.0f}]"
         lines.append(f"| {row['precision']} | {row['label']} | {seconds} | {row['tokens_per_s']:,.0f} | {ratio} |")
+    quality = report.get("bf16_quality") or {}
+    if quality:
+        lines += ["", "bfloat16 minus float32 validation nats/char at the same batch count (the last evaluation both "
+                  "runs of a round made), median over rounds [range]:", "",
+                  f"<!-- claims: benchmarks/results/{os.path.basename(report['config']['out'])} -->",
+                  "| side | bf16 − fp32 | at batches |", "| --- | --- | --- |"]
+        for side, q in quality.items():
+            lines.append(f"| {side} | {q['bf16_minus_fp32']:+.4f} [{q['range'][0]:+.4f} – {q['range'][1]:+.4f}] | "
+                         f"{', '.join(str(b) for b in q['at_batches'])} |")
     return "\n".join(lines)
+
+
+def bf16_quality(rows):
+    """Per side: bfloat16's validation minus float32's at the same batch counts (same data order, same seed), for
+    each round at the last evaluation both runs made; the median over rounds and the range (issue 17 asks ≤ 0.02)."""
+    found = {}
+    for row in rows:
+        if row["precision"] != "bfloat16" or "errors" in row:
+            continue
+        ref = next((r for r in rows if r["label"] == row["label"] and r["precision"] == "float32"
+                    and "errors" not in r), None)
+        if ref is None:
+            continue
+        diffs, at = [], []
+        for low, full in zip(row["runs"], ref["runs"]):
+            a = {p["batches"]: p["validation"] for p in low["curve"]}
+            b = {p["batches"]: p["validation"] for p in full["curve"]}
+            common = sorted(a.keys() & b.keys())
+            if common:
+                diffs.append(a[common[-1]] - b[common[-1]])
+                at.append(common[-1])
+        if diffs:
+            med, rng = median_range(diffs)
+            found[row["label"]] = {"bf16_minus_fp32": med, "range": rng, "at_batches": at, "per_round": diffs}
+    return found
 
 
 def main(argv=None):
@@ -258,7 +292,7 @@ def main(argv=None):
         pairs = [(a["seconds_to_target"], b["seconds_to_target"]) for a, b in zip(row["runs"], peer["runs"])]
         if all(a is not None and b is not None for a, b in pairs):
             row["time_ratio"], row["time_ratio_range"] = median_range([a / b for a, b in pairs])
-    report = {"rows": rows, "config": {**vars(args), "recipe": RECIPE}, **meta}
+    report = {"rows": rows, "bf16_quality": bf16_quality(rows), "config": {**vars(args), "recipe": RECIPE}, **meta}
     write_json(report, args.out)
     print("\n" + markdown(report))
     return report
