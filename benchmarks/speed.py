@@ -5,14 +5,19 @@ Configurations (issue 8): char — vocabulary 65, embedding 64, 256 units, lengt
 8000, embedding 256, 512 units, length 64, batch 64; char_padded — the char config with rows right-padded to
 random lengths 30..100 (ours masks the padding through the embedding; PyTorch runs twice, packing the batch with
 `pack_padded_sequence` and unpacked, the padded batch as it is with the padding ignored by the loss; tokens/s
-counts batch × length on every side). Same sizes, Adam, cross-entropy, float32 on both sides.
+counts batch × length on every side). Same sizes, Adam, cross-entropy, float32 on both sides; the char config
+also in mixed bfloat16 on both sides (`--precisions`: `torch.autocast` for PyTorch, `rnnzoo.precision` for ours).
 Ours is `rnnzoo.build("lstm_language_model" / "gru_language_model")` compiled by Keras, on each backend in
---backends (rnnzoo's layers train with the fast kernels of `rnnzoo.layers.kernels`); for the character config
-the TensorFlow backend is also run with `RNNZOO_FAST_KERNELS=0` (Keras' own loop) to show what the kernel adds.
+--backends (rnnzoo's layers train with the fast kernels of `rnnzoo.layers.kernels`); `--keras-loop` also runs the
+TensorFlow backend with `RNNZOO_FAST_KERNELS=0` (Keras' own loop) to show what the kernel adds. Inference is
+measured two ways: `rnnzoo.inference.compiled_call` (XLA on TensorFlow) and Keras' `model.predict` over 8 batches
+per call, each against PyTorch's forward under `no_grad`.
 The peer is `nn.Embedding → nn.LSTM/GRU → nn.Linear` in PyTorch. Results: a table of tokens/s and ratios
 (ours ÷ PyTorch), and a JSON file. Every measurement is repeated (`--repeats`, PyTorch and ours in turns, each in
 a fresh process): the JSON and the table give the median ratio over the repeats and its range, never the best
-run, with the CPU model and its vector extensions. `make bench` runs it.
+run, with the CPU model, its vector extensions, the threads and PyTorch's float32 and bfloat16 matmul peaks.
+Batch-1 generation is given in µs per token beside the matrix-vector limit of one step (an XLA loop doing only
+the step's multiplies). `make bench` runs the char and word configs (the padded one: `--configs char_padded`).
 
     python benchmarks/speed.py [--quick] [--configs char,word] [--cells lstm,gru] [--backends tensorflow,torch]
 
@@ -306,7 +311,10 @@ def markdown(report):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--configs", default="char,word,char_padded")
+    ap.add_argument("--configs", default="char,word", help="char, word, char_padded (padded rows, PyTorch packed "
+                    "and unpacked)")
+    ap.add_argument("--keras-loop", action="store_true", help="char configs: also run the TensorFlow backend with "
+                    "rnnzoo's kernels off (Keras' own loop)")
     ap.add_argument("--cells", default="lstm,gru")
     ap.add_argument("--backends", default=None, help="Keras backends to run ours on (default tensorflow,torch; "
                     "torch,jax with --gpu)")
@@ -372,7 +380,7 @@ def main(argv=None):
             runs = [(*v, "float32") for v in variants]
             if args.gpu:
                 runs += [(b, True, False, b + " (generic loop)", "float32") for b in args.backends.split(",")]
-            elif config.startswith("char") and "tensorflow" in args.backends:
+            elif config.startswith("char") and "tensorflow" in args.backends and args.keras_loop:
                 runs.append(("tensorflow", False, True, "tensorflow (Keras loop)", "float32"))
             if config == "char" and not args.gpu:  # the precision rows: mixed bfloat16 on every side
                 runs += [(b, True, True, f"{b} (rnnzoo kernels)", p) for p in args.precisions.split(",")
