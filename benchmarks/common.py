@@ -6,19 +6,7 @@ import os
 import platform
 import sys
 
-
-def cpu():
-    """The CPU model and the vector extensions that decide float32/bfloat16 speed here (the machines vary)."""
-    from rnnzoo.precision import cpu_info
-
-    return cpu_info()
-
-
-def describe_cpu(info):
-    """'AMD EPYC, 2 cores, AVX-512 + AVX512-BF16, no AMX': the line printed beside speed figures."""
-    from rnnzoo.precision import describe_cpu as describe
-
-    return describe(info)
+from rnnzoo.precision import cpu_info as cpu, describe_cpu  # the CPU line beside every speed figure
 
 
 def provenance(script, argv=None):

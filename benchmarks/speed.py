@@ -95,8 +95,14 @@ def worker_ours(cfg, cell, steps, warmup, cudnn=True, precision="float32"):
     x, y, _ = batch(cfg)  # padded positions are masked out of the loss (the embedding's mask)
     from rnnzoo.precision import training_precision
 
-    mixed = training_precision(model, precision)  # float32, or mixed bfloat16 (float32 variables and loss)
-    mixed.__enter__()
+    with training_precision(model, precision):  # float32, or mixed bfloat16 (float32 variables and loss)
+        return _measure_ours(model, x, y, steps, warmup)
+
+
+def _measure_ours(model, x, y, steps, warmup):
+    import keras
+    import numpy as np
+
     train = _timed(lambda: model.train_on_batch(x, y), steps, warmup)
     from rnnzoo.layers.recurrent import GRU, LSTM
 

@@ -25,6 +25,7 @@ import subprocess
 import sys
 import time
 
+from char_lm import windows  # the same non-overlapping windows as the reference char LM
 from common import median_range, provenance, write_json
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -42,13 +43,6 @@ def data(path):
     index = {c: i + 1 for i, c in enumerate(chars)}
     encode = np.vectorize(lambda c: index.get(c, 0), otypes=["int32"])
     return encode(list(text[:cut])), encode(list(text[cut:])), len(chars) + 1
-
-
-def windows(ids, length, offset):
-    """Non-overlapping windows of `length` inputs with next-character targets, from `offset`."""
-    n = (len(ids) - 1 - offset) // length
-    return (ids[offset:offset + n * length].reshape(n, length),
-            ids[offset + 1:offset + 1 + n * length].reshape(n, length))
 
 
 def batches(train_ids, seed=0):
