@@ -19,6 +19,7 @@ import os
 import time
 
 import keras
+import numpy as np
 
 from rnnzoo.card import ModelCard, SplitRecord, fingerprint, set_card, versions
 from rnnzoo.names import BACKUP_DIR, HISTORY_FILE, LOCK_FILE, METRICS_FILE, MODEL_FILE, PARTIAL_HISTORY_FILE
@@ -102,6 +103,35 @@ class TimeLimit(keras.callbacks.Callback):
         now = time.time()
         if now + (now - self.epoch_start) > self.start + self.seconds:
             self.model.stop_training = True
+
+
+class AverageWeights(keras.callbacks.Callback):
+    """Keeps the weights after each of the last `last` epochs; `average()` is their mean (checkpoint averaging,
+    a cheap ensemble of one run's final epochs). The model itself is left as training ends unless `apply=True`.
+
+    Example:
+    >>> averaging = AverageWeights(last=5)  # doctest: +SKIP
+    >>> model.fit(..., callbacks=[averaging]); model.set_weights(averaging.average())  # doctest: +SKIP
+    """
+
+    def __init__(self, last=5, apply=False):
+        super().__init__()
+        if int(last) < 1:
+            raise ValueError(f"AverageWeights needs last >= 1; got {last!r}.")
+        self.last, self.apply = int(last), bool(apply)
+        self.kept = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.kept = (self.kept + [[np.array(w) for w in self.model.get_weights()]])[-self.last:]
+
+    def average(self):
+        if not self.kept:
+            raise ValueError("AverageWeights has seen no finished epoch yet.")
+        return [np.mean(ws, axis=0).astype(ws[0].dtype) for ws in zip(*self.kept)]
+
+    def on_train_end(self, logs=None):
+        if self.apply and self.kept:
+            self.model.set_weights(self.average())
 
 
 class ResetStates(keras.callbacks.Callback):
@@ -212,7 +242,7 @@ def _fingerprint(data):
 def fit(model, train, validation=None, *, card, epochs=10, batch_size=None, learning_rate=1e-3, clipnorm=1.0,
         optimizer="adam", patience=3, minutes=None, reduce_lr_patience=None, log_gradient_norm=False, out=None,
         verbose=0, callbacks=None, shuffle=False, compile=True, finalize=None, evaluate=None, details=None,
-        distribution=None, precision="float32"):
+        distribution=None, precision="float32", label_smoothing=0.0):
     """Trains `model`, evaluates it, records its card and writes the three files.
 
     Args:
@@ -245,6 +275,7 @@ def fit(model, train, validation=None, *, card, epochs=10, batch_size=None, lear
         precision: "float32" (default), "bfloat16", "float16" or "auto" (`rnnzoo.precision`): mixed precision
             with float32 variables and loss during training; the model is float32 again afterwards, so it is
             evaluated, saved and exported in float32. The card records it; with `verbose` a line says which ran.
+        label_smoothing: float. Label smoothing of the cross-entropy (`rnnzoo.losses`); 0 = none.
 
     Returns:
         A `FitResult`.
@@ -261,7 +292,7 @@ def fit(model, train, validation=None, *, card, epochs=10, batch_size=None, lear
         scratch = os.path.join(out, f".worker-{plan.index}")
         result = _fit(model, train, validation, card, epochs, batch_size, learning_rate, clipnorm, optimizer,
                       patience, minutes, reduce_lr_patience, log_gradient_norm, scratch, verbose, callbacks, shuffle,
-                      compile, finalize, evaluate, details, plan, precision)
+                      compile, finalize, evaluate, details, plan, precision, label_smoothing)
         shutil.rmtree(scratch, ignore_errors=True)
         if os.path.isdir(out) and not os.listdir(out):
             os.rmdir(out)
@@ -269,12 +300,12 @@ def fit(model, train, validation=None, *, card, epochs=10, batch_size=None, lear
     with exclusive(out) if out else contextlib.nullcontext():  # one training at a time per output directory
         return _fit(model, train, validation, card, epochs, batch_size, learning_rate, clipnorm, optimizer, patience,
                     minutes, reduce_lr_patience, log_gradient_norm, out, verbose, callbacks, shuffle, compile,
-                    finalize, evaluate, details, plan, precision)
+                    finalize, evaluate, details, plan, precision, label_smoothing)
 
 
 def _fit(model, train, validation, card, epochs, batch_size, learning_rate, clipnorm, optimizer, patience, minutes,
          reduce_lr_patience, log_gradient_norm, out, verbose, callbacks, shuffle, compile, finalize, evaluate,
-         details, plan=None, precision="float32"):
+         details, plan=None, precision="float32", label_smoothing=0.0):
     from rnnzoo import distribute, precision as precisions
 
     requested, precision = precision, precisions.resolve(precision)  # a bad name fails before any work
@@ -295,7 +326,8 @@ def _fit(model, train, validation, card, epochs, batch_size, learning_rate, clip
     set_card(model, card)
     if compile:
         with scope():
-            compile_model(model, card.task, optimizer=optimizer, learning_rate=learning_rate, clipnorm=clipnorm)
+            compile_model(model, card.task, optimizer=optimizer, learning_rate=learning_rate, clipnorm=clipnorm,
+                          label_smoothing=label_smoothing)
     if precision == "float16":
         with scope():
             model.optimizer = precisions.loss_scaled(model.optimizer, precision)
@@ -343,7 +375,8 @@ def _fit(model, train, validation, card, epochs, batch_size, learning_rate, clip
     if plan is not None:
         model = distribute.gather(model)  # evaluated, saved and returned as a one-device model
         if compile:
-            compile_model(model, card.task, optimizer=optimizer, learning_rate=learning_rate, clipnorm=clipnorm)
+            compile_model(model, card.task, optimizer=optimizer, learning_rate=learning_rate, clipnorm=clipnorm,
+                          label_smoothing=label_smoothing)
     if finalize is not None:
         model = finalize(model)
     metrics = dict(evaluate(model) if evaluate else {})
@@ -351,7 +384,8 @@ def _fit(model, train, validation, card, epochs, batch_size, learning_rate, clip
     card.metrics = metrics
     card.training = {**card.training, "epochs": int(epochs), "epochs_run": metrics["epochs_run"],
                      "batch_size": batch_size, "learning_rate": learning_rate, "clipnorm": clipnorm,
-                     "optimizer": optimizer, "patience": patience, "minutes": minutes}
+                     "optimizer": optimizer, "patience": patience, "minutes": minutes,
+                     **({"label_smoothing": float(label_smoothing)} if label_smoothing else {})}
     card.versions = versions()
     set_card(model, card)
     if out:  # all three or none: a failed write (a full disk) leaves the previous model and its files intact

@@ -31,7 +31,7 @@ def task_of(model, task=None):
 
 
 def compile_model(model, task=None, optimizer="adam", learning_rate=1e-3, clipnorm=1.0, global_clipnorm=None,
-                  **compile_options):
+                  label_smoothing=0.0, **compile_options):
     """Compiles `model` with its task's loss and metrics, and gradient-norm clipping by default.
 
     Args:
@@ -43,6 +43,8 @@ def compile_model(model, task=None, optimizer="adam", learning_rate=1e-3, clipno
             gradients); None disables clipping.
         global_clipnorm: float or None. Clip the global norm of all gradients together instead (PyTorch's
             `clip_grad_norm_`); pass `clipnorm=None` with it.
+        label_smoothing: float. Spread this much of each target's probability over all classes (tasks with a
+            cross-entropy loss: classifiers, taggers, language models, seq2seq; `rnnzoo.losses`).
         **compile_options: passed to `model.compile` (e.g. `jit_compile`).
 
     Example:
@@ -62,7 +64,14 @@ def compile_model(model, task=None, optimizer="adam", learning_rate=1e-3, clipno
     except ValueError:
         raise ValueError(f"Unknown optimizer {optimizer!r}; use a Keras optimizer name such as 'adam', "
                          "'adamw', 'rmsprop' or 'sgd'.") from None
-    model.compile(optimizer=opt, loss=spec.loss(), metrics=spec.metrics(), **compile_options)
+    if label_smoothing:
+        try:
+            loss = spec.loss(label_smoothing=float(label_smoothing))
+        except TypeError:
+            raise ValueError(f"The {spec.name} task's loss has no label smoothing; leave label_smoothing at 0.") from None
+    else:
+        loss = spec.loss()
+    model.compile(optimizer=opt, loss=loss, metrics=spec.metrics(), **compile_options)
     return model
 
 

@@ -77,7 +77,7 @@ class Task:
 
     # -- training -----------------------------------------------------------------------------------------------
     def loss(self):
-        """The Keras loss of the model's output."""
+        """The Keras loss of the model's output. Tasks whose loss can smooth labels take `label_smoothing=`."""
         raise NotImplementedError(f"Task {self.name!r} defines no loss.")
 
     def metrics(self):
@@ -147,10 +147,10 @@ class Task:
 class LabelTask(Task):
     """A task whose model outputs probabilities over label names learned from the training data (`label_names`)."""
 
-    def loss(self):
-        import keras
+    def loss(self, label_smoothing=0.0):
+        from rnnzoo.losses import sparse_crossentropy
 
-        return keras.losses.SparseCategoricalCrossentropy()
+        return sparse_crossentropy(label_smoothing=label_smoothing)
 
     def metrics(self):
         import keras

@@ -87,7 +87,7 @@ def train(model_name, data, epochs=10, out=None, batch_size=32, learning_rate=1e
           patience=3, seed=0, split=(0.8, 0.1, 0.1), split_seed=None, min_frequency=2, max_vocabulary=20000,
           window=None, text_options=None, verbose=1, callbacks=None, validation_data=None, test_data=None,
           stateful=False, translation_limit=2000, init_from=None, minutes=None, reduce_lr_patience=None,
-          log_gradient_norm=False, distribution=None, precision="float32", **model_options):
+          log_gradient_norm=False, distribution=None, precision="float32", label_smoothing=0.0, **model_options):
     """Trains a registered model on an embedded dataset or a user file and evaluates it on a held-out split.
 
     Args:
@@ -124,6 +124,7 @@ def train(model_name, data, epochs=10, out=None, batch_size=32, learning_rate=1e
         precision: "float32", "bfloat16", "float16" or "auto" (bfloat16 where the CPU has AVX512-BF16 or AMX, or
             the GPU bf16 units): mixed precision for training (float32 variables and loss); the returned and
             saved model is float32 (`rnnzoo.precision`).
+        label_smoothing: float. Label smoothing of the cross-entropy loss (0 = none; e.g. 0.1 for seq2seq).
         **model_options: builder overrides, e.g. `units=64`. `embeddings` may be a callable that takes the
             fitted `TextEncoder` and returns the embedding matrix for its vocabulary.
 
@@ -211,7 +212,7 @@ def train(model_name, data, epochs=10, out=None, batch_size=32, learning_rate=1e
                        verbose=verbose, reduce_lr_patience=reduce_lr_patience, log_gradient_norm=log_gradient_norm,
                        callbacks=extra + list(callbacks or []), finalize=stateless, evaluate=held_out_metrics,
                        details={"encoder": encoder, "splits": (train_data, val_data, test_data)},
-                       distribution=distribution, precision=precision)
+                       distribution=distribution, precision=precision, label_smoothing=label_smoothing)
 
 
 def evaluate_examples(model, examples, batch_size=64):

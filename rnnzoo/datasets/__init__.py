@@ -15,7 +15,7 @@ from rnnzoo.datasets.base import (
     split_indices,
 )
 from rnnzoo.datasets.embedded import data_dir, fetch_data
-from rnnzoo.datasets.files import load_classification_file, load_conll, load_pairs_tsv, load_text_file
+from rnnzoo.datasets.files import load_classification_file, load_conll, load_lexicon, load_pairs_tsv, load_text_file
 from rnnzoo.datasets.synthetic import adding_problem
 
 EMBEDDED = {

@@ -160,3 +160,44 @@ def load_pairs_tsv(path, level="char", target_level=None):
         raise ValueError(f"{path!r} holds no pairs.")
     return PairData(sources, targets, name=os.path.basename(path),
                     text_options={"level": level, "target": {"level": target_level or level}})
+
+
+def load_lexicon(path, keep_stress=False, lowercase=False):
+    """Loads a pronouncing dictionary for grapheme-to-phoneme models.
+
+    Each line is `word PH ON ES` (the CMUdict and Phonetisaurus format: the word, then its phonemes separated
+    by white space) or `word<TAB>PH ON ES` (rnnzoo's TSV pairs). A word may have several lines (several correct
+    pronunciations); CMUdict's variant markers (`word(2)`) and comment lines (`;;;`, `#`) are dropped, and
+    stress digits are removed unless `keep_stress`, as for the embedded `cmudict` data.
+
+    Args:
+        path: str. The lexicon file (UTF-8).
+        keep_stress: bool. Keep the stress digits of ARPAbet vowels (AH0 vs AH).
+        lowercase: bool. Lowercase the words (the embedded `cmudict` data is lowercase; raw CMUdict is not).
+
+    Returns:
+        A `PairData` of word → phoneme string pairs, tokenized like the embedded `cmudict` data (characters in,
+        phonemes out).
+    """
+    import re
+
+    sources, targets = [], []
+    for number, line in enumerate(_read(path).splitlines(), start=1):
+        text = line.strip()
+        if not text or text.startswith((";;;", "#")):
+            continue
+        parts = text.split("\t", 1) if "\t" in text else text.split(None, 1)
+        if len(parts) < 2 or not parts[1].split():
+            raise ValueError(f"{path!r} line {number} is {line!r}: a lexicon line is 'word PH ON ES' (or "
+                             "'word<TAB>PH ON ES') with at least one phoneme.")
+        word = re.sub(r"\(\d+\)$", "", parts[0].strip())
+        word = word.lower() if lowercase else word
+        phones = parts[1].split()
+        if not keep_stress:
+            phones = [re.sub(r"\d", "", p) for p in phones]
+        sources.append(word)
+        targets.append(" ".join(phones))
+    if not sources:
+        raise ValueError(f"{path!r} holds no lexicon entries.")
+    return PairData(sources, targets, name=os.path.basename(path),
+                    text_options={"level": "char", "target": {"level": "word", "lowercase": False}})

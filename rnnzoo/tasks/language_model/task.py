@@ -18,8 +18,10 @@ class LanguageModelTask(Task):
     text_field = "texts"
     stateful_training = True  # `rnnzoo.train(..., stateful=True)`: truncated BPTT over the whole text
 
-    def loss(self):
-        return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    def loss(self, label_smoothing=0.0):
+        from rnnzoo.losses import sparse_crossentropy
+
+        return sparse_crossentropy(from_logits=True, label_smoothing=label_smoothing)
 
     def metrics(self):
         return [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]

@@ -12,8 +12,10 @@ class DecoderTask(Task):
     sequence_output = True
     decoder = True  # the model has an encoder, `decoder_init_i` layers and a decoder step (`Seq2SeqStep`)
 
-    def loss(self):
-        return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    def loss(self, label_smoothing=0.0):
+        from rnnzoo.losses import sparse_crossentropy
+
+        return sparse_crossentropy(from_logits=True, label_smoothing=label_smoothing)
 
     def metrics(self):
         return [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]

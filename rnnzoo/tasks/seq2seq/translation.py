@@ -387,3 +387,40 @@ def evaluate_translations(model, data, beam_width=1, alpha=DEFAULT_ALPHA, limit=
     metrics = error_rates([o.tokens for o in outputs], references)
     metrics.update(beam_width=beam_width, alpha=alpha if beam_width > 1 else None)
     return metrics
+
+
+class ErrorRateCheckpoint(keras.callbacks.Callback):
+    """Selects a seq2seq model by the word error rate of its greedy translations of validation pairs, not by the
+    teacher-forced loss (which can plateau, or rise with overconfidence, while the error rate still falls).
+
+    After each epoch from `start` on it decodes `data` (a `PairData`, e.g. the validation split), records
+    `(epoch, wer, token error rate)` in `scores` and keeps the weights with the lowest WER; at the end of training
+    the model gets them back (`restore=True`). Decoding runs in the training precision.
+
+    Example:
+    >>> checkpoint = ErrorRateCheckpoint(validation_pairs, start=5)  # doctest: +SKIP
+    >>> rnnzoo.train("bahdanau_seq2seq", data, callbacks=[checkpoint]); checkpoint.best_epoch  # doctest: +SKIP
+    """
+
+    def __init__(self, data, start=1, restore=True, limit=None):
+        super().__init__()
+        if not len(data):
+            raise ValueError("ErrorRateCheckpoint needs validation pairs to decode; got none.")
+        self.data, self.start, self.restore, self.limit = data, int(start), bool(restore), limit
+        self.scores, self.best, self.best_epoch, self.best_weights = [], (float("inf"),) * 2, None, None
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch + 1 < self.start:
+            return
+        m = evaluate_translations(self.model, self.data, beam_width=1, limit=self.limit)
+        self.scores.append({"epoch": epoch + 1, "wer": m["wer"], "token_error_rate": m["token_error_rate"]})
+        if logs is not None:
+            logs.update(val_wer=m["wer"], val_token_error_rate=m["token_error_rate"])
+        print(f"epoch {epoch + 1}: validation WER {m['wer']:.2%}, PER {m['token_error_rate']:.2%} (greedy)", flush=True)
+        if (m["wer"], m["token_error_rate"]) < self.best:  # ties on WER go to the lower phoneme error rate
+            self.best, self.best_epoch = (m["wer"], m["token_error_rate"]), epoch + 1
+            self.best_weights = [np.array(w) for w in self.model.get_weights()]
+
+    def on_train_end(self, logs=None):
+        if self.restore and self.best_weights is not None:
+            self.model.set_weights(self.best_weights)
