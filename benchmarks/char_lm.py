@@ -1,23 +1,26 @@
 """Character language model on tiny-shakespeare: train within a time budget, report validation nats/char.
 
 First 90% of ../shared/data/tinyshakespeare.txt trains, the last 10% validates (windows of the training
-length, no state carried in). Not a test. Example (the reference model in saved_models/):
+length, no state carried in). With `--test-fraction 0.05` the last 5% is a test part instead, scored once, at
+the end, with the model the validation part (the 5% before it) selected. Not a test. Examples:
 
-    python benchmarks/char_lm.py --minutes 50 --out saved_models/char_lstm_tiny_shakespeare
+    python benchmarks/char_lm.py --minutes 50 --out saved_models/char_lstm_tiny_shakespeare   # the 2026-11 model
+    KERAS_BACKEND=torch python benchmarks/char_lm.py --minutes 58 --units 512 --dropout 0.25 --precision auto \
+        --schedule cosine --test-fraction 0.05 --out DIR                                          # see RESULTS.md
 
 Prints the configuration, validation nats/char after each epoch, training tokens/s; writes the best model
 (by validation loss) and metrics.json (with the command line) to --out.
 """
 
 import argparse
-import datetime
 import json
 import os
-import platform
 import sys
 import time
 
 import numpy as np
+
+from common import provenance
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -32,26 +35,33 @@ def windows(ids, length, offset):
     return x, y
 
 
-def character_split(path, text, cut):
-    """The data and split records of a char LM trained on the first `cut` characters of the text at `path` and
-    validated on the rest (what this benchmark does), fingerprinted as `rnnzoo.datasets.load(path)` reads it."""
+def character_split(path, text, cut, test_cut=None):
+    """The data and split records of a char LM trained on the first `cut` characters of the text at `path`,
+    validated on the characters up to `test_cut` and tested on the rest (no test part when `test_cut` is None),
+    fingerprinted as `rnnzoo.datasets.load(path)` reads it."""
     from rnnzoo import datasets
     from rnnzoo.card import DataRecord, SplitRecord
     from rnnzoo.datasets.base import TextCorpus
 
     corpus = datasets.load(path)
-    held = TextCorpus([line for line in text[cut:].splitlines() if line.strip()])
+    test_cut = len(text) if test_cut is None else test_cut
+    held_out = "test" if test_cut < len(text) else "validation"
+    held = TextCorpus([line for line in text[cut if held_out == "validation" else test_cut:].splitlines()
+                       if line.strip()])
+    n = len(text)
     return (DataRecord(source=os.path.basename(path), fingerprint=corpus.fingerprint(), examples=len(corpus)),
-            SplitRecord(method="characters", fractions=[0.9, 0.1, 0.0], grouping="order", held_out="validation",
-                        held_out_fingerprint=held.fingerprint(),
-                        counts={"train": cut, "validation": len(text) - cut, "test": 0}))
+            SplitRecord(method="characters", fractions=[round(cut / n, 4), round((test_cut - cut) / n, 4),
+                                                        round((n - test_cut) / n, 4)],
+                        grouping="order", held_out=held_out, held_out_fingerprint=held.fingerprint(),
+                        counts={"train": cut, "validation": test_cut - cut, "test": n - test_cut}))
 
 
-def _card(name, encoder, args, text, cut):
-    """The model card: tiny-shakespeare fingerprinted, split by characters (first 90% train, last 10% validation)."""
+def _card(name, encoder, args, text, cut, test_cut=None):
+    """The model card: tiny-shakespeare fingerprinted, split by characters (first 90% train, then validation and
+    an optional test end)."""
     from rnnzoo.card import ModelCard
 
-    data, split = character_split(args.text, text, cut)
+    data, split = character_split(args.text, text, cut, test_cut)
     return ModelCard(model=name, task="language_model", text=encoder.get_config(), settings={"window": args.window},
                      data=data, split=split,
                      training={"call": "benchmarks/char_lm.py", "seed": 0, "command": " ".join(sys.argv)})
@@ -73,12 +83,24 @@ def main(argv=None):
                     "one compilation)")
     ap.add_argument("--stop-at", type=float, default=None,
                     help="stop once validation nats/char is at or below this (time to quality)")
+    ap.add_argument("--test-fraction", type=float, default=0.0,
+                    help="the last part of the text kept as a test part, scored once at the end (e.g. 0.05); the "
+                         "validation part is what lies between the first 90%% and it")
+    ap.add_argument("--schedule", choices=["plateau", "cosine"], default="plateau",
+                    help="plateau: halve the learning rate when validation stops improving (the old recipe); "
+                         "cosine: from --learning-rate down to --min-lr over the time budget")
+    ap.add_argument("--min-lr", type=float, default=1e-4)
+    ap.add_argument("--precision", default="float32",
+                    help="float32, bfloat16 or auto: mixed-precision training (the saved model is float32)")
     ap.add_argument("--out", default=None)
     args = ap.parse_args(argv)
+    if not 0.0 <= args.test_fraction < 0.1:
+        sys.exit("--test-fraction must be in [0, 0.1): the validation part is what lies between 90% and it")
 
     import keras
 
     import rnnzoo
+    from rnnzoo.precision import resolve, training_precision
     from rnnzoo.saving import compile_model, save, write_json
     from rnnzoo.text import TextEncoder
 
@@ -86,18 +108,23 @@ def main(argv=None):
         sys.exit(f"{args.text} not found: pass --text PATH to tinyshakespeare.txt")
     text = open(args.text, encoding="utf-8").read()
     split = int(len(text) * 0.9)
+    test_cut = int(len(text) * (1 - args.test_fraction)) if args.test_fraction else None
     encoder = TextEncoder.fit([text[:split]], level="char", min_frequency=1, normalization=None)
     train_ids = encoder.encode(text[:split])[0]
-    val_ids = encoder.encode(text[split:])[0]
+    val_ids = encoder.encode(text[split:test_cut])[0]
+    test_ids = encoder.encode(text[test_cut:])[0] if test_cut else None
+    precision = resolve(args.precision)
     keras.utils.set_random_seed(0)
     name = f"char_{args.cell}_language_model"
     model = rnnzoo.build(name, vocabulary_size=len(encoder), embedding_dim=args.embedding_dim, units=args.units,
                          num_layers=args.layers, dropout=args.dropout, mask_zero=False,
-                         metadata=_card(name, encoder, args, text, split).to_dict())
+                         metadata=_card(name, encoder, args, text, split, test_cut).to_dict())
     compile_model(model, learning_rate=args.learning_rate, clipnorm=1.0, jit_compile=args.jit)
     config = {k: v for k, v in vars(args).items() if k not in ("text",)}
     print(f"config: {config}  vocabulary {len(encoder)}  parameters {model.count_params():,}  "
-          f"train {len(train_ids):,} chars, validation {len(val_ids):,} chars", flush=True)
+          f"train {len(train_ids):,} chars, validation {len(val_ids):,} chars"
+          f"{f', test {len(test_ids):,} chars' if test_cut else ''}  precision {precision}  backend "
+          f"{keras.backend.backend()}", flush=True)
     x_val, y_val = windows(val_ids, args.window, 0)
 
     began = time.time()
@@ -106,14 +133,22 @@ def main(argv=None):
     class Budget(keras.callbacks.Callback):
         batches = 0
 
+        def on_train_batch_begin(self, batch, logs=None):
+            if args.schedule == "cosine":  # the cosine runs over the time budget, whatever the machine's speed
+                done = min(1.0, (time.time() - began) / (deadline - began))
+                self.model.optimizer.learning_rate = args.min_lr + (args.learning_rate - args.min_lr) * 0.5 * (
+                    1 + np.cos(np.pi * done))
+
         def on_train_batch_end(self, batch, logs=None):
             Budget.batches += 1
             if time.time() > deadline:
                 self.model.stop_training = True
 
-    best, history, trained_tokens, train_seconds = None, [], 0, 0.0
+    best, best_weights, history, trained_tokens, train_seconds = None, None, [], 0, 0.0
     rng = np.random.default_rng(0)
     epoch = 0
+    mixed = training_precision(model, precision)  # float32 again when it closes (the model is saved after)
+    mixed.__enter__()
     while time.time() < deadline:
         x, y = windows(train_ids, args.window, int(rng.integers(0, args.window)))
         # whole batches only: a last partial batch has a shape of its own, and the random offset changes it from
@@ -134,21 +169,33 @@ def main(argv=None):
         print(f"epoch {epoch}: train {h.history['loss'][-1]:.4f}  validation {val:.4f} nats/char  "
               f"({done * args.window / seconds:,.0f} tokens/s)", flush=True)
         if best is None or val < best:
-            best = val
-            if args.out:
-                save(model, os.path.join(args.out, "model.keras"), include_optimizer=False)
-        elif len(history) >= 2 and val >= history[-2]["val_nats_per_char"]:
+            best, best_epoch = val, epoch
+            best_weights = [np.array(w) for w in model.get_weights()]
+        elif args.schedule == "plateau" and len(history) >= 2 and val >= history[-2]["val_nats_per_char"]:
             model.optimizer.learning_rate = float(model.optimizer.learning_rate) * 0.5
         if args.stop_at is not None and val <= args.stop_at:
             break
+    mixed.__exit__(None, None, None)
+    model.set_weights(best_weights)  # the epoch with the lowest validation loss, scored again in float32
+    final = {"validation_nats_per_char": float(model.evaluate(x_val, y_val, batch_size=256, verbose=0)[0]),
+             "validation_during_training": best, "best_epoch": best_epoch}
+    if test_cut:  # looked at once, for the final figure
+        x_test, y_test = windows(test_ids, args.window, 0)
+        final["test_nats_per_char"] = float(model.evaluate(x_test, y_test, batch_size=256, verbose=0)[0])
+    if args.out:
+        save(model, os.path.join(args.out, "model.keras"), include_optimizer=False)
+    best = final["validation_nats_per_char"]
     metrics = {
-        "validation_nats_per_char": best, "epochs": epoch, "train_tokens_per_second": trained_tokens / train_seconds,
-        "minutes": args.minutes, "config": config, "parameters": model.count_params(),
-        "date": datetime.date.today().isoformat(), "machine": f"{platform.machine()}, {os.cpu_count()} cores",
-        "command": "python benchmarks/char_lm.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        **final, "epochs": epoch, "train_tokens_per_second": trained_tokens / train_seconds,
+        "minutes": args.minutes, "precision": precision, "backend": keras.backend.backend(),
+        "split": {"train": [0, split], "validation": [split, test_cut or len(text)],
+                  "test": [test_cut, len(text)] if test_cut else None},
+        "config": config, "parameters": model.count_params(),
+        **provenance("char_lm.py", argv),
         "history": history,
     }
-    print(f"\nbest validation: {best:.4f} nats/char after {epoch} epochs; "
+    print(f"\nbest validation: {best:.4f} nats/char (epoch {best_epoch} of {epoch})"
+          f"{'; test ' + format(final['test_nats_per_char'], '.4f') if test_cut else ''}; "
           f"training {metrics['train_tokens_per_second']:,.0f} tokens/s")
     if args.out:
         write_json(metrics, os.path.join(args.out, "metrics.json"))

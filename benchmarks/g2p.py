@@ -7,10 +7,20 @@ beam search. Not a test. The committed reference model came from:
 
     python benchmarks/g2p.py --minutes 38 --out saved_models/g2p_bahdanau_cmudict
 
+Options for a better single model (each measured on the validation words, every run appended to
+`--runs-log benchmarks/results/g2p_runs.json`): `--label-smoothing`, `--schedule cosine`, `--select wer` (keep the
+epoch with the lowest greedy validation WER, not the lowest loss), `--average K` (also try the mean of the last K
+epochs' weights), `--precision bfloat16`, `--skip-test` (tuning runs never see the test words).
+
+Peers and other splits: `--peer phonetisaurus` trains Phonetisaurus (PyPI `phonetisaurus`, a WFST joint-sequence
+model) on the same training words and scores it on the same held-out words in the same run, with the same
+`error_rates`. `--train FILE --test FILE` (lexicons of "word PH ON ES" lines or word<TAB>phonemes pairs) replace
+the CMUdict split; `--validation FILE` too, else 2% of the training words validate.
+
 `--init DIR` continues from a saved model (same settings) with a new time budget and learning rate; the
 metrics JSON then records the command of each stage. `--evaluate DIR [DIR ...]` trains nothing: it scores saved
-models on the held-out words, several decoded together as an `rnnzoo.tasks.seq2seq.translation.Ensemble` (log-probabilities
-averaged at every step).
+models on the held-out words (`--on validation` while choosing), several decoded together as an
+`rnnzoo.tasks.seq2seq.translation.Ensemble` (log-probabilities averaged at every step).
 """
 
 import argparse
@@ -88,7 +98,9 @@ def main(argv=None):
     from rnnzoo.training import train
 
     train_data, val_data, test_data = _split(args)
-    if args.train or args.test:
+    if args.skip_test:  # a tuning run: rnnzoo.train gets no test words at all (not even for its teacher-forced loss)
+        data = dict(data=train_data, validation_data=val_data, test_data=test_data.subset([]))
+    elif args.train or args.test:
         data = dict(data=train_data, validation_data=val_data, test_data=test_data)
     else:  # the whole dictionary with the split's fractions and seed, so the model card records the true split
         data = dict(data=datasets.load("cmudict"), split=SPLIT, split_seed=SPLIT_SEED)
@@ -158,6 +170,8 @@ def main(argv=None):
     if args.runs_log:
         log_run(args.runs_log, {k: metrics[k] for k in ("date", "machine", "command", "validation", "epochs_run",
                                                         "train_minutes", "parameters", "config")})
+    if args.results:
+        write_json(metrics, args.results)
     return metrics
 
 
@@ -308,6 +322,19 @@ def evaluate_ensemble(args, argv):
     if args.out:
         os.makedirs(args.out, exist_ok=True)
         write_json(metrics, os.path.join(args.out, "metrics.json"))
+    if args.results:
+        write_json(metrics, args.results)
+    if args.runs_log and args.on == "validation":  # an earlier model's validation WER, beside the new runs
+        trained = []
+        for member in args.evaluate:
+            path = os.path.join(member, "metrics.json")
+            if os.path.exists(path):
+                with open(path) as f:
+                    old = json.load(f)
+                trained.append({k: old.get(k) for k in ("command", "date", "train_minutes", "epochs_run")})
+        log_run(args.runs_log, {k: metrics[k] for k in ("date", "machine", "command", "members", "parameters")}
+                | {"validation": {"greedy": scores["beam_1"], f"beam_{args.beam}": scores[f"beam_{args.beam}"]},
+                   "trained_by": trained})
     return metrics
 
 

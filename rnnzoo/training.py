@@ -287,13 +287,16 @@ def _held_out_characters(rule, data, source):
                          "evaluate it on that file's path so its held-out end can be rebuilt.")
     text = _read(source)
     cut = int(rule.counts["train"])
-    held = TextCorpus([line for line in text[cut:].splitlines() if line.strip()])
+    validation = int(rule.counts.get("validation") or 0)
+    # train | validation | test, in that order: the held-out part is the test end when there is one
+    start, end = (cut + validation, len(text)) if rule.held_out == "test" else (cut, cut + validation or len(text))
+    held = TextCorpus([line for line in text[start:end].splitlines() if line.strip()])
     if rule.held_out_fingerprint and held.fingerprint() != rule.held_out_fingerprint:
-        raise ValueError(f"The last {len(text) - cut} characters of {source!r} are not the held-out text the model "
-                         "card records; evaluate on the original file.")
-    return (TextCorpus([text[cut:]], name=f"{os.path.basename(source)}[{cut}:]"),
-            f"held-out {rule.held_out} text of {source}: its last {len(text) - cut} characters (the model trained "
-            f"on the first {cut})")
+        raise ValueError(f"Characters {start}–{end} of {source!r} are not the held-out text the model card records; "
+                         "evaluate on the original file.")
+    return (TextCorpus([text[start:end]], name=f"{os.path.basename(source)}[{start}:{end}]"),
+            f"held-out {rule.held_out} text of {source}: characters {start}–{end} of {len(text)} (the model "
+            f"trained on the first {cut})")
 
 
 def evaluate(model, data, batch_size=64, beam_width=1, translation_limit=None):

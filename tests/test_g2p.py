@@ -127,3 +127,26 @@ def test_phonetisaurus_peer_is_scored_like_our_models():
     assert metrics["decoded"] == 40 and metrics["missing"] == 0
     assert metrics["wer"] < 0.8 and metrics["token_error_rate"] < 0.3  # it learned something from 1,500 words
     assert metrics["system"].startswith("phonetisaurus 0.3")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("phonetisaurus") is None and not os.path.exists(
+    os.path.join(os.path.dirname(sys.executable), "phonetisaurus")), reason="phonetisaurus (requirements-dev) missing")
+def test_benchmark_command_trains_on_a_lexicon_file_and_scores_the_peer_in_the_same_run(tmp_path):
+    import json
+
+    g2p = _bench()
+    train, _, test = rnnzoo.datasets.load("cmudict").split(g2p.SPLIT, seed=g2p.SPLIT_SEED)
+    keep = set(list(dict.fromkeys(train.sources))[:600])
+    g2p.write_lexicon(train.subset([i for i, w in enumerate(train.sources) if w in keep]), tmp_path / "train.lex")
+    keep = set(list(dict.fromkeys(test.sources))[:30])
+    g2p.write_lexicon(test.subset([i for i, w in enumerate(test.sources) if w in keep]), tmp_path / "test.lex")
+    out = tmp_path / "run.json"
+    g2p.main(["--train", str(tmp_path / "train.lex"), "--test", str(tmp_path / "test.lex"), "--epochs", "2",
+              "--units", "8", "--embedding-dim", "8", "--layers", "1", "--batch-size", "64", "--beam", "2",
+              "--select", "wer", "--average", "2", "--label-smoothing", "0.1", "--schedule", "cosine",
+              "--peer", "phonetisaurus", "--results", str(out), "--runs-log", str(tmp_path / "runs.json")])
+    report = json.loads(out.read_text())
+    assert report["beam"]["decoded"] == report["peer"]["decoded"] == 30  # the same held-out words for both
+    assert "train.lex" in report["task"] and report["validation"]["kept"] in report["validation"]["candidates"]
+    assert len(json.loads((tmp_path / "runs.json").read_text())) == 1
