@@ -98,17 +98,15 @@ def main(argv=None):
     from rnnzoo.training import train
 
     train_data, val_data, test_data = _split(args)
-    if args.skip_test:  # a tuning run: rnnzoo.train gets no test words at all (not even for its teacher-forced loss)
-        data = dict(data=train_data, validation_data=val_data, test_data=test_data.subset([]))
-    elif args.train or args.test:
-        data = dict(data=train_data, validation_data=val_data, test_data=test_data)
+    if args.subset:
+        keep = set(list(dict.fromkeys(train_data.sources))[: args.subset])
+        train_data = train_data.subset([i for i, w in enumerate(train_data.sources) if w in keep])
+    # a tuning run (--skip-test) hands rnnzoo.train no test words at all, not even for its teacher-forced loss
+    seen_test = test_data.subset([]) if args.skip_test else test_data
+    if args.skip_test or args.subset or args.train or args.test:
+        data = dict(data=train_data, validation_data=val_data, test_data=seen_test)
     else:  # the whole dictionary with the split's fractions and seed, so the model card records the true split
         data = dict(data=datasets.load("cmudict"), split=SPLIT, split_seed=SPLIT_SEED)
-    if args.subset:
-        words = list(dict.fromkeys(train_data.sources))[: args.subset]
-        keep = set(words)
-        train_data = train_data.subset([i for i, w in enumerate(train_data.sources) if w in keep])
-        data = dict(data=train_data, validation_data=val_data, test_data=test_data)
     count = lambda d: len(set(d.sources))
     print(f"words: train {count(train_data):,}, validation {count(val_data):,}, test {count(test_data):,}"
           f" ({_describe(args)})", flush=True)
@@ -142,7 +140,7 @@ def main(argv=None):
     chosen = min(validation, key=lambda k: (validation[k]["wer"], validation[k]["token_error_rate"]))
     model.set_weights(candidates[chosen])
     metrics = {
-        "task": TASK,
+        "task": _describe(args),
         "validation": {"kept": chosen, "greedy": validation[chosen], "candidates": validation,
                        "selected_epoch": checkpoint.best_epoch if checkpoint else None,
                        "per_epoch": checkpoint.scores if checkpoint else None},
@@ -151,7 +149,6 @@ def main(argv=None):
         "history": {k: [round(float(x), 5) for x in v] for k, v in result.history.items()},
         "parameters": model.count_params(), "config": vars(args), **provenance("g2p.py", argv),
     }
-    metrics["task"] = _describe(args)
     if not args.skip_test:
         scores = _scores(model, test_data, args.beam)
         metrics.update(greedy=scores["beam_1"], beam=scores[f"beam_{args.beam}"])
@@ -321,7 +318,15 @@ def evaluate_ensemble(args, argv):
     print(json.dumps({k: metrics[k] for k in ("members", "greedy", "beam")}, indent=1))
     if args.out:
         os.makedirs(args.out, exist_ok=True)
-        write_json(metrics, os.path.join(args.out, "metrics.json"))
+        path = os.path.join(args.out, "metrics.json")
+        if args.evaluate == [args.out] and os.path.exists(path):  # one model's own test figures, beside its training's
+            with open(path) as f:
+                trained = json.load(f)
+            trained.update({k: metrics[k] for k in ("greedy", "beam", "peer") if k in metrics},
+                           scored_by=metrics["command"], scored_on=args.on)
+            write_json(trained, path)
+        else:
+            write_json(metrics, path)
     if args.results:
         write_json(metrics, args.results)
     if args.runs_log and args.on == "validation":  # an earlier model's validation WER, beside the new runs

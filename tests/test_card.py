@@ -93,3 +93,26 @@ def test_char_lm_card_rebuilds_its_held_out_end_and_refuses_other_text(tmp_path)
     changed.write_text(text[:cut] + text[cut:].replace("the", "teh"), encoding="utf-8")
     with pytest.raises(ValueError):  # a changed held-out end is refused, never scored as if it were the original
         held_out(card, datasets.load(str(changed)), str(changed))
+
+
+def test_a_character_split_with_a_test_end_rebuilds_the_test_part_only(tmp_path):
+    """benchmarks/char_lm.py --test-fraction: train | validation | test; evaluation scores the test end."""
+    import sys
+
+    sys.path.insert(0, os.path.join(os.path.dirname(ROOT), "benchmarks"))
+    from char_lm import character_split
+
+    text = "".join(f"line {i} of the play\n" for i in range(400))
+    path = tmp_path / "play.txt"
+    path.write_text(text, encoding="utf-8")
+    cut, test_cut = int(len(text) * 0.9), int(len(text) * 0.95)
+    data, split = character_split(str(path), text, cut, test_cut)
+    assert split.held_out == "test" and split.counts == {"train": cut, "validation": test_cut - cut,
+                                                         "test": len(text) - test_cut}
+    card = ModelCard(model="m", task="language_model", data=data, split=split)
+    part, described = held_out(card, datasets.load(str(path)), str(path))
+    assert "".join(part.texts) == text[test_cut:] and described.startswith("held-out test text")
+    _, old_style = character_split(str(path), text, cut)  # no test end: the validation end, as before
+    assert old_style.held_out == "validation" and old_style.counts["test"] == 0
+    old_card = ModelCard(model="m", task="language_model", data=data, split=old_style)
+    assert "".join(held_out(old_card, datasets.load(str(path)), str(path))[0].texts) == text[cut:]
