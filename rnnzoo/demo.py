@@ -25,9 +25,9 @@ def _wilson(p, n, z=1.96):
 
 
 SAVED = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "saved_models")
-REFERENCE_LM = os.path.join(SAVED, "char_lstm_tiny_shakespeare")
+REFERENCE_LM = os.path.join(SAVED, "char_lstm_512_tiny_shakespeare")  # the best char LM (benchmarks/char_lm.py)
 REFERENCE_WORD_LM = os.path.join(SAVED, "word_lstm_shakespeare")
-REFERENCE_G2P = os.path.join(SAVED, "g2p_bahdanau_cmudict")
+REFERENCE_G2P = os.path.join(SAVED, "g2p_bahdanau_ls_cmudict")  # the best single G2P model (benchmarks/g2p.py)
 DATES = ["Saturday, July 4, 1987", "the 3rd of March 2001", "12/25/99", "7.6.54", "NOVEMBER 22 2026"]
 
 
@@ -112,9 +112,11 @@ def language_model_demo(path=REFERENCE_LM, word_path=REFERENCE_WORD_LM):
         print(f"\n(No reference character model at {path}; train one with benchmarks/char_lm.py.)")
         return summary
     with open(os.path.join(path, "metrics.json")) as f:
-        nats = json.load(f)["validation_nats_per_char"]
+        lm_metrics = json.load(f)
+    nats = lm_metrics.get("test_nats_per_char", lm_metrics["validation_nats_per_char"])
+    part = "its held-out test end" if "test_nats_per_char" in lm_metrics else "held-out"
     lm = rnnzoo.load(path)
-    print(f"\nCharacter language model: {path} ({nats:.3f} nats/char on held-out tiny-shakespeare)")
+    print(f"\nCharacter language model: {path} ({nats:.3f} nats/char on {part} tiny-shakespeare)")
     real, shuffled = rnnzoo.score(lm, ["To be, or not to be: that is the question.",
                                        "be: To question. that or is to be, not the"])
     print(f"  log P(real line) = {real['log_prob']:.1f}   log P(shuffled words) = {shuffled['log_prob']:.1f}")
@@ -122,7 +124,8 @@ def language_model_demo(path=REFERENCE_LM, word_path=REFERENCE_WORD_LM):
     text = rnnzoo.generate(lm, "ROMEO:", max_length=300, sampler="top_p", p=0.9, temperature=0.8, seed=1)
     print(f"  generated (top-p 0.9, temperature 0.8, seed 1, {time.time() - start:.1f} s with compilation):\n")
     print("    " + text.replace("\n", "\n    "))
-    return {**summary, "lm_validation_nats_per_char": nats, "lm_real_log_prob": real["log_prob"],
+    return {**summary, "lm_validation_nats_per_char": lm_metrics["validation_nats_per_char"],
+            "lm_test_nats_per_char": lm_metrics.get("test_nats_per_char"), "lm_real_log_prob": real["log_prob"],
             "lm_shuffled_log_prob": shuffled["log_prob"]}
 
 
