@@ -45,3 +45,15 @@ def test_char_model_validation_loss_matches_its_metrics():
     logp -= np.log(np.exp(logp).sum(-1, keepdims=True))
     nats = -np.take_along_axis(logp, y[..., None], -1).mean()
     assert nats == pytest.approx(stated, abs=0.08)  # a slice of the same held-out text
+
+
+def test_best_char_model_scores_its_test_end_as_its_metrics_state():
+    """`rnnzoo evaluate` rebuilds the test end (the last 5%) from the card and gets the benchmark's figure."""
+    best = os.path.join(ROOT, "saved_models", "char_lstm_512_tiny_shakespeare")
+    if not os.path.exists(TINY_SHAKESPEARE):
+        pytest.skip(f"{TINY_SHAKESPEARE} is not on this machine")
+    stated = json.load(open(os.path.join(best, "metrics.json")))
+    result = rnnzoo.evaluate(best, TINY_SHAKESPEARE)
+    assert result["evaluated_on"].startswith("held-out test text")
+    # the benchmark scored windows of 100 with no state carried in; evaluate reads the same text its own way
+    assert result["loss"] == pytest.approx(stated["test_nats_per_char"], abs=0.05)
