@@ -147,35 +147,33 @@ def main(argv=None):
     best, best_weights, history, trained_tokens, train_seconds = None, None, [], 0, 0.0
     rng = np.random.default_rng(0)
     epoch = 0
-    mixed = training_precision(model, precision)  # float32 again when it closes (the model is saved after)
-    mixed.__enter__()
-    while time.time() < deadline:
-        x, y = windows(train_ids, args.window, int(rng.integers(0, args.window)))
-        # whole batches only: a last partial batch has a shape of its own, and the random offset changes it from
-        # epoch to epoch, so every other epoch retraced (and with --jit recompiled) the training step
-        order = rng.permutation(len(x))[: len(x) // args.batch_size * args.batch_size]
-        start = time.time()
-        h = model.fit(x[order], y[order], batch_size=args.batch_size, epochs=1, verbose=0, callbacks=[Budget()])
-        seconds = time.time() - start
-        done = min(len(order), Budget.batches * args.batch_size)
-        Budget.batches = 0
-        trained_tokens += done * args.window
-        train_seconds += seconds
-        val = float(model.evaluate(x_val, y_val, batch_size=256, verbose=0)[0])
-        epoch += 1
-        history.append({"epoch": epoch, "train_loss": float(h.history["loss"][-1]), "val_nats_per_char": val,
-                        "seconds": round(seconds, 1), "elapsed_seconds": round(time.time() - began, 1),
-                        "learning_rate": float(model.optimizer.learning_rate)})
-        print(f"epoch {epoch}: train {h.history['loss'][-1]:.4f}  validation {val:.4f} nats/char  "
-              f"({done * args.window / seconds:,.0f} tokens/s)", flush=True)
-        if best is None or val < best:
-            best, best_epoch = val, epoch
-            best_weights = [np.array(w) for w in model.get_weights()]
-        elif args.schedule == "plateau" and len(history) >= 2 and val >= history[-2]["val_nats_per_char"]:
-            model.optimizer.learning_rate = float(model.optimizer.learning_rate) * 0.5
-        if args.stop_at is not None and val <= args.stop_at:
-            break
-    mixed.__exit__(None, None, None)
+    with training_precision(model, precision):  # float32 again when it closes (the model is saved after)
+        while time.time() < deadline:
+            x, y = windows(train_ids, args.window, int(rng.integers(0, args.window)))
+            # whole batches only: a last partial batch has a shape of its own, and the random offset changes it from
+            # epoch to epoch, so every other epoch retraced (and with --jit recompiled) the training step
+            order = rng.permutation(len(x))[: len(x) // args.batch_size * args.batch_size]
+            start = time.time()
+            h = model.fit(x[order], y[order], batch_size=args.batch_size, epochs=1, verbose=0, callbacks=[Budget()])
+            seconds = time.time() - start
+            done = min(len(order), Budget.batches * args.batch_size)
+            Budget.batches = 0
+            trained_tokens += done * args.window
+            train_seconds += seconds
+            val = float(model.evaluate(x_val, y_val, batch_size=256, verbose=0)[0])
+            epoch += 1
+            history.append({"epoch": epoch, "train_loss": float(h.history["loss"][-1]), "val_nats_per_char": val,
+                            "seconds": round(seconds, 1), "elapsed_seconds": round(time.time() - began, 1),
+                            "learning_rate": float(model.optimizer.learning_rate)})
+            print(f"epoch {epoch}: train {h.history['loss'][-1]:.4f}  validation {val:.4f} nats/char  "
+                  f"({done * args.window / seconds:,.0f} tokens/s)", flush=True)
+            if best is None or val < best:
+                best, best_epoch = val, epoch
+                best_weights = [np.array(w) for w in model.get_weights()]
+            elif args.schedule == "plateau" and len(history) >= 2 and val >= history[-2]["val_nats_per_char"]:
+                model.optimizer.learning_rate = float(model.optimizer.learning_rate) * 0.5
+            if args.stop_at is not None and val <= args.stop_at:
+                break
     model.set_weights(best_weights)  # the epoch with the lowest validation loss, scored again in float32
     final = {"validation_nats_per_char": float(model.evaluate(x_val, y_val, batch_size=256, verbose=0)[0]),
              "validation_during_training": best, "best_epoch": best_epoch}
