@@ -193,6 +193,8 @@ def lm(args):
            str(args.embedding_dim), "--learning-rate", str(args.learning_rate), "--dropout", str(args.dropout),
            "--stop-at", "1.60"]
     lstm = ["--cell", "lstm", "--layers", "2", "--units", "256", "--embedding-dim", "64", "--stop-at", "1.60"]
+    both = ["--precision", args.precision]  # the same precision on both sides (auto: bfloat16 where the CPU has it)
+    new, lstm = new + both, lstm + both
     for key, options, minutes in ((args.cell, new, args.minutes), ("lstm", lstm, args.lstm_minutes)):
         print(f"--- {key}: char_lm.py {' '.join(options)} (at most {minutes} min)", flush=True)
         runs[key] = _char_lm(options, minutes, None)
@@ -310,6 +312,7 @@ def main(argv=None):
     ap.add_argument("--embedding-dim", type=int, default=384)
     ap.add_argument("--learning-rate", type=float, default=2e-3)
     ap.add_argument("--dropout", type=float, default=0.1)
+    ap.add_argument("--precision", default="float32", help="lm: float32, bfloat16 or auto, on both sides")
     ap.add_argument("--minutes", type=float, default=15.0, help="lm: budget of the parallel-cell model")
     ap.add_argument("--lstm-minutes", type=float, default=30.0, help="lm: budget of the LSTM reference")
     ap.add_argument("--out", default=OUT)

@@ -1,5 +1,6 @@
 """Speed side by side with PyTorch: training and batch-inference tokens/s of LSTM and GRU language models, the
-fraction of a measured matrix-multiply peak, and batch-1 generation, each configuration in its own process.
+fraction of a measured matrix-multiply peak, and batch-1 generation. Each side (PyTorch; ours on each backend) runs
+all its measurements in one fresh process per turn, and the sides take turns.
 
 Configurations (issue 8): char — vocabulary 65, embedding 64, 256 units, length 100, batch 64; word — vocabulary
 8000, embedding 256, 512 units, length 64, batch 64; char_padded — the char config with rows right-padded to
@@ -13,8 +14,8 @@ TensorFlow backend with `RNNZOO_FAST_KERNELS=0` (Keras' own loop) to show what t
 measured two ways: `rnnzoo.inference.compiled_call` (XLA on TensorFlow) and Keras' `model.predict` over 8 batches
 per call, each against PyTorch's forward under `no_grad`.
 The peer is `nn.Embedding → nn.LSTM/GRU → nn.Linear` in PyTorch. Results: a table of tokens/s and ratios
-(ours ÷ PyTorch), and a JSON file. Every measurement is repeated (`--repeats`, PyTorch and ours in turns, each in
-a fresh process): the JSON and the table give the median ratio over the repeats and its range, never the best
+(ours ÷ PyTorch), and a JSON file. Every measurement is repeated (`--repeats`, PyTorch and ours in turns, each
+turn of a side in a fresh process): the JSON and the table give the median ratio over the repeats and its range, never the best
 run, with the CPU model, its vector extensions, the threads and PyTorch's float32 and bfloat16 matmul peaks.
 Batch-1 generation is given in µs per token beside the matrix-vector limit of one step (an XLA loop doing only
 the step's multiplies). `make bench` runs the char and word configs (the padded one: `--configs char_padded`).
@@ -263,16 +264,51 @@ def matmul_peaks(n=2048, repeats=5):
     return found
 
 
-def _run_worker(args, backend=None, fast=True):
+def _run_group(jobs, backend=None, fast=True):
+    """Runs `jobs` one after another in one fresh process (a Python start with TensorFlow costs ~7 s here, so one
+    process per side and turn, not per measurement); returns a result per job, {"error": ...} where one failed."""
     env = dict(os.environ, RNNZOO_FAST_KERNELS="1" if fast else "0")
     if backend:
         env["KERAS_BACKEND"] = backend
-    proc = subprocess.run([sys.executable, os.path.abspath(__file__), "--worker", json.dumps(args)],
-                          capture_output=True, text=True, timeout=900, env=env)
-    lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
-    if not lines:
-        return {"error": proc.stderr[-1500:]}
-    return json.loads(lines[-1][7:])
+    proc = subprocess.run([sys.executable, os.path.abspath(__file__), "--worker", json.dumps(jobs)],
+                          capture_output=True, text=True, timeout=300 + 300 * len(jobs), env=env)
+    found = {}
+    for line in proc.stdout.splitlines():
+        if line.startswith("RESULT "):
+            index, result = line[7:].split(" ", 1)
+            found[int(index)] = json.loads(result)
+    return [found.get(k, {"error": proc.stderr[-1500:] or "the worker printed no result"}) for k in range(len(jobs))]
+
+
+def run_jobs(jobs):
+    """The worker side of `_run_group`: each job's result on a `RESULT index json` line, as soon as it is known."""
+    import gc
+    import traceback
+
+    ours = any(job["framework"] != "torch" for job in jobs)
+    if ours:  # a PyTorch-only process never loads Keras or TensorFlow
+        from rnnzoo import config
+
+        config.from_environment()  # RNNZOO_FAST_KERNELS from _run_group
+    for index, job in enumerate(jobs):
+        cfg = CONFIGS[job["config"]]
+        try:
+            if job["kind"] == "generate":
+                result = worker_generate(job["framework"], cfg, job["cell"], job["tokens"])
+            else:
+                sizes = (cfg, job["cell"], job["steps"], job["warmup"])
+                precision = job.get("precision", "float32")
+                result = (worker_ours(*sizes, cudnn=job["cudnn"], precision=precision)
+                          if job["framework"] == "rnnzoo"
+                          else worker_torch(*sizes, packed=job.get("packed", True), precision=precision))
+        except Exception:  # noqa: BLE001 — one failed measurement is reported, the others still run
+            result = {"error": traceback.format_exc()[-1500:]}
+        print(f"RESULT {index} " + json.dumps(result), flush=True)
+        if ours:
+            import keras
+
+            keras.backend.clear_session()
+        gc.collect()
 
 
 LABELS = {("tensorflow", True): "TensorFlow, rnnzoo kernel", ("tensorflow", False): "TensorFlow, Keras' loop",
@@ -341,20 +377,7 @@ def main(argv=None):
             print(markdown(json.load(f)))
         return None
     if args.worker:
-        from rnnzoo import config
-
-        config.from_environment()  # RNNZOO_FAST_KERNELS from _run_worker
-        job = json.loads(args.worker)
-        cfg = CONFIGS[job["config"]]
-        if job["kind"] == "generate":
-            result = worker_generate(job["framework"], cfg, job["cell"], job["tokens"])
-        else:
-            sizes = (cfg, job["cell"], job["steps"], job["warmup"])
-            precision = job.get("precision", "float32")
-            result = (worker_ours(*sizes, cudnn=job["cudnn"], precision=precision) if job["framework"] == "rnnzoo"
-                      else worker_torch(*sizes, packed=job.get("packed", True), precision=precision))
-        print("RESULT " + json.dumps(result))
-        return result
+        return run_jobs(json.loads(args.worker))
     if args.quick:
         args.configs, args.steps, args.repeats = "char", 3, 1
     args.backends = args.backends or ("torch,jax" if args.gpu else "tensorflow,torch")
@@ -377,9 +400,20 @@ def main(argv=None):
     # (backend, rnnzoo kernels on, cuDNN allowed, label)
     variants = [(b, True, True, b + (" (cuDNN)" if args.gpu else " (rnnzoo kernels)"))
                 for b in args.backends.split(",")]
+    # Every measurement is a job; the jobs of one side (PyTorch; ours on one backend with or without rnnzoo's
+    # kernels) run together in one fresh process per turn. Separate processes of the same program differ by up to
+    # ~20% here, so the sides run in turns, `--repeats` times each, and every ratio is the median over the turns
+    # (its range beside it), each turn's ratio taken between processes run back to back.
+    groups, plan = {}, []  # groups: side → [(key, job)]; plan: what each row compares
+
+    def add(side, key, job):
+        groups.setdefault(side, [])
+        if key not in dict(groups[side]):
+            groups[side].append((key, job))
+        return key
+
     for config in args.configs.split(","):
         cfg = CONFIGS[config]
-        tokens = cfg["batch"] * cfg["length"]
         for cell in args.cells.split(","):
             job = {"kind": "fit", "config": config, "cell": cell, "warmup": 3,
                    "steps": args.steps * (2 if config.startswith("char") else 1)}
@@ -391,59 +425,70 @@ def main(argv=None):
             if config == "char" and not args.gpu:  # the precision rows: mixed bfloat16 on every side
                 runs += [(b, True, True, f"{b} (rnnzoo kernels)", p) for p in args.precisions.split(",")
                          if p != "float32" for b in args.backends.split(",")]
-            # Separate processes of the same program differ by up to ~20% here, so PyTorch and rnnzoo run in turns,
-            # `--repeats` times each, and every ratio is the median over the repeats (its range beside it).
             packings = ["packed", "unpacked"] if "min_length" in cfg else ["dense"]
-            peers = {(p, q): [] for p in packings for q in sorted({r[4] for r in runs})}
-            results = [[] for _ in runs]
-            for _ in range(args.repeats):
-                for packing, precision in peers:
-                    peers[packing, precision].append(_run_worker({**job, "framework": "torch", "precision": precision,
-                                                                  "packed": packing != "unpacked"}))
-                for k, (backend, fast, cudnn, _, precision) in enumerate(runs):
-                    results[k].append(_run_worker({**job, "framework": "rnnzoo", "cudnn": cudnn,
-                                                   "precision": precision}, backend=backend, fast=fast))
-            for (backend, fast, cudnn, label, precision), ours in zip(runs, results):
-                for (packing, peer_precision), peer in peers.items():
-                    if peer_precision != precision:
-                        continue
-                    errors = [r["error"][-300:] for r in ours + peer if "error" in r]
-                    if errors:
-                        print(f"{config:11s} {cell:5s} {label:27s} {packing:9s} error: {errors[0]}")
-                        rows.append({"config": config, "cell": cell, "backend": backend, "fast_kernels": fast,
-                                     "peer": packing, "precision": precision, "errors": errors})
-                        continue
-                    row = {"config": config, "cell": cell, "backend": ours[0]["backend"], "fast_kernels": fast,
-                           "cudnn_allowed": cudnn, "device": "gpu" if args.gpu else "cpu", "peer": packing,
-                           "precision": precision, "repeats": args.repeats,
-                           "fast_kernel_layers": ours[0]["fast_kernel_layers"]}
-                    for key in ("train", "infer", "predict"):  # predict: Keras' model.predict vs PyTorch's forward
-                        mine = [tokens / r[f"{key}_s_per_batch"] for r in ours]
-                        theirs = [tokens / r[f"{'infer' if key == 'predict' else key}_s_per_batch"] for r in peer]
-                        row[f"{key}_runs_tokens_per_s_rnnzoo"] = mine
-                        row[f"{key}_runs_tokens_per_s_torch"] = theirs
-                        row[f"{key}_tokens_per_s_rnnzoo"], _ = median_range(mine)
-                        row[f"{key}_tokens_per_s_torch"], _ = median_range(theirs)
-                        # the ratio of each turn (ours and the peer measured back to back), then its median
-                        row[f"{key}_ratio"], row[f"{key}_ratio_range"] = median_range(
-                            [a / b for a, b in zip(mine, theirs)])
-                    row["train_fraction_of_peak"] = (3 * flops_per_token(cfg, cell) * row["train_tokens_per_s_rnnzoo"]
-                                                     / peak)
-                    rows.append(row)
-                    tr, ir = row["train_ratio_range"], row["infer_ratio_range"]
-                    shown = label if precision == "float32" else f"{label} {precision}"
-                    print(f"{config:11s} {cell:5s} {shown:27s} {packing:9s} {row['train_tokens_per_s_rnnzoo']:11,.0f} "
-                          f"{row['train_tokens_per_s_torch']:8,.0f} {row['train_ratio']:6.2f} [{tr[0]:.2f}-{tr[1]:.2f}]"
-                          f"   {row['infer_tokens_per_s_rnnzoo']:11,.0f} {row['infer_tokens_per_s_torch']:8,.0f} "
-                          f"{row['infer_ratio']:6.2f} [{ir[0]:.2f}-{ir[1]:.2f}]  {row['train_fraction_of_peak']:6.1%}",
-                          flush=True)
+            for backend, fast, cudnn, label, precision in runs:
+                mine = add((backend, fast), ("fit", config, cell, cudnn, precision),
+                           {**job, "framework": "rnnzoo", "cudnn": cudnn, "precision": precision})
+                for packing in packings:
+                    peer = add(("torch", None), ("fit", config, cell, packing, precision),
+                               {**job, "framework": "torch", "precision": precision, "packed": packing != "unpacked"})
+                    plan.append(dict(config=config, cell=cell, backend=backend, fast=fast, cudnn=cudnn, label=label,
+                                     precision=precision, packing=packing, mine=mine, peer=peer))
+    gen_cells = [] if args.gpu else args.cells.split(",")  # batch-1 generation: CPU mode only
+    for cell in gen_cells:
+        job = {"kind": "generate", "config": "char", "cell": cell, "tokens": 100 if args.quick else 300}
+        add(("torch", None), ("generate", cell), {**job, "framework": "torch"})
+        add((os.environ.get("KERAS_BACKEND", "tensorflow"), True), ("generate", cell), {**job, "framework": "rnnzoo"})
+
+    found = {side: {key: [] for key, _ in jobs} for side, jobs in groups.items()}
+    order = [("torch", None)] + [side for side in groups if side != ("torch", None)]
+    started = time.perf_counter()
+    for turn in range(args.repeats):
+        for side in order:
+            keys, jobs = zip(*groups[side])
+            backend, fast = side
+            peer = side == ("torch", None)  # the PyTorch process: no Keras backend, no rnnzoo kernels to switch
+            results = _run_group(list(jobs), backend=None if peer else backend, fast=peer or fast)
+            for key, result in zip(keys, results):
+                found[side][key].append(result)
+        print(f"turn {turn + 1} of {args.repeats} done after {time.perf_counter() - started:.0f} s", flush=True)
+
+    rows = []
+    for p in plan:
+        config, cell, label, precision, packing = p["config"], p["cell"], p["label"], p["precision"], p["packing"]
+        cfg = CONFIGS[config]
+        tokens = cfg["batch"] * cfg["length"]
+        ours, peer = found[p["backend"], p["fast"]][p["mine"]], found["torch", None][p["peer"]]
+        errors = [r["error"][-300:] for r in ours + peer if "error" in r]
+        if errors:
+            print(f"{config:11s} {cell:5s} {label:27s} {packing:9s} error: {errors[0]}")
+            rows.append({"config": config, "cell": cell, "backend": p["backend"], "fast_kernels": p["fast"],
+                         "peer": packing, "precision": precision, "errors": errors})
+            continue
+        row = {"config": config, "cell": cell, "backend": ours[0]["backend"], "fast_kernels": p["fast"],
+               "cudnn_allowed": p["cudnn"], "device": "gpu" if args.gpu else "cpu", "peer": packing,
+               "precision": precision, "repeats": args.repeats, "fast_kernel_layers": ours[0]["fast_kernel_layers"]}
+        for key in ("train", "infer", "predict"):  # predict: Keras' model.predict vs PyTorch's forward
+            mine = [tokens / r[f"{key}_s_per_batch"] for r in ours]
+            theirs = [tokens / r[f"{'infer' if key == 'predict' else key}_s_per_batch"] for r in peer]
+            row[f"{key}_runs_tokens_per_s_rnnzoo"] = mine
+            row[f"{key}_runs_tokens_per_s_torch"] = theirs
+            row[f"{key}_tokens_per_s_rnnzoo"], _ = median_range(mine)
+            row[f"{key}_tokens_per_s_torch"], _ = median_range(theirs)
+            # the ratio of each turn (ours and the peer measured back to back), then its median
+            row[f"{key}_ratio"], row[f"{key}_ratio_range"] = median_range([a / b for a, b in zip(mine, theirs)])
+        row["train_fraction_of_peak"] = 3 * flops_per_token(cfg, cell) * row["train_tokens_per_s_rnnzoo"] / peak
+        rows.append(row)
+        tr, ir = row["train_ratio_range"], row["infer_ratio_range"]
+        shown = label if precision == "float32" else f"{label} {precision}"
+        print(f"{config:11s} {cell:5s} {shown:27s} {packing:9s} {row['train_tokens_per_s_rnnzoo']:11,.0f} "
+              f"{row['train_tokens_per_s_torch']:8,.0f} {row['train_ratio']:6.2f} [{tr[0]:.2f}-{tr[1]:.2f}]"
+              f"   {row['infer_tokens_per_s_rnnzoo']:11,.0f} {row['infer_tokens_per_s_torch']:8,.0f} "
+              f"{row['infer_ratio']:6.2f} [{ir[0]:.2f}-{ir[1]:.2f}]  {row['train_fraction_of_peak']:6.1%}", flush=True)
     generation = {}
-    for cell in [] if args.gpu else args.cells.split(","):  # batch-1 generation: CPU mode only
-        runs = {"rnnzoo": [], "torch": []}
-        for _ in range(args.repeats):
-            for fw in runs:
-                runs[fw].append(_run_worker({"kind": "generate", "framework": fw, "config": "char", "cell": cell,
-                                             "tokens": 100 if args.quick else 300}))
+    for cell in gen_cells:
+        side = (os.environ.get("KERAS_BACKEND", "tensorflow"), True)
+        runs = {"rnnzoo": found[side][("generate", cell)], "torch": found["torch", None][("generate", cell)]}
         if any("error" in r for rs in runs.values() for r in rs):
             generation[cell] = {"errors": [r["error"][-300:] for rs in runs.values() for r in rs if "error" in r]}
             continue
@@ -459,8 +504,9 @@ def main(argv=None):
               f"PyTorch eager {res['torch']['tokens_per_s']:,.0f} tok/s, ratio {res['ratio']:.2f} "
               f"[{res['ratio_range'][0]:.2f}-{res['ratio_range'][1]:.2f}]; {res['rnnzoo']['us_per_token']:.1f} µs/token "
               f"(matrix-vector limit of one step {res['matvec_limit_us']:.1f} µs)")
+    elapsed = time.perf_counter() - started
     report = {"matmul_peak_flops": peak, "matmul_peaks_gflops": peaks, "threads": threads, "results": rows,
-              "generation": generation, "config": vars(args),
+              "generation": generation, "config": vars(args), "measure_seconds": round(elapsed, 1),
               **provenance("speed.py", argv)}
     write_json(report, args.out)
     print("\n" + markdown(report))

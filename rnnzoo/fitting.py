@@ -201,9 +201,7 @@ def array_dataset(x, y, batch_size=32, shuffle=False, seed=0):
     ys = tf.constant(np.asarray(y))
     ds = tf.data.Dataset.from_generator(batches, output_signature=tf.TensorSpec([None], tf.int64))
     ds = ds.map(lambda i: (tf.nest.map_structure(lambda a: tf.gather(a, i), xs), tf.gather(ys, i)))
-    ds = ds.apply(tf.data.experimental.assert_cardinality(-(-n // batch_size))).prefetch(tf.data.AUTOTUNE)
-    ds.set_epoch = order.set_epoch
-    return ds
+    return order.finish(ds, -(-n // batch_size))
 
 
 def seed_everything(seed):

@@ -130,6 +130,19 @@ def test_dataset_pads_right_and_buckets_by_length():
         make_dataset(seqs, np.arange(3))
 
 
+def test_pipelines_run_without_tf_data_autotuning():
+    # autotuning's background work cost 2-5 s at the end of some epochs on 2 cores (benchmarks/epoch_overhead.py);
+    # every rnnzoo pipeline turns it off and still knows its length and its epoch order
+    from rnnzoo.fitting import array_dataset
+
+    seqs = [np.arange(1, n + 1) for n in [2, 3, 9, 10, 2, 11]]
+    for ds, batches in ((make_dataset(seqs, np.arange(6), batch_size=2, bucket_boundaries=[]), 3),
+                        (array_dataset(np.ones((5, 4), "int32"), np.arange(5), batch_size=2, shuffle=True), 3)):
+        assert ds.options().autotune.enabled is False
+        assert ds.cardinality().numpy() == batches == len(list(ds))
+        assert callable(ds.set_epoch)
+
+
 def test_pad_sequences():
     np.testing.assert_array_equal(pad_sequences([[1, 2], [3]]), [[1, 2], [3, 0]])
 

@@ -149,6 +149,18 @@ class EpochOrder:
     def set_epoch(self, epoch):
         self.epoch, self.pinned = int(epoch), True
 
+    def finish(self, dataset, num_batches):
+        """The last steps of every rnnzoo pipeline: its length (a progress bar with an ETA from the first epoch),
+        two batches prefetched, and `set_epoch`. tf.data's autotuning is off: the batches come from memory, so there
+        is nothing to tune, and its background work cost 2–5 s at the end of some epochs on a 2-core CPU (Keras'
+        own pipeline for NumPy arrays has it on; `benchmarks/epoch_overhead.py` measures both)."""
+        options = tf.data.Options()
+        options.autotune.enabled = False
+        dataset = dataset.apply(tf.data.experimental.assert_cardinality(int(num_batches))).prefetch(2)
+        dataset = dataset.with_options(options)
+        dataset.set_epoch = self.set_epoch
+        return dataset
+
 
 def make_dataset(inputs, targets=None, batch_size=32, shuffle=False, seed=0, bucket_boundaries=None):
     """A `tf.data.Dataset` of right-padded batches, grouped by length so little compute goes to padding.
@@ -218,7 +230,4 @@ def make_dataset(inputs, targets=None, batch_size=32, shuffle=False, seed=0, buc
     else:
         ds = ds.padded_batch(batch_size)
         num_batches = -(-n // batch_size)
-    # A known length lets Keras show a progress bar with an ETA from the first epoch.
-    ds = ds.apply(tf.data.experimental.assert_cardinality(num_batches)).prefetch(tf.data.AUTOTUNE)
-    ds.set_epoch = order.set_epoch
-    return ds
+    return order.finish(ds, num_batches)

@@ -235,9 +235,7 @@ def length_batches(data, batch_size=32, shuffle=True, seed=0):
     signature = (tf.TensorSpec((None, None, data.features[0].shape[1]), tf.float32),
                  tf.TensorSpec((None, labels.shape[1]), tf.int32))
     dataset = tf.data.Dataset.from_generator(generate, output_signature=signature)
-    dataset = dataset.apply(tf.data.experimental.assert_cardinality(len(batches))).prefetch(2)
-    dataset.set_epoch = order.set_epoch
-    return dataset
+    return order.finish(dataset, len(batches))
 
 
 RecognizerResult = fitting.FitResult  # rnnzoo 0.1's name for the result
