@@ -9,7 +9,8 @@ random lengths 30..100 (ours masks the padding through the embedding; PyTorch ru
 counts batch × length on every side). Same sizes, Adam, cross-entropy, float32 on both sides; the char config
 also in mixed bfloat16 on both sides (`--precisions`: `torch.autocast` for PyTorch, `rnnzoo.precision` for ours).
 Ours is `rnnzoo.build("lstm_language_model" / "gru_language_model")` compiled by Keras, on each backend in
---backends (rnnzoo's layers train with the fast kernels of `rnnzoo.layers.kernels`); `--keras-loop` also runs the
+--backends (the word config on the first, the default backend, unless `--word-backends` names more; rnnzoo's
+layers train with the fast kernels of `rnnzoo.layers.kernels`); `--keras-loop` also runs the
 TensorFlow backend with `RNNZOO_FAST_KERNELS=0` (Keras' own loop) to show what the kernel adds. Inference is
 measured two ways: `rnnzoo.inference.compiled_call` (XLA on TensorFlow) and Keras' `model.predict` over 8 batches
 per call, each against PyTorch's forward under `no_grad`.
@@ -116,7 +117,7 @@ def _measure_ours(model, x, y, steps, warmup):
     infer = _timed(lambda: keras.ops.convert_to_numpy(call(x)[:, -1, :1]), steps, warmup)
     # Keras' predict over 8 batches in one call (its fixed cost per call, ~45 ms here, spread as over a dataset)
     many = np.concatenate([x] * 8)
-    predict = _timed(lambda: model.predict(many, batch_size=len(x), verbose=0), max(1, steps // 4), 1) / 8
+    predict = _timed(lambda: model.predict(many, batch_size=len(x), verbose=0), 1, 1) / 8
     return {"train_s_per_batch": train, "infer_s_per_batch": infer, "predict_s_per_batch": predict,
             "backend": keras.backend.backend(),
             "fast_kernel_layers": sum(1 for loop in loops if loop and loop.startswith("rnnzoo kernel"))}
@@ -360,6 +361,8 @@ def main(argv=None):
     ap.add_argument("--cells", default="lstm,gru")
     ap.add_argument("--backends", default=None, help="Keras backends to run ours on (default tensorflow,torch; "
                     "torch,jax with --gpu)")
+    ap.add_argument("--word-backends", default=None, help="CPU mode: the backends the word config runs on (default: "
+                    "the first of --backends, the default backend; the floors of issue 17 are on it)")
     ap.add_argument("--gpu", action="store_true", help="GPU mode: PyTorch cuDNN vs ours on the torch/JAX backends "
                     "with cuDNN and with the generic loop forced (use_cudnn=False)")
     ap.add_argument("--steps", type=int, default=10, help="timed batches per measurement (twice this for char)")
@@ -381,6 +384,7 @@ def main(argv=None):
     if args.quick:
         args.configs, args.steps, args.repeats = "char", 3, 1
     args.backends = args.backends or ("torch,jax" if args.gpu else "tensorflow,torch")
+    args.word_backends = args.word_backends or args.backends.split(",")[0]
     peak = matmul_peak(gpu=args.gpu)
     machine = provenance("speed.py", argv)["machine"]
     from rnnzoo.precision import describe_hardware
@@ -412,12 +416,19 @@ def main(argv=None):
             groups[side].append((key, job))
         return key
 
+    gen_cells = [] if args.gpu else args.cells.split(",")  # batch-1 generation (CPU mode only), first in
+    # each process: a process's earlier training left PyTorch's eager batch-1 loop slower
+    for cell in gen_cells:
+        job = {"kind": "generate", "config": "char", "cell": cell, "tokens": 100 if args.quick else 300}
+        add(("torch", None), ("generate", cell), {**job, "framework": "torch"})
+        add((os.environ.get("KERAS_BACKEND", "tensorflow"), True), ("generate", cell), {**job, "framework": "rnnzoo"})
     for config in args.configs.split(","):
         cfg = CONFIGS[config]
         for cell in args.cells.split(","):
             job = {"kind": "fit", "config": config, "cell": cell, "warmup": 3,
                    "steps": args.steps * (2 if config.startswith("char") else 1)}
-            runs = [(*v, "float32") for v in variants]
+            runs = [(*v, "float32") for v in variants
+                    if config.startswith("char") or args.gpu or v[0] in args.word_backends.split(",")]
             if args.gpu:
                 runs += [(b, True, False, b + " (generic loop)", "float32") for b in args.backends.split(",")]
             elif config.startswith("char") and "tensorflow" in args.backends and args.keras_loop:
@@ -434,11 +445,6 @@ def main(argv=None):
                                {**job, "framework": "torch", "precision": precision, "packed": packing != "unpacked"})
                     plan.append(dict(config=config, cell=cell, backend=backend, fast=fast, cudnn=cudnn, label=label,
                                      precision=precision, packing=packing, mine=mine, peer=peer))
-    gen_cells = [] if args.gpu else args.cells.split(",")  # batch-1 generation: CPU mode only
-    for cell in gen_cells:
-        job = {"kind": "generate", "config": "char", "cell": cell, "tokens": 100 if args.quick else 300}
-        add(("torch", None), ("generate", cell), {**job, "framework": "torch"})
-        add((os.environ.get("KERAS_BACKEND", "tensorflow"), True), ("generate", cell), {**job, "framework": "rnnzoo"})
 
     found = {side: {key: [] for key, _ in jobs} for side, jobs in groups.items()}
     order = [("torch", None)] + [side for side in groups if side != ("torch", None)]
