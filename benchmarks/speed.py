@@ -417,7 +417,8 @@ def main(argv=None):
         return key
 
     gen_cells = [] if args.gpu else args.cells.split(",")  # batch-1 generation (CPU mode only), first in
-    # each process: a process's earlier training left PyTorch's eager batch-1 loop slower
+    # each process, so it meets a fresh process as it did when every measurement had its own (a trial run with it
+    # after the training jobs saw PyTorch's eager LSTM loop at 154 tokens/s, while another job shared the cores)
     for cell in gen_cells:
         job = {"kind": "generate", "config": "char", "cell": cell, "tokens": 100 if args.quick else 300}
         add(("torch", None), ("generate", cell), {**job, "framework": "torch"})
