@@ -161,6 +161,8 @@ def main(argv=None):
         metrics["stages"] = stages + [{k: previous.get(k) for k in ("command", "train_minutes", "epochs_run")}]
         metrics["total_train_minutes"] = round(train_minutes + sum(st["train_minutes"] for st in metrics["stages"]), 1)
     print(json.dumps({k: metrics.get(k) for k in ("greedy", "beam", "epochs_run", "train_minutes")}, indent=1))
+    if args.skip_test:
+        record_split(model, args)
     if args.out:
         save(model, os.path.join(args.out, "model.keras"), include_optimizer=False)  # shipped, not trained on
         write_json(metrics, os.path.join(args.out, "metrics.json"))
@@ -170,6 +172,23 @@ def main(argv=None):
     if args.results:
         write_json(metrics, args.results)
     return metrics
+
+
+def record_split(model, args):
+    """A tuning run (--skip-test) hands rnnzoo.train the parts of the split, so the card would record an explicit
+    split without test words, and `rnnzoo evaluate --data cmudict` could not rebuild the held-out words. The words
+    are the CMUdict split's (90/2/8, seed 0), so the card says so (a run on other lexicon files keeps its own)."""
+    if args.train or args.test or args.subset:
+        return
+    from rnnzoo import datasets, fitting
+    from rnnzoo.card import DataRecord, card_of, set_card
+
+    cmudict = datasets.load("cmudict")
+    _, split = fitting.split(cmudict, SPLIT, SPLIT_SEED)
+    card = card_of(model)
+    card.data = DataRecord(source="cmudict", fingerprint=cmudict.fingerprint(), examples=len(cmudict))
+    card.split = split
+    set_card(model, card)
 
 
 def cosine(epoch, epochs, top, bottom):
