@@ -16,8 +16,8 @@ measured two ways: `rnnzoo.inference.compiled_call` (XLA on TensorFlow) and Kera
 per call, each against PyTorch's forward under `no_grad`.
 The peer is `nn.Embedding → nn.LSTM/GRU → nn.Linear` in PyTorch. Results: a table of tokens/s and ratios
 (ours ÷ PyTorch), and a JSON file. Every measurement is repeated (`--repeats`, PyTorch and ours in turns, each
-turn of a side in a fresh process): the JSON and the table give the median ratio over the repeats and its range, never the best
-run, with the CPU model, its vector extensions, the threads and PyTorch's float32 and bfloat16 matmul peaks.
+turn of a side in a fresh process): the JSON and the table give the median ratio over the repeats and its range,
+never the best run, with the CPU model, its vector extensions, the threads and PyTorch's float32 and bfloat16 matmul peaks.
 Batch-1 generation is given in µs per token beside the matrix-vector limit of one step (an XLA loop doing only
 the step's multiplies). `make bench` runs the char and word configs (the padded one: `--configs char_padded`).
 

@@ -131,7 +131,7 @@ def test_dataset_pads_right_and_buckets_by_length():
 
 
 def test_pipelines_run_without_tf_data_autotuning():
-    # autotuning's background work cost 2-5 s at the end of some epochs on 2 cores (benchmarks/epoch_overhead.py);
+    # autotuning's background work held up the end of some epochs by up to 10 s on 2 cores (epoch_overhead.py);
     # every rnnzoo pipeline turns it off and still knows its length and its epoch order
     from rnnzoo.fitting import array_dataset
 

@@ -151,9 +151,9 @@ class EpochOrder:
 
     def finish(self, dataset, num_batches):
         """The last steps of every rnnzoo pipeline: its length (a progress bar with an ETA from the first epoch),
-        two batches prefetched, and `set_epoch`. tf.data's autotuning is off: the batches come from memory, so there
-        is nothing to tune, and its background work cost 2–5 s at the end of some epochs on a 2-core CPU (Keras'
-        own pipeline for NumPy arrays has it on; `benchmarks/epoch_overhead.py` measures both)."""
+        two batches prefetched, and `set_epoch`. tf.data's autotuning is off: the batches come from memory, so
+        there is nothing to tune, and its background work held up the end of some epochs by up to 10 s on a
+        2-core CPU (Keras' own pipeline for NumPy arrays has it on; `benchmarks/epoch_overhead.py` measures both)."""
         options = tf.data.Options()
         options.autotune.enabled = False
         dataset = dataset.apply(tf.data.experimental.assert_cardinality(int(num_batches))).prefetch(2)
