@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import rnnzoo
-from rnnzoo.decoding import StepModel, decode, get_sampler
+from rnnzoo.decoding import StepModel, decode, draw_uniforms, get_sampler
 from rnnzoo.text import TextEncoder
 
 LOGITS = np.log(np.array([[0.05, 0.5, 0.3, 0.1, 0.05]] * 4000, "float32"))
@@ -83,6 +83,18 @@ def test_compiled_loop_equals_eager_loop_and_handles_batches(tiny_lm):
         np.testing.assert_array_equal(a[0, :3], [2, 5, 6])  # the prompt is kept as given
         np.testing.assert_array_equal(a[1, :4], [2, 7, 8, 9])
         assert (a[0, 3:15] > 0).any()
+
+
+def test_sampling_draws_numpy_uniforms_from_the_seed(tiny_lm):
+    # The same seed gives the same numbers on every backend: NumPy's PCG64, drawn before the compiled loop.
+    expected = np.random.default_rng(11).random((5, 2), dtype=np.float32)
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(draw_uniforms(5, 2, seed=11)), expected)
+    a = keras.ops.convert_to_numpy(draw_uniforms(5, 2))
+    assert a.shape == (5, 2) and ((a >= 0) & (a < 1)).all()
+    prompts, lengths = np.array([[2, 5]], "int32"), np.array([2], "int32")
+    runs = {seed: decode(tiny_lm, prompts, lengths, 30, get_sampler("random"), seed=seed) for seed in (1, 1, 2)}
+    np.testing.assert_array_equal(decode(tiny_lm, prompts, lengths, 30, get_sampler("random"), seed=1), runs[1])
+    assert (runs[1] != runs[2]).any()
 
 
 def test_decoding_stops_at_end():

@@ -13,7 +13,8 @@ import numpy as np
 from keras import ops
 
 from rnnzoo.card import card_of
-from rnnzoo.decoding import DECODERS, beam_search, compiled, decode_length, decode_loop, get_sampler
+from rnnzoo.decoding import (DECODERS, beam_search, compiled, decode_length, decode_loop, draw_uniforms,
+                             get_sampler)
 from rnnzoo.layers.attention import AttentionDecoder
 from rnnzoo.names import DECODER, DECODER_INIT, LOGITS, MEMORY, TARGET_EMBEDDING
 from rnnzoo.saving import load, task_of, text_encoder
@@ -173,8 +174,7 @@ def decode_ids(model, source_ids, max_length, beam_width=1, sampler="greedy", al
     sampler_obj = get_sampler(sampler)
 
     if beam_width == 1:
-        seed = int(np.random.randint(2**31 - 1)) if seed is None else int(seed)
-        uniforms = keras.random.uniform((max_length + 1, batch), seed=seed)
+        uniforms = draw_uniforms(max_length + 1, batch, seed)
 
         def run(source_ids, uniforms):
             loop = LoopStep(step, step.encode(source_ids))
