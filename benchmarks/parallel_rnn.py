@@ -173,8 +173,8 @@ def speed(args):
     return {"rows": measure(groups, args.repeats, args.steps, 2), "batch_by_length": BATCH, "repeats": args.repeats}
 
 
-def _char_lm(options, minutes, out):
-    command = [sys.executable, os.path.join(HERE, "char_lm.py"), "--minutes", str(minutes), "--jit"] + options
+def _char_lm(options, minutes, out, jit=True):
+    command = [sys.executable, os.path.join(HERE, "char_lm.py"), "--minutes", str(minutes)] + (["--jit"] if jit else []) + options
     if out:
         command += ["--out", out]
     start = time.time()
@@ -197,7 +197,7 @@ def lm(args):
     new, lstm = new + both, lstm + both
     for key, options, minutes in ((args.cell, new, args.minutes), ("lstm", lstm, args.lstm_minutes)):
         print(f"--- {key}: char_lm.py {' '.join(options)} (at most {minutes} min)", flush=True)
-        runs[key] = _char_lm(options, minutes, None)
+        runs[key] = _char_lm(options, minutes, None, jit=not args.no_jit)
     summary = {}
     for key, r in runs.items():
         reached = [h for h in r["history"] if h["val_nats_per_char"] <= 1.60]
@@ -313,6 +313,9 @@ def main(argv=None):
     ap.add_argument("--learning-rate", type=float, default=2e-3)
     ap.add_argument("--dropout", type=float, default=0.1)
     ap.add_argument("--precision", default="float32", help="lm: float32, bfloat16 or auto, on both sides")
+    ap.add_argument("--no-jit", action="store_true",
+                    help="lm: train both sides without XLA: TensorFlow's oneDNN matmuls, the fast choice in bfloat16 "
+                         "here (XLA's CPU matmuls ran 2-layer models 1.35x slower in bfloat16); the scans stay XLA")
     ap.add_argument("--minutes", type=float, default=15.0, help="lm: budget of the parallel-cell model")
     ap.add_argument("--lstm-minutes", type=float, default=30.0, help="lm: budget of the LSTM reference")
     ap.add_argument("--out", default=OUT)

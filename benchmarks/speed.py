@@ -12,8 +12,10 @@ Ours is `rnnzoo.build("lstm_language_model" / "gru_language_model")` compiled by
 --backends (the word config on the first, the default backend, unless `--word-backends` names more; rnnzoo's
 layers train with the fast kernels of `rnnzoo.layers.kernels`); `--keras-loop` also runs the
 TensorFlow backend with `RNNZOO_FAST_KERNELS=0` (Keras' own loop) to show what the kernel adds. Inference is
-measured two ways: `rnnzoo.inference.compiled_call` (XLA on TensorFlow) and Keras' `model.predict` over 8 batches
-per call, each against PyTorch's forward under `no_grad`.
+measured two ways: `rnnzoo.inference.compiled_call` (XLA on TensorFlow) against PyTorch's forward under `no_grad`
+(outputs left on the device on both sides), and Keras' `model.predict` over 8 batches per call (4 in the word config) against PyTorch's
+forward over the same batches with every batch's outputs gathered into one NumPy array, which is what `predict`
+returns (unpacked in the padded config).
 The peer is `nn.Embedding → nn.LSTM/GRU → nn.Linear` in PyTorch. Results: a table of tokens/s and ratios
 (ours ÷ PyTorch), and a JSON file. Every measurement is repeated (`--repeats`, PyTorch and ours in turns, each
 turn of a side in a fresh process): the JSON and the table give the median ratio over the repeats and its range,
@@ -71,6 +73,11 @@ def flops_per_token(cfg, cell):
     return 2 * gates * cfg["units"] * (cfg["embed"] + cfg["units"]) + 2 * cfg["units"] * cfg["vocab"]
 
 
+def predict_batches(cfg):
+    """Batches per `predict` call: 8 of the char config, 4 of the word config (its logits are 131 MB a batch)."""
+    return 8 if cfg["vocab"] < 1000 else 4
+
+
 def _timed(step, steps, warmup):
     for _ in range(warmup):
         step()
@@ -115,15 +122,18 @@ def _measure_ours(model, x, y, steps, warmup):
     call = compiled_call(model)  # XLA on TensorFlow, jax.jit, torch.no_grad: what rnnzoo offers for batch inference
     # logits stay on the device: copying (batch, length, vocab) to NumPy is not the model's time
     infer = _timed(lambda: keras.ops.convert_to_numpy(call(x)[:, -1, :1]), steps, warmup)
-    # Keras' predict over 8 batches in one call (its fixed cost per call, ~45 ms here, spread as over a dataset)
-    many = np.concatenate([x] * 8)
-    predict = _timed(lambda: model.predict(many, batch_size=len(x), verbose=0), 1, 1) / 8
+    # Keras' predict over several batches in one call (its fixed cost per call, ~45 ms here, spread as over a dataset)
+    calls = predict_batches(cfg)
+    many = np.concatenate([x] * calls)
+    model.predict(x, batch_size=len(x), verbose=0)  # traces the predict function for this batch shape
+    predict = _timed(lambda: model.predict(many, batch_size=len(x), verbose=0), 1, 0) / calls
     return {"train_s_per_batch": train, "infer_s_per_batch": infer, "predict_s_per_batch": predict,
             "backend": keras.backend.backend(),
             "fast_kernel_layers": sum(1 for loop in loops if loop and loop.startswith("rnnzoo kernel"))}
 
 
 def worker_torch(cfg, cell, steps, warmup, packed=True, precision="float32"):
+    import numpy as np
     import torch
 
     torch.manual_seed(0)
@@ -164,8 +174,20 @@ def worker_torch(cfg, cell, steps, warmup, packed=True, precision="float32"):
             forward()
         sync()
 
+    calls = predict_batches(cfg)
+    many = torch.cat([x] * calls)
+
+    def predict_step():  # what Keras' predict does for its batches: every batch's outputs as one NumPy array
+        with torch.no_grad(), autocast():
+            outputs = []
+            for i in range(calls):
+                e = model[0](many[i * len(x):(i + 1) * len(x)])
+                outputs.append(model[2](model[1](e)[0]).float().cpu().numpy())
+            return np.concatenate(outputs)
+
     return {"train_s_per_batch": _timed(train_step, steps, warmup),
-            "infer_s_per_batch": _timed(infer_step, steps, warmup), "threads": torch.get_num_threads()}
+            "infer_s_per_batch": _timed(infer_step, steps, warmup),
+            "predict_s_per_batch": _timed(predict_step, 1, 0) / calls, "threads": torch.get_num_threads()}
 
 
 def worker_generate(framework, cfg, cell, tokens, calls=3):
@@ -303,6 +325,7 @@ def run_jobs(jobs):
         config.from_environment()  # RNNZOO_FAST_KERNELS from _run_group
     for index, job in enumerate(jobs):
         cfg = CONFIGS[job["config"]]
+        began = time.perf_counter()
         try:
             if job["kind"] == "generate":
                 result = worker_generate(job["framework"], cfg, job["cell"], job["tokens"])
@@ -314,6 +337,7 @@ def run_jobs(jobs):
                           else worker_torch(*sizes, packed=job.get("packed", True), precision=precision))
         except Exception:  # noqa: BLE001 — one failed measurement is reported, the others still run
             result = {"error": traceback.format_exc()[-1500:]}
+        result["job_seconds"] = round(time.perf_counter() - began, 2)  # where make bench's time goes
         print(f"RESULT {index} " + json.dumps(result), flush=True)
         if ours:
             import keras
@@ -375,7 +399,7 @@ def main(argv=None):
                     "the first of --backends, the default backend; the floors of issue 17 are on it)")
     ap.add_argument("--gpu", action="store_true", help="GPU mode: PyTorch cuDNN vs ours on the torch/JAX backends "
                     "with cuDNN and with the generic loop forced (use_cudnn=False)")
-    ap.add_argument("--steps", type=int, default=10, help="timed batches per measurement (twice this for char)")
+    ap.add_argument("--steps", type=int, default=8, help="timed batches per measurement (twice this for char, half for word)")
     ap.add_argument("--repeats", type=int, default=3, help="runs per side, in turns (the median and range are "
                     "reported)")
     ap.add_argument("--precisions", default="float32,bfloat16", help="char config: also train and infer in these "
@@ -436,8 +460,9 @@ def main(argv=None):
     for config in args.configs.split(","):
         cfg = CONFIGS[config]
         for cell in args.cells.split(","):
-            job = {"kind": "fit", "config": config, "cell": cell, "warmup": 3,
-                   "steps": args.steps * (2 if config.startswith("char") else 1)}
+            # a word batch (4,096 tokens) trains for ~1 s here: half the steps, which keeps make bench under 10 min
+            job = {"kind": "fit", "config": config, "cell": cell, "warmup": 2,
+                   "steps": args.steps * 2 if config.startswith("char") else max(3, args.steps // 2)}
             runs = [(*v, "float32") for v in variants
                     if config.startswith("char") or args.gpu or v[0] in args.word_backends.split(",")]
             if args.gpu:
@@ -459,13 +484,18 @@ def main(argv=None):
 
     found = {side: {key: [] for key, _ in jobs} for side, jobs in groups.items()}
     order = [("torch", None)] + [side for side in groups if side != ("torch", None)]
-    started = time.perf_counter()
+    started, timing = time.perf_counter(), []  # timing: each process's seconds and its jobs'
     for turn in range(args.repeats):
         for side in order:
             keys, jobs = zip(*groups[side])
             backend, fast = side
             peer = side == ("torch", None)  # the PyTorch process: no Keras backend, no rnnzoo kernels to switch
+            began = time.perf_counter()
             results = _run_group(list(jobs), backend=None if peer else backend, fast=peer or fast)
+            timing.append({"turn": turn + 1, "side": "pytorch" if peer else f"{backend}, fast kernels {fast}",
+                           "process_seconds": round(time.perf_counter() - began, 1),
+                           "job_seconds": {" ".join(str(k) for k in key if k is not None): r.get("job_seconds")
+                                           for key, r in zip(keys, results)}})
             for key, result in zip(keys, results):
                 found[side][key].append(result)
         print(f"turn {turn + 1} of {args.repeats} done after {time.perf_counter() - started:.0f} s", flush=True)
@@ -485,9 +515,11 @@ def main(argv=None):
         row = {"config": config, "cell": cell, "backend": ours[0]["backend"], "fast_kernels": p["fast"],
                "cudnn_allowed": p["cudnn"], "device": "gpu" if args.gpu else "cpu", "peer": packing,
                "precision": precision, "repeats": args.repeats, "fast_kernel_layers": ours[0]["fast_kernel_layers"]}
-        for key in ("train", "infer", "predict"):  # predict: Keras' model.predict vs PyTorch's forward
+        # predict: Keras' model.predict vs PyTorch's forward over the same batches, its outputs gathered into one
+        # NumPy array as predict returns them (the word config's logits are 131 MB a batch)
+        for key in ("train", "infer", "predict"):
             mine = [tokens / r[f"{key}_s_per_batch"] for r in ours]
-            theirs = [tokens / r[f"{'infer' if key == 'predict' else key}_s_per_batch"] for r in peer]
+            theirs = [tokens / r[f"{key}_s_per_batch"] for r in peer]
             row[f"{key}_runs_tokens_per_s_rnnzoo"] = mine
             row[f"{key}_runs_tokens_per_s_torch"] = theirs
             row[f"{key}_tokens_per_s_rnnzoo"], _ = median_range(mine)
@@ -524,6 +556,7 @@ def main(argv=None):
     elapsed = time.perf_counter() - started
     report = {"matmul_peak_flops": peak, "matmul_peaks_gflops": peaks, "threads": threads, "results": rows,
               "generation": generation, "config": vars(args), "measure_seconds": round(elapsed, 1),
+              "timing": timing,
               **provenance("speed.py", argv)}
     write_json(report, args.out)
     print("\n" + markdown(report))

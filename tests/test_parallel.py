@@ -147,6 +147,23 @@ def test_scan_values_and_gradients_match_a_step_loop(method, steps, complex_):
         np.testing.assert_allclose(got, want, atol=2e-5, rtol=1e-5)
 
 
+@pytest.mark.parametrize("method", ["loop", "blocked", "associative"])
+def test_sixteen_bit_scans_accumulate_in_float32(method):
+    # 512 steps adding 1/256 to a state kept at a = 1: exactly 2.0. A bfloat16 running state stops at 1.0 (its
+    # spacing there is 1/128, so each 1/256 rounds away); mixed precision must scan in float32 and return bfloat16.
+    a = tf.ones((512, 2, 3), tf.bfloat16)
+    b = tf.fill((512, 2, 3), tf.constant(1 / 256, tf.bfloat16))
+    with tf.GradientTape() as tape:
+        tape.watch(b)
+        h = linear_scan(a, b, method=method)
+        loss = tf.reduce_sum(tf.cast(h[-1], tf.float32))
+    assert h.dtype == tf.bfloat16
+    np.testing.assert_array_equal(tf.cast(h[-1], tf.float32).numpy(), 2.0)
+    np.testing.assert_array_equal(tf.cast(h[255], tf.float32).numpy(), 1.0)
+    grad = tape.gradient(loss, b)
+    assert grad.dtype == tf.bfloat16 and np.all(tf.cast(grad, tf.float32).numpy() == 1.0)
+
+
 def test_scan_methods_are_checked():
     with pytest.raises(ValueError, match="Unknown scan method"):
         linear_scan(tf.ones((2, 1, 1)), tf.ones((2, 1, 1)), method="fft")
