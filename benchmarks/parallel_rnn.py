@@ -187,7 +187,9 @@ def _char_lm(options, minutes, out, jit=True):
 
 
 def lm(args):
-    """The LSTM reference and a parallel-cell model, each trained by char_lm.py until 1.60 (or its budget)."""
+    """The LSTM reference and a parallel-cell model, each trained by char_lm.py until 1.60 (or its budget),
+    in turns `--lm-repeats` times (training is deterministic; the wall clock is what varies): the median time
+    ratio over the turns and its range."""
     runs = {}
     new = ["--cell", args.cell, "--layers", str(args.layers), "--units", str(args.units), "--embedding-dim",
            str(args.embedding_dim), "--learning-rate", str(args.learning_rate), "--dropout", str(args.dropout),
@@ -195,21 +197,32 @@ def lm(args):
     lstm = ["--cell", "lstm", "--layers", "2", "--units", "256", "--embedding-dim", "64", "--stop-at", "1.60"]
     both = ["--precision", args.precision]  # the same precision on both sides (auto: bfloat16 where the CPU has it)
     new, lstm = new + both, lstm + both
-    for key, options, minutes in ((args.cell, new, args.minutes), ("lstm", lstm, args.lstm_minutes)):
-        print(f"--- {key}: char_lm.py {' '.join(options)} (at most {minutes} min)", flush=True)
-        runs[key] = _char_lm(options, minutes, None, jit=not args.no_jit)
+    reached = lambda r: next((h["elapsed_seconds"] for h in r["history"] if h["val_nats_per_char"] <= 1.60), None)  # noqa: E731
+    ratios = []
+    for turn in range(args.lm_repeats):
+        for key, options, minutes in ((args.cell, new, args.minutes), ("lstm", lstm, args.lstm_minutes)):
+            print(f"--- turn {turn + 1} of {args.lm_repeats}, {key}: char_lm.py {' '.join(options)} "
+                  f"(at most {minutes} min)", flush=True)
+            runs.setdefault(key, []).append(_char_lm(options, minutes, None, jit=not args.no_jit))
+        a, b = reached(runs[args.cell][-1]), reached(runs["lstm"][-1])
+        ratios.append(a / b if a and b else None)
+        print(f"turn {turn + 1}: time to 1.60: {args.cell} {a} s, LSTM {b} s, ratio {ratios[-1]}", flush=True)
     summary = {}
-    for key, r in runs.items():
-        reached = [h for h in r["history"] if h["val_nats_per_char"] <= 1.60]
-        at10 = [h for h in r["history"] if h["elapsed_seconds"] <= 600]
-        summary[key] = {"seconds_to_1.60": reached[0]["elapsed_seconds"] if reached else None,
+    for key, rs in runs.items():
+        first = rs[0]
+        at10 = [h for h in first["history"] if h["elapsed_seconds"] <= 600]
+        times = [reached(r) for r in rs]
+        summary[key] = {"seconds_to_1.60": median_range(times)[0] if None not in times else None,
+                        "seconds_to_1.60_runs": times,
                         "validation_after_10_min": at10[-1]["val_nats_per_char"] if at10 else None,
-                        "best_validation": r["validation_nats_per_char"], "parameters": r["parameters"],
-                        "tokens_per_s": r["train_tokens_per_second"], "command": r["command"]}
-    a, b = summary[args.cell]["seconds_to_1.60"], summary["lstm"]["seconds_to_1.60"]
-    ratio = a / b if a and b else None
-    print(f"time to 1.60: {args.cell} {a} s, LSTM {b} s, ratio {ratio}", flush=True)
-    return {"runs": runs, "summary": summary, "time_ratio_new_over_lstm": ratio}
+                        "best_validation": first["validation_nats_per_char"], "parameters": first["parameters"],
+                        "tokens_per_s": median_range([r["train_tokens_per_second"] for r in rs])[0],
+                        "command": first["command"]}
+    ratio, ratio_range = median_range(ratios) if None not in ratios else (None, None)
+    print(f"time to 1.60, median over {args.lm_repeats} turns: {args.cell} {summary[args.cell]['seconds_to_1.60']} s,"
+          f" LSTM {summary['lstm']['seconds_to_1.60']} s, ratio {ratio} (range {ratio_range})", flush=True)
+    return {"runs": runs, "summary": summary, "time_ratio_new_over_lstm": ratio,
+            "time_ratio_range": ratio_range, "time_ratio_runs": ratios, "repeats": args.lm_repeats}
 
 
 def latency(args):
@@ -285,9 +298,17 @@ def markdown(report, path=OUT):
                   "(runs stop at 1.60) | best validation |", "| --- | --- | --- | --- | --- | --- |"]
         for key, s_ in lm_["summary"].items():
             fmt = lambda v, f: "not reached" if v is None else format(v, f)  # noqa: E731
+            seconds = fmt(s_["seconds_to_1.60"], ".1f")
+            times = [t for t in s_.get("seconds_to_1.60_runs", []) if t is not None]
+            if len(times) > 1:  # the median over the turns and its range
+                seconds += f" [{min(times):.1f}–{max(times):.1f}]"
             lines.append(f"| {key} | {s_['parameters']:,} | {s_['tokens_per_s']:,.0f} | "
-                         f"{fmt(s_['seconds_to_1.60'], '.1f')} | {fmt(s_['validation_after_10_min'], '.4f')} | "
+                         f"{seconds} | {fmt(s_['validation_after_10_min'], '.4f')} | "
                          f"{s_['best_validation']:.4f} |")
+        if lm_.get("time_ratio_range"):
+            low, high = lm_["time_ratio_range"]
+            lines += ["", f"Time ratio to 1.60, {next(iter(lm_['summary']))} ÷ LSTM, median over {lm_['repeats']} "
+                          f"turns: {lm_['time_ratio_new_over_lstm']:.3f} [{low:.3f}–{high:.3f}]"]
         lines.append("")
     if "latency" in report:
         la = report["latency"]
@@ -313,6 +334,7 @@ def main(argv=None):
     ap.add_argument("--learning-rate", type=float, default=2e-3)
     ap.add_argument("--dropout", type=float, default=0.1)
     ap.add_argument("--precision", default="float32", help="lm: float32, bfloat16 or auto, on both sides")
+    ap.add_argument("--lm-repeats", type=int, default=3, help="lm: turns of the two runs (median ratio and range)")
     ap.add_argument("--no-jit", action="store_true",
                     help="lm: train both sides without XLA: TensorFlow's oneDNN matmuls, the fast choice in bfloat16 "
                          "here (XLA's CPU matmuls ran 2-layer models 1.35x slower in bfloat16); the scans stay XLA")
