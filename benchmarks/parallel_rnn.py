@@ -337,7 +337,8 @@ def main(argv=None):
     ap.add_argument("--lm-repeats", type=int, default=3, help="lm: turns of the two runs (median ratio and range)")
     ap.add_argument("--no-jit", action="store_true",
                     help="lm: train both sides without XLA: TensorFlow's oneDNN matmuls, the fast choice in bfloat16 "
-                         "here (XLA's CPU matmuls ran 2-layer models 1.35x slower in bfloat16); the scans stay XLA")
+                         "here (results/parallel_lm_bf16.json, with XLA, against results/parallel_lm_nojit.json); "
+                         "the scans stay XLA-compiled")
     ap.add_argument("--minutes", type=float, default=15.0, help="lm: budget of the parallel-cell model")
     ap.add_argument("--lstm-minutes", type=float, default=30.0, help="lm: budget of the LSTM reference")
     ap.add_argument("--out", default=OUT)

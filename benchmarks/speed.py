@@ -105,10 +105,10 @@ def worker_ours(cfg, cell, steps, warmup, cudnn=True, precision="float32"):
     from rnnzoo.precision import training_precision
 
     with training_precision(model, precision):  # float32, or mixed bfloat16 (float32 variables and loss)
-        return _measure_ours(model, x, y, steps, warmup)
+        return _measure_ours(model, x, y, steps, warmup, calls=predict_batches(cfg))
 
 
-def _measure_ours(model, x, y, steps, warmup):
+def _measure_ours(model, x, y, steps, warmup, calls=8):
     import keras
     import numpy as np
 
@@ -123,7 +123,6 @@ def _measure_ours(model, x, y, steps, warmup):
     # logits stay on the device: copying (batch, length, vocab) to NumPy is not the model's time
     infer = _timed(lambda: keras.ops.convert_to_numpy(call(x)[:, -1, :1]), steps, warmup)
     # Keras' predict over several batches in one call (its fixed cost per call, ~45 ms here, spread as over a dataset)
-    calls = predict_batches(cfg)
     many = np.concatenate([x] * calls)
     model.predict(x, batch_size=len(x), verbose=0)  # traces the predict function for this batch shape
     predict = _timed(lambda: model.predict(many, batch_size=len(x), verbose=0), 1, 0) / calls
