@@ -22,7 +22,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from common import provenance  # noqa: E402
+from common import provenance, write_json  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -75,8 +75,6 @@ def main(argv=None):
         "tolerance": args.tolerance, "recipe": recipe, "runs": {p: runs[p]["command"] for p in runs},
         **provenance("g2p_precision.py", argv),
     }
-    from rnnzoo.saving import write_json
-
     write_json(report, args.out)
     for e in epochs:
         print(f"epoch {e['epoch']:2d}: WER float32 {e['wer_float32']:.2%}  bfloat16 {e['wer_bfloat16']:.2%}  "

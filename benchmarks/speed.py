@@ -13,9 +13,9 @@ Ours is `rnnzoo.build("lstm_language_model" / "gru_language_model")` compiled by
 layers train with the fast kernels of `rnnzoo.layers.kernels`); `--keras-loop` also runs the
 TensorFlow backend with `RNNZOO_FAST_KERNELS=0` (Keras' own loop) to show what the kernel adds. Inference is
 measured two ways: `rnnzoo.inference.compiled_call` (XLA on TensorFlow) against PyTorch's forward under `no_grad`
-(outputs left on the device on both sides), and Keras' `model.predict` over 8 batches per call (4 in the word config) against PyTorch's
-forward over the same batches with every batch's outputs gathered into one NumPy array, which is what `predict`
-returns (unpacked in the padded config).
+(outputs left on the device on both sides), and Keras' `model.predict` over 8 batches per call (4 in the word
+config) against PyTorch's forward over the same batches with every batch's outputs gathered into one NumPy array,
+which is what `predict` returns (unpacked in the padded config).
 The peer is `nn.Embedding → nn.LSTM/GRU → nn.Linear` in PyTorch. Results: a table of tokens/s and ratios
 (ours ÷ PyTorch), and a JSON file. Every measurement is repeated (`--repeats`, PyTorch and ours in turns, each
 turn of a side in a fresh process): the JSON and the table give the median ratio over the repeats and its range,
@@ -46,10 +46,11 @@ import time
 from common import median_range, provenance, write_json
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-CONFIGS = {"char": dict(vocab=65, embed=64, units=256, length=100, batch=64),
-           "word": dict(vocab=8000, embed=256, units=512, length=64, batch=64),
+# predict_batches: batches per `predict` call (the word config's logits are 131 MB a batch)
+CONFIGS = {"char": dict(vocab=65, embed=64, units=256, length=100, batch=64, predict_batches=8),
+           "word": dict(vocab=8000, embed=256, units=512, length=64, batch=64, predict_batches=4),
            # the character config with padding: lengths uniform in 30..100 (id 0 pads; PyTorch packs the batch)
-           "char_padded": dict(vocab=65, embed=64, units=256, length=100, batch=64, min_length=30)}
+           "char_padded": dict(vocab=65, embed=64, units=256, length=100, batch=64, min_length=30, predict_batches=8)}
 
 
 def batch(cfg, seed=0):
@@ -71,11 +72,6 @@ def flops_per_token(cfg, cell):
     """Multiply-adds × 2 of one forward step: the recurrent cell's matmuls plus the output layer."""
     gates = 4 if cell == "lstm" else 3
     return 2 * gates * cfg["units"] * (cfg["embed"] + cfg["units"]) + 2 * cfg["units"] * cfg["vocab"]
-
-
-def predict_batches(cfg):
-    """Batches per `predict` call: 8 of the char config, 4 of the word config (its logits are 131 MB a batch)."""
-    return 8 if cfg["vocab"] < 1000 else 4
 
 
 def _timed(step, steps, warmup):
@@ -105,7 +101,7 @@ def worker_ours(cfg, cell, steps, warmup, cudnn=True, precision="float32"):
     from rnnzoo.precision import training_precision
 
     with training_precision(model, precision):  # float32, or mixed bfloat16 (float32 variables and loss)
-        return _measure_ours(model, x, y, steps, warmup, calls=predict_batches(cfg))
+        return _measure_ours(model, x, y, steps, warmup, calls=cfg["predict_batches"])
 
 
 def _measure_ours(model, x, y, steps, warmup, calls=8):
@@ -173,7 +169,7 @@ def worker_torch(cfg, cell, steps, warmup, packed=True, precision="float32"):
             forward()
         sync()
 
-    calls = predict_batches(cfg)
+    calls = cfg["predict_batches"]
     many = torch.cat([x] * calls)
 
     def predict_step():  # what Keras' predict does for its batches: every batch's outputs as one NumPy array
@@ -225,7 +221,7 @@ def worker_generate(framework, cfg, cell, tokens, calls=3):
         start = time.perf_counter()
         run()
         seconds.append(time.perf_counter() - start)
-    return {"tokens_per_s": tokens / sorted(seconds)[len(seconds) // 2], "calls": calls, "tokens": tokens}
+    return {"tokens_per_s": tokens / median_range(seconds)[0], "calls": calls, "tokens": tokens}
 
 
 def matmul_peak(n=2048, repeats=5, gpu=False):
