@@ -2,8 +2,9 @@
 
 Their gates read the input only (no hidden-to-hidden matrix), so a layer's heavy work is one matrix multiply
 over the whole sequence, and what remains is the element-wise linear recurrence `h_t = a_t ⊙ h_{t-1} + b_t`,
-computed for all steps at once by `rnnzoo.layers.scan.linear_scan`. Each layer is a `keras.layers.RNN` over a
-cell whose `call` is one step of the same equations, so the layer has two modes with equal outputs:
+computed for all steps at once by `rnnzoo.layers.scan` (`gated_scan`: gates, scan and readout; `linear_scan`).
+Each layer is a `keras.layers.RNN` over a cell whose `call` is one step of the same equations, so the layer has
+two modes with equal outputs:
 
 - `mode="parallel"` (default): the projection of all steps, then the scan. Training and batch inference.
 - `mode="sequential"`: Keras' step loop over the cell. Decoding, streaming and TFLite export use the cell (the
@@ -35,13 +36,20 @@ import math
 import keras
 from keras import ops
 
-from rnnzoo.layers.scan import linear_scan
+from rnnzoo.layers.scan import gated_scan
 
 MODES = ("parallel", "sequential")
 
 
-def _pair_where(mask, value, fill):
-    return ops.where(mask, value, ops.cast(fill, value.dtype))
+def _time_window(x, start, steps):
+    """`x[start:start + steps]` along the leading (time) axis. On TensorFlow a plain `Slice`: the strided slice
+    that indexing makes has a gradient (StridedSliceGrad) that cost a QRNN char LM's training step about 15% of
+    its time on a 2-core CPU (TF profiler, 2026-12-04); Slice's gradient is a Pad."""
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        return tf.slice(x, [start, 0, 0], tf.stack([steps, -1, -1]))
+    return x[start:start + steps]
 
 
 def _last_index(mask):
@@ -155,22 +163,13 @@ class _ParallelCell(keras.layers.Layer):
             k = self.window
             start = ops.transpose(ops.reshape(initial_state[n], (-1, k - 1, self.features)), (1, 0, 2))
             full = ops.concatenate([ops.cast(start, x.dtype), x], axis=0)
-            x_in = ops.concatenate([full[j:j + steps] for j in range(k)], axis=-1)
+            x_in = ops.concatenate([_time_window(full, j, steps) for j in range(k)], axis=-1)
         else:
             x_in = x
         p = self.project(x_in)
-        a, b = self.transition(p)
-        if self.complex_state:
-            h0 = (initial_state[0], initial_state[1])
-            if mask is not None:  # a masked step is the identity map: a = 1 + 0i, b = 0
-                a = (_pair_where(m, a[0], 1.0), _pair_where(m, a[1], 0.0))
-                b = (_pair_where(m, b[0], 0.0), _pair_where(m, b[1], 0.0))
-        else:
-            h0 = initial_state[0]
-            if mask is not None:
-                a, b = _pair_where(m, a, 1.0), _pair_where(m, b, 0.0)
-        h = linear_scan(a, b, h0)
-        outputs = self.readout(h, p)
+        h0 = (initial_state[0], initial_state[1]) if self.complex_state else initial_state[0]
+        # a masked step is the identity map (a = 1 (+ 0i), b = 0)
+        outputs, h = gated_scan(self, p, h0, None if mask is None else m)
         final = [h[0][-1], h[1][-1]] if self.complex_state else [h[-1]]
         if mask is not None and zero_output:  # set with return_sequences (the layer and Bidirectional do)
             outputs = ops.where(m, outputs, ops.zeros_like(outputs))

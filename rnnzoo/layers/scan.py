@@ -21,6 +21,8 @@ third elsewhere), all with the step loop's values to float32 round-off (tests/te
 benchmarks/parallel_rnn.py measures all three.
 """
 
+import weakref
+
 import keras
 from keras import ops
 
@@ -250,3 +252,102 @@ def _tf_scan(a, b, h0, forward):
 
     out = run(*flat)
     return (out[0], out[1]) if pair else out
+
+
+# ------------------------------------------------------------------------- gates, scan and readout at once
+
+
+def gated_scan(cell, p, h0, mask=None, method=None):
+    """`(cell.readout(h, p), h)` with `h` the scan of `(a, b) = cell.transition(p)` from `h0`: a parallel cell's
+    whole recurrence after its input projection. A masked step (`mask` (time, batch, 1), False) is the identity.
+
+    With the "loop" scan (TensorFlow's default) and a real state (`cell.complex_state` false), the element-wise
+    gates, the scan and the readout run as one XLA-compiled function in float32 (16-bit inputs are widened
+    inside, outputs return in their dtype), and the gradient as another, written by hand around the reverse
+    scan: the gates' and readout's element-wise ops then fuse into a few passes over memory instead of a
+    TensorFlow kernel each, forward and backward (`benchmarks/parallel_rnn.py` measures the training speed).
+    Otherwise the transition, `linear_scan` and the readout run one after the other.
+
+    Args:
+        cell: has `transition(p) -> (a, b)`, `readout(h, p) -> outputs` (element-wise on the last axis, from
+            `keras.ops`, reading no weights) and `complex_state`.
+        p: a tuple of time-major (time, batch, units) tensors (the split projection).
+        h0: (batch, units) initial state (a (real, imaginary) pair for a complex state).
+    """
+    p = tuple(p)
+    if (not cell.complex_state and keras.backend.backend() == "tensorflow"
+            and resolve_method(method) == "loop"):
+        return _fused_scan(cell, p, h0, mask)
+    a, b = cell.transition(p)
+    if mask is not None:
+        where = lambda v, fill: ops.where(mask, v, ops.cast(fill, v.dtype))  # noqa: E731
+        a = (where(a[0], 1.0), where(a[1], 0.0)) if _is_pair(a) else where(a, 1.0)
+        b = _map(lambda v: where(v, 0.0), b)
+    h = linear_scan(a, b, h0, method)
+    return cell.readout(h, p), h
+
+
+_FUSED = weakref.WeakKeyDictionary()  # cell → its (forward, backward) XLA functions, traced per shape
+
+
+def _fused_functions(cell):
+    import tensorflow as tf
+
+    def transition(p, mask):
+        a, b = cell.transition(p)
+        if mask is not None:
+            a, b = tf.where(mask, a, 1.0), tf.where(mask, b, 0.0)
+        return a, b
+
+    def forward(p, h0, mask):
+        p = [tf.cast(v, "float32") for v in p]
+        a, b = transition(p, mask)
+        h = _tf_loop(a, b, tf.cast(h0, "float32"))
+        y = cell.readout(h, p)
+        return y, h
+
+    def backward(p, h0, mask, h, dy, dh):
+        p = [tf.cast(v, "float32") for v in p]
+        h0, dy, dh = (tf.cast(v, "float32") for v in (h0, dy, dh))
+        zero = tf.UnconnectedGradients.ZERO
+        with tf.GradientTape(persistent=True) as tape:
+            tape.watch(p)
+            tape.watch(h)
+            y = cell.readout(h, p)
+            a, b = transition(p, mask)
+        dp_out, dh_out = tape.gradient(y, [p, h], output_gradients=dy, unconnected_gradients=zero)
+        # g_t = dL/dh_t through every later step: the scan reversed in time (see _tf_scan)
+        a_next = tf.concat([a[1:], tf.zeros_like(a[:1])], 0)
+        g = _tf_loop(a_next, dh + dh_out, tf.zeros_like(h0), reverse=True)
+        h_prev = tf.concat([h0[None], h[:-1]], 0)
+        dp_ab = tape.gradient([a, b], p, output_gradients=[g * h_prev, g], unconnected_gradients=zero)
+        return [u + v for u, v in zip(dp_out, dp_ab)], a[0] * g[0]
+
+    compile_ = lambda f: tf.function(f, jit_compile=True, reduce_retracing=True)  # noqa: E731
+    return compile_(forward), compile_(backward)
+
+
+def _fused_scan(cell, p, h0, mask):
+    import tensorflow as tf
+
+    if cell not in _FUSED:
+        _FUSED[cell] = _fused_functions(cell)
+    forward, backward = _FUSED[cell]
+    dtype = p[0].dtype
+
+    @tf.custom_gradient
+    def run(*args):
+        p, h0 = args[:-1], args[-1]
+        # no tape may record inside (see _tf_scan): the gradient below is the whole gradient
+        y, h = forward([tf.stop_gradient(v) for v in p], tf.stop_gradient(h0), mask)
+
+        def grad(dy, dh):
+            dy = tf.zeros_like(y) if dy is None else dy
+            dh = tf.zeros_like(h) if dh is None else dh
+            dp, dh0 = backward(list(p), h0, mask, h, dy, dh)
+            return [tf.cast(g, v.dtype) for g, v in zip(dp, p)] + [tf.cast(dh0, h0.dtype)]
+
+        return (tf.cast(y, dtype), tf.cast(h, dtype)), grad
+
+    y, h = run(*p, h0)
+    return y, h
