@@ -10,7 +10,7 @@ import rnnzoo
 from model_checks import run_on_backend
 from rnnzoo import reference
 from rnnzoo.layers.parallel import LRU, PARALLEL_LAYERS, QRNN, MinGRU
-from rnnzoo.layers.scan import linear_scan
+from rnnzoo.layers.scan import gated_scan, linear_scan
 
 B, T, D, U = 4, 9, 5, 6
 LENGTHS = np.array([9, 4, 1, 6])
@@ -164,6 +164,52 @@ def test_sixteen_bit_scans_accumulate_in_float32(method):
     assert grad.dtype == tf.bfloat16 and np.all(tf.cast(grad, tf.float32).numpy() == 1.0)
 
 
+@pytest.mark.parametrize("name", ["mingru", "minlstm", "qrnn"])
+@pytest.mark.parametrize("mask_name", ["none", "left"])
+def test_fused_gates_and_scan_equal_the_composition(name, mask_name):
+    # On TensorFlow the "loop" scan runs a real-state cell's gates, scan and readout as one XLA function with a
+    # hand-written gradient (scan.gated_scan); "associative" composes the transition, the scan and the readout
+    # and lets autodiff differentiate them. Values and gradients (through the outputs and every state) agree.
+    cell = PARALLEL_LAYERS[name](U).cell
+    rng = np.random.default_rng(7)
+    p = [tf.constant(rng.normal(size=(T, B, U)), tf.float32) for _ in range(cell.gates)]
+    h0 = tf.constant(rng.normal(size=(B, U)), tf.float32)
+    mask = masks()[mask_name]
+    m = None if mask is None else tf.constant(mask.T[:, :, None])
+    w_y, w_h = (tf.constant(rng.normal(size=(T, B, U)), tf.float32) for _ in range(2))
+    results = []
+    for method in ("loop", "associative"):
+        with tf.GradientTape() as tape:
+            tape.watch(p + [h0])
+            y, h = gated_scan(cell, p, h0, m, method=method)
+            loss = tf.reduce_sum(y * w_y) + tf.reduce_sum(h * w_h)
+        results.append([v.numpy() for v in [y, h] + tape.gradient(loss, p + [h0])])
+    for fused, composed in zip(*results):
+        np.testing.assert_allclose(fused, composed, atol=2e-5, rtol=1e-5)
+
+
+def test_fused_gates_and_scan_take_bfloat16_and_compute_in_float32():
+    cell = QRNN(U).cell
+    rng = np.random.default_rng(8)
+    p16 = [tf.cast(rng.normal(size=(T, B, U)), tf.bfloat16) for _ in range(3)]
+    h0 = tf.zeros((B, U), tf.bfloat16)
+    with tf.GradientTape() as tape:
+        tape.watch(p16)
+        y, h = gated_scan(cell, p16, h0)
+        loss = tf.reduce_sum(tf.cast(y, tf.float32))
+    grads = tape.gradient(loss, p16)
+    assert y.dtype == h.dtype == tf.bfloat16 and all(g.dtype == tf.bfloat16 for g in grads)
+    # the same inputs widened to float32 by hand: equal up to the final rounding to bfloat16
+    wide = [tf.cast(v, tf.float32) for v in p16]
+    with tf.GradientTape() as tape:
+        tape.watch(wide)
+        y32, _ = gated_scan(cell, wide, tf.zeros((B, U)), method="associative")
+        loss32 = tf.reduce_sum(y32)
+    np.testing.assert_allclose(tf.cast(y, tf.float32).numpy(), y32.numpy(), rtol=2 ** -8, atol=1e-6)
+    for g16, g32 in zip(grads, tape.gradient(loss32, wide)):
+        np.testing.assert_allclose(tf.cast(g16, tf.float32).numpy(), g32.numpy(), rtol=2 ** -8, atol=1e-6)
+
+
 def test_scan_methods_are_checked():
     with pytest.raises(ValueError, match="Unknown scan method"):
         linear_scan(tf.ones((2, 1, 1)), tf.ones((2, 1, 1)), method="fft")
@@ -188,9 +234,11 @@ def test_training_gradients_equal_in_both_modes(name):
     target = np.random.default_rng(5).normal(size=(B, T, U)).astype("float32")
     grads = []
     for mode in ("parallel", "sequential"):
-        layer = make(name, mode=mode, return_sequences=True)
+        layer = make(name, mode=mode, return_sequences=True, return_state=True)
         with tf.GradientTape() as tape:
-            loss = tf.reduce_sum((layer(x, mask=mask, training=True) - target) ** 2)
+            outputs, *states = layer(x, mask=mask, training=True)
+            # the final states count too (an encoder hands them to its decoder)
+            loss = tf.reduce_sum((outputs - target) ** 2) + sum(tf.reduce_sum(s * 0.5) for s in states)
         grads.append([g.numpy() for g in tape.gradient(loss, layer.trainable_weights)])
     for p, s in zip(*grads):
         np.testing.assert_allclose(p, s, atol=1e-4, rtol=1e-4)
