@@ -740,18 +740,21 @@ for r in speed["rows"]:
     print(f"{r['key']:28s} {r['train_tokens_per_s']:>9,.0f} tok/s  = {r['train_ratio']:.2f}× PyTorch LSTM "
           f"[{r['train_ratio_range'][0]:.2f}–{r['train_ratio_range'][1]:.2f}]  inference {r['infer_ratio']:.2f}×  "
           f"{r['parameters']:,} parameters")"""),
-    ("code", """if "lm" in bench:
-    lm = bench["lm"]
-    print(lm["machine"])
+    ("code", """# the newest time-to-quality run (three turns, after the fused gates and scan), else the first one
+latest = os.path.join(RESULTS, "parallel_lm_fused.json")
+lm = json.load(open(latest))["lm"] if os.path.exists(latest) else bench.get("lm")
+if lm:
+    print(lm["machine"], lm.get("date", "")); print(lm["command"])
     for key, s in lm["summary"].items():
-        print(f"{key:8s} reached 1.60 after {s['seconds_to_1.60']} s; last validation within 10 min (runs stop at 1.60) "
-              f"{s['validation_after_10_min']:.4f}; "
+        print(f"{key:8s} reached 1.60 after {s['seconds_to_1.60']} s (median; turns {s.get('seconds_to_1.60_runs')}); "
+              f"last validation within 10 min (runs stop at 1.60) {s['validation_after_10_min']:.4f}; "
               f"{s['parameters']:,} parameters; {s['tokens_per_s']:,.0f} tokens/s")
-    print("time ratio (new ÷ LSTM):", lm["time_ratio_new_over_lstm"])
+    print("time ratio (new ÷ LSTM):", round(lm["time_ratio_new_over_lstm"], 3), "range", lm.get("time_ratio_range"))
     plt.figure(figsize=(6, 3.5))
-    for key, run in lm["runs"].items():
-        plt.plot([h["elapsed_seconds"] / 60 for h in run["history"]], [h["val_nats_per_char"] for h in run["history"]],
-                 "o-", label=key)
+    for key, runs in lm["runs"].items():
+        for turn, run in enumerate(runs if isinstance(runs, list) else [runs]):
+            plt.plot([h["elapsed_seconds"] / 60 for h in run["history"]], [h["val_nats_per_char"] for h in run["history"]],
+                     "o-", color="C0" if key != "lstm" else "C1", alpha=0.6, label=key if turn == 0 else None)
     plt.axhline(1.60, color="gray", ls=":"); plt.xlabel("minutes (2 CPU cores)"); plt.ylabel("validation nats/char")
     plt.legend(); plt.show()
 adding = os.path.join(RESULTS, "adding_parallel.json")
