@@ -8,6 +8,7 @@ two runs go side by side with one TensorFlow thread each (`--threads 1`), so the
 and are not a speed figure (`benchmarks/speed.py` and `time_to_quality.py` are).
 
     python benchmarks/g2p_precision.py --epochs 8 --out benchmarks/results/g2p_precision.json
+    python benchmarks/g2p_precision.py --epochs 6 --seed 1 --out benchmarks/results/g2p_precision_seed1.json
 
 The JSON holds, per epoch, both runs' validation WER and PER and the difference bf16 − float32, the largest
 difference, and whether every epoch is within the tolerance.
@@ -33,6 +34,8 @@ def main(argv=None):
     ap.add_argument("--minutes", type=float, default=80.0, help="time budget of each run")
     ap.add_argument("--tolerance", type=float, default=0.005, help="largest |bf16 − float32| WER allowed")
     ap.add_argument("--subset", type=int, default=None, help="train on this many words only (a smoke run)")
+    ap.add_argument("--seed", type=int, default=0, help="weights and shuffling of both runs (another seed measures "
+                                                        "how much of the difference is seed-to-seed spread)")
     ap.add_argument("--out", default=os.path.join(HERE, "results", "g2p_precision.json"))
     args = ap.parse_args(argv)
     recipe = ["--model", "bahdanau_seq2seq", "--epochs", str(args.epochs), "--minutes", str(args.minutes),
@@ -40,6 +43,8 @@ def main(argv=None):
               "--patience", "100", "--select", "wer", "--select-from", "1", "--threads", "1", "--skip-test"]
     if args.subset:
         recipe += ["--subset", str(args.subset)]
+    if args.seed:
+        recipe += ["--seed", str(args.seed)]
     runs, procs, work = {}, {}, tempfile.mkdtemp(prefix="g2p_precision_")
     for precision in ("float32", "bfloat16"):
         path = os.path.join(work, f"{precision}.json")

@@ -349,5 +349,4 @@ def _fused_scan(cell, p, h0, mask):
 
         return (tf.cast(y, dtype), tf.cast(h, dtype)), grad
 
-    y, h = run(*p, h0)
-    return y, h
+    return tuple(run(*p, h0))
