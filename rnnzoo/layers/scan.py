@@ -214,6 +214,18 @@ def _tf_blocked(a, b, h0, reverse=False):
     return _map(unblocked, h)
 
 
+def _scan_gradients(loop, a, h0, h, dh):
+    """(da, db, dh0) of `h = scan(a, b, h0)` given `dh` = dL/dh (tensors or pairs), with `loop` a time-major
+    scan without gradient (`_tf_loop`'s signature): g_t = dh_t + conj(a_{t+1}) g_{t+1} is the same scan reversed
+    in time, then da_t = g_t conj(h_{t-1}), db_t = g_t and dh0 = conj(a_1) g_1."""
+    import tensorflow as tf
+
+    a_next = _map(lambda v: tf.concat([v[1:], tf.zeros_like(v[:1])], 0), _conj(a))
+    g = loop(a_next, dh, _map(lambda v: tf.zeros_like(v[0]), dh), reverse=True)
+    h_prev = _map2(lambda start, hs: tf.concat([start[None], hs[:-1]], 0), h0, h)
+    return _mul(g, _conj(h_prev)), g, _mul(_conj(_map(lambda v: v[0], a)), _map(lambda v: v[0], g))
+
+
 def _tf_scan(a, b, h0, forward):
     """`forward` (a time-major scan without gradient) wrapped with the reverse-scan gradient."""
     import tensorflow as tf
@@ -238,12 +250,7 @@ def _tf_scan(a, b, h0, forward):
 
         def grad(*dh):
             dh = (dh[0], dh[1]) if pair else dh[0]
-            # g_t = dh_t + conj(a_{t+1}) g_{t+1}: the same scan, reversed in time
-            a_next = _map(lambda v: tf.concat([v[1:], tf.zeros_like(v[:1])], 0), _conj(a_))
-            g = forward(a_next, dh, _map(lambda v: tf.zeros_like(v[0]), dh), reverse=True)
-            h_prev = _map2(lambda start, hs: tf.concat([start[None], hs[:-1]], 0), h0_, h)
-            da = _mul(g, _conj(h_prev))
-            dh0 = _mul(_conj(_map(lambda v: v[0], a_)), _map(lambda v: v[0], g))
+            da, g, dh0 = _scan_gradients(forward, a_, h0_, h, dh)
             if pair:
                 return (da[0], da[1], g[0], g[1], dh0[0], dh0[1])
             return (da, g, dh0)
@@ -316,12 +323,9 @@ def _fused_functions(cell):
             y = cell.readout(h, p)
             a, b = transition(p, mask)
         dp_out, dh_out = tape.gradient(y, [p, h], output_gradients=dy, unconnected_gradients=zero)
-        # g_t = dL/dh_t through every later step: the scan reversed in time (see _tf_scan)
-        a_next = tf.concat([a[1:], tf.zeros_like(a[:1])], 0)
-        g = _tf_loop(a_next, dh + dh_out, tf.zeros_like(h0), reverse=True)
-        h_prev = tf.concat([h0[None], h[:-1]], 0)
-        dp_ab = tape.gradient([a, b], p, output_gradients=[g * h_prev, g], unconnected_gradients=zero)
-        return [u + v for u, v in zip(dp_out, dp_ab)], a[0] * g[0]
+        da, db, dh0 = _scan_gradients(_tf_loop, a, h0, h, dh + dh_out)
+        dp_ab = tape.gradient([a, b], p, output_gradients=[da, db], unconnected_gradients=zero)
+        return [u + v for u, v in zip(dp_out, dp_ab)], dh0
 
     compile_ = lambda f: tf.function(f, jit_compile=True, reduce_retracing=True)  # noqa: E731
     return compile_(forward), compile_(backward)
