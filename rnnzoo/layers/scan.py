@@ -285,13 +285,19 @@ def gated_scan(cell, p, h0, mask=None, method=None):
     if (not cell.complex_state and keras.backend.backend() == "tensorflow"
             and resolve_method(method) == "loop"):
         return _fused_scan(cell, p, h0, mask)
+    a, b = _masked_transition(cell, p, mask)
+    h = linear_scan(a, b, h0, method)
+    return cell.readout(h, p), h
+
+
+def _masked_transition(cell, p, mask):
+    """`cell.transition(p)` with every masked step (`mask` False) the identity map: a = 1 (+ 0i), b = 0."""
     a, b = cell.transition(p)
     if mask is not None:
         where = lambda v, fill: ops.where(mask, v, ops.cast(fill, v.dtype))  # noqa: E731
         a = (where(a[0], 1.0), where(a[1], 0.0)) if _is_pair(a) else where(a, 1.0)
         b = _map(lambda v: where(v, 0.0), b)
-    h = linear_scan(a, b, h0, method)
-    return cell.readout(h, p), h
+    return a, b
 
 
 _FUSED = weakref.WeakKeyDictionary()  # cell → its (forward, backward) XLA functions, traced per shape
@@ -300,15 +306,9 @@ _FUSED = weakref.WeakKeyDictionary()  # cell → its (forward, backward) XLA fun
 def _fused_functions(cell):
     import tensorflow as tf
 
-    def transition(p, mask):
-        a, b = cell.transition(p)
-        if mask is not None:
-            a, b = tf.where(mask, a, 1.0), tf.where(mask, b, 0.0)
-        return a, b
-
     def forward(p, h0, mask):
         p = [tf.cast(v, "float32") for v in p]
-        a, b = transition(p, mask)
+        a, b = _masked_transition(cell, p, mask)
         h = _tf_loop(a, b, tf.cast(h0, "float32"))
         y = cell.readout(h, p)
         return y, h
@@ -321,7 +321,7 @@ def _fused_functions(cell):
             tape.watch(p)
             tape.watch(h)
             y = cell.readout(h, p)
-            a, b = transition(p, mask)
+            a, b = _masked_transition(cell, p, mask)
         dp_out, dh_out = tape.gradient(y, [p, h], output_gradients=dy, unconnected_gradients=zero)
         da, db, dh0 = _scan_gradients(_tf_loop, a, h0, h, dh + dh_out)
         dp_ab = tape.gradient([a, b], p, output_gradients=[da, db], unconnected_gradients=zero)
@@ -345,9 +345,7 @@ def _fused_scan(cell, p, h0, mask):
         # no tape may record inside (see _tf_scan): the gradient below is the whole gradient
         y, h = forward([tf.stop_gradient(v) for v in p], tf.stop_gradient(h0), mask)
 
-        def grad(dy, dh):
-            dy = tf.zeros_like(y) if dy is None else dy
-            dh = tf.zeros_like(h) if dh is None else dh
+        def grad(dy, dh):  # TensorFlow passes zeros for an output the loss does not use
             dp, dh0 = backward(list(p), h0, mask, h, dy, dh)
             return [tf.cast(g, v.dtype) for g, v in zip(dp, p)] + [tf.cast(dh0, h0.dtype)]
 
