@@ -5,6 +5,7 @@ Sections (each writes its part of benchmarks/results/parallel_rnn.json, keeping 
     python benchmarks/parallel_rnn.py speed [--lengths 100,300,1000] [--repeats 3]
     python benchmarks/parallel_rnn.py lm [--cell mingru --layers 3 --units 384 ...] [--lstm-minutes 30]
     python benchmarks/parallel_rnn.py latency
+    python benchmarks/parallel_rnn.py bound [--lengths 1000] [--repeats 3]
 
 - speed: training and batch-inference tokens/s of one-layer character language models (vocabulary 65,
   embedding 64, 256 units; length 100 with batch 64, and length 1,000 with batch 16), PyTorch `nn.LSTM` (its fused
@@ -18,6 +19,13 @@ Sections (each writes its part of benchmarks/results/parallel_rnn.json, keeping 
   validation after every epoch), rnnzoo's reference 2×256 LSTM and a parallel-cell model in the same run, one
   after the other: the wall clock at which each first reached 1.60 validation nats/char, and its validation
   loss after 10 minutes.
+- bound: what the matrix multiplies alone allow. A minGRU language model's training step is, besides element-wise
+  work, six matrix products: the input projection (embedding 64 → 2 × 256), the logits (256 → 65) and their two
+  gradients each. Their time on PyTorch (oneDNN, the fastest matmul on this machine), at the step's exact shapes
+  and with nothing else, is a lower bound on any implementation's step; PyTorch's nn.LSTM trains in the same run,
+  in turns, and the ratio LSTM time ÷ matmul time is the most a minGRU of that width could reach against it.
+  float32 and mixed bfloat16 (autocast for the LSTM, bfloat16 operands for the products), with rnnzoo's minGRU
+  (XLA, float32; mixed bfloat16 without XLA) measured beside them.
 - latency: batch-1 µs per token of the exported streaming step (`step.tflite`, float32, LiteRT interpreter), for
   the one-layer LSTM and for the parameter-matched minGRU and the other cells, and the per-token time of
   `rnnzoo.generate`'s compiled Keras loop.
@@ -61,9 +69,12 @@ def worker_ours(spec, steps, warmup):
     rng = np.random.default_rng(0)
     x = rng.integers(1, spec["vocab"], (spec["batch"], spec["length"])).astype("int32")
     y = rng.integers(1, spec["vocab"], (spec["batch"], spec["length"])).astype("int32")
-    train = _timed(lambda: model.train_on_batch(x, y), steps, warmup)
-    forward = tf.function(lambda x: model(x, training=False)[:, -1, :1])
-    infer = _timed(lambda: forward(x).numpy(), steps, warmup)
+    from rnnzoo.precision import training_precision
+
+    with training_precision(model, spec.get("precision", "float32")):
+        train = _timed(lambda: model.train_on_batch(x, y), steps, warmup)
+        forward = tf.function(lambda x: model(x, training=False)[:, -1, :1])
+        infer = _timed(lambda: forward(x).numpy(), steps, warmup)
     return {"train_s_per_batch": train, "infer_s_per_batch": infer, "parameters": int(model.count_params())}
 
 
@@ -82,19 +93,52 @@ def worker_torch(spec, steps, warmup):
     def forward():
         return model[2](model[1](model[0](x))[0])
 
+    autocast = lambda: torch.autocast("cpu", dtype=torch.bfloat16, enabled=spec.get("precision") == "bfloat16")  # noqa: E731
+
     def train_step():
         optimizer.zero_grad()
-        loss = torch.nn.functional.cross_entropy(forward().reshape(-1, spec["vocab"]), y.reshape(-1))
+        with autocast():
+            loss = torch.nn.functional.cross_entropy(forward().reshape(-1, spec["vocab"]).float(), y.reshape(-1))
         loss.backward()
         optimizer.step()
 
     def infer_step():
-        with torch.no_grad():
+        with torch.no_grad(), autocast():
             forward()
 
     return {"train_s_per_batch": _timed(train_step, steps, warmup),
             "infer_s_per_batch": _timed(infer_step, steps, warmup),
             "parameters": sum(p.numel() for p in model.parameters()), "threads": torch.get_num_threads()}
+
+
+def bound_kernels(spec):
+    """The weight matrices a one-layer minGRU LM multiplies by (the embedding is a lookup): the input projection
+    to the update gate and the candidate, and the logits."""
+    return [(spec["embed"], 2 * spec["units"]), (spec["units"], spec["vocab"])]
+
+
+def worker_bound(spec, steps, warmup):
+    """Seconds per batch of the six matrix products of a one-layer minGRU LM's training step, nothing else."""
+    import torch
+
+    dtype = torch.bfloat16 if spec.get("precision") == "bfloat16" else torch.float32
+    rows = spec["batch"] * spec["length"]
+    g = torch.Generator().manual_seed(0)
+    new = lambda *shape: torch.randn(*shape, generator=g).to(dtype)  # noqa: E731
+    w_in, w_out = (new(*shape) for shape in bound_kernels(spec))
+    x, h = new(rows, w_in.shape[0]), new(rows, w_out.shape[0])
+    d_gates, d_logits = new(rows, w_in.shape[1]), new(rows, w_out.shape[1])
+
+    def products():
+        x @ w_in, h @ w_out  # forward: the projection of every step, the logits
+        h.T @ d_logits, d_logits @ w_out.T  # backward through the logits: their weights, the states
+        x.T @ d_gates, d_gates @ w_in.T  # backward through the projection: its weights, the embeddings
+
+    flops = 2 * rows * 3 * sum(a * b for a, b in bound_kernels(spec))
+    seconds = _timed(products, steps, warmup)
+    forward = _timed(lambda: (x @ w_in, h @ w_out), steps, warmup)  # inference: the forward products
+    return {"train_s_per_batch": seconds, "infer_s_per_batch": forward, "parameters": 0,
+            "gflops": flops / seconds / 1e9, "threads": torch.get_num_threads()}
 
 
 def _run(kind, spec, steps, warmup):
@@ -108,12 +152,15 @@ def _run(kind, spec, steps, warmup):
 
 
 def _label(spec):
+    if spec.get("bound"):
+        return f"the minGRU step's six matrix products alone (PyTorch, {spec.get('precision', 'float32')})"
     if spec["cell"] in ("lstm", "gru"):
         return f"rnnzoo {spec['cell'].upper()} (TensorFlow, rnnzoo kernel)"
     layers = spec.get("layers", 1)
     size = f"{layers}×{spec['units']}" if layers > 1 else f"{spec['units']}"
+    precision = "" if spec.get("precision", "float32") == "float32" else f", mixed {spec['precision']}"
     return (f"rnnzoo {spec['cell']} {size}, {spec.get('mode', 'parallel')}"
-            f"{', XLA' if spec.get('jit') else ''}")
+            f"{', XLA' if spec.get('jit') else ''}{precision}")
 
 
 def measure(groups, repeats, steps, warmup):
@@ -124,7 +171,7 @@ def measure(groups, repeats, steps, warmup):
         for key, rows in groups.items():
             runs[key]["torch"].append(_run("torch", rows[0][1], steps, warmup))
             for row, spec in rows:
-                runs[key][row].append(_run("ours", spec, steps, warmup))
+                runs[key][row].append(_run("bound" if spec.get("bound") else "ours", spec, steps, warmup))
     results = []
     for key, rows in groups.items():
         peer = runs[key]["torch"]
@@ -145,6 +192,8 @@ def measure(groups, repeats, steps, warmup):
                 row[f"{what}_tokens_per_s_torch_lstm"] = median_range(
                     [tokens / p[f"{what}_s_per_batch"] for p in peer])[0]
             row["parameters"], row["parameters_torch_lstm"] = ours[0]["parameters"], peer[0]["parameters"]
+            if spec.get("bound"):
+                row["gflops"] = median_range([o["gflops"] for o in ours])
             print(f"{row_key:32s} train {row['train_tokens_per_s']:>9,.0f} tok/s = {row['train_ratio']:.2f}× PyTorch "
                   f"LSTM [{row['train_ratio_range'][0]:.2f}–{row['train_ratio_range'][1]:.2f}] "
                   f"({row['train_tokens_per_s_torch_lstm']:,.0f}); inference {row['infer_ratio']:.2f}× "
@@ -170,6 +219,20 @@ def speed(args):
             rows += [(f"T={length} mingru", {**base, "cell": "mingru"}),
                      (f"T={length} mingru 2x384 xla", {**base, "cell": "mingru", "layers": 2, "units": 384, "jit": True})]
         groups[f"T={length}"] = rows
+    return {"rows": measure(groups, args.repeats, args.steps, 2), "batch_by_length": BATCH, "repeats": args.repeats}
+
+
+def bound(args):
+    """At each length: PyTorch's LSTM against the matmul-only bound of a minGRU step and rnnzoo's minGRU, in
+    float32 and in mixed bfloat16."""
+    groups = {}
+    for length in [int(v) for v in args.lengths.split(",")]:
+        base = {**BASE, "length": length, "batch": BATCH.get(length, max(1, round(6400 / length)))}
+        for precision in ("float32", "bfloat16"):
+            spec = {**base, "precision": precision}
+            groups[f"T={length} {precision}"] = [
+                (f"T={length} {precision} matmul bound", {**spec, "bound": True}),
+                (f"T={length} {precision} mingru", {**spec, "cell": "mingru", "jit": precision == "float32"})]
     return {"rows": measure(groups, args.repeats, args.steps, 2), "batch_by_length": BATCH, "repeats": args.repeats}
 
 
@@ -322,7 +385,7 @@ def markdown(report, path=OUT):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("section", nargs="?", choices=["speed", "lm", "latency"])
+    ap.add_argument("section", nargs="?", choices=["speed", "lm", "latency", "bound"])
     ap.add_argument("--lengths", default=None)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--steps", type=int, default=10, help="timed batches per measurement")
@@ -351,14 +414,14 @@ def main(argv=None):
         return None
     if args.worker:
         job = json.loads(args.worker)
-        fn = worker_torch if job["kind"] == "torch" else worker_ours
+        fn = {"torch": worker_torch, "bound": worker_bound}.get(job["kind"], worker_ours)
         print("RESULT " + json.dumps(fn(job["spec"], job["steps"], job["warmup"])))
         return None
     if not args.section:
-        ap.error("name a section: speed, lm or latency (or --markdown)")
+        ap.error("name a section: speed, lm, latency or bound (or --markdown)")
     if args.lengths is None:
-        args.lengths = "100,300,1000"
-    section = {"speed": speed, "lm": lm, "latency": latency}[args.section](args)
+        args.lengths = "1000" if args.section == "bound" else "100,300,1000"
+    section = {"speed": speed, "lm": lm, "latency": latency, "bound": bound}[args.section](args)
     report = {}
     if os.path.exists(args.out):
         with open(args.out) as f:
