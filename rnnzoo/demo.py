@@ -27,7 +27,7 @@ def _wilson(p, n, z=1.96):
 SAVED = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "saved_models")
 REFERENCE_LM = os.path.join(SAVED, "char_lstm_512_tiny_shakespeare")  # the best char LM (benchmarks/char_lm.py)
 REFERENCE_WORD_LM = os.path.join(SAVED, "word_lstm_shakespeare")
-REFERENCE_G2P = os.path.join(SAVED, "g2p_bahdanau_ls_long_cmudict")  # the best single G2P model (benchmarks/g2p.py)
+REFERENCE_G2P = os.path.join(SAVED, "g2p_bahdanau_ls_long_seed2_cmudict")  # the best single G2P model (benchmarks/g2p.py)
 DATES = ["Saturday, July 4, 1987", "the 3rd of March 2001", "12/25/99", "7.6.54", "NOVEMBER 22 2026"]
 
 

@@ -27,8 +27,9 @@ def test_presets_cover_the_task_families_within_the_size_budget():
     if files:  # a git checkout: what is (or would be) committed under saved_models/, not make demo's ignored outputs
         assert not any(f.startswith("demo_") for f in files)
         total = sum(os.path.getsize(os.path.join(PRESET_DIR, f)) for f in files if os.path.isfile(os.path.join(PRESET_DIR, f)))
-        # 40 MB until 2026-12-03; issue 20 added a best char LM of up to 15 MB (13.3) and the new G2P model (5.4)
-        assert total <= 60 * MB, total
+        # 40 MB until 2026-12-03; issue 20 added a best char LM of up to 15 MB (13.3) and the new G2P model (5.4),
+        # and on 2026-12-04 a second seed of the long G2P recipe (5.5), the best single model and an ensemble member
+        assert total <= 64 * MB, total
 
 
 def test_presets_listing_from_python_and_the_shell(capsys):
