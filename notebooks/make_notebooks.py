@@ -180,13 +180,13 @@ print(rnnzoo.translate(model, ["12/25/99"] * 3, sampler="random", seed=0))"""),
 
 Words are split so that every pronunciation of a word falls on one side; a word is correct if the output equals
 any listed pronunciation. WER counts wrong words, PER the phoneme edit distance. The best single model,
-`saved_models/g2p_bahdanau_ls_long_cmudict` (86 minutes on 2 cores), was trained by `benchmarks/g2p.py` (its
+`saved_models/g2p_bahdanau_ls_long_seed2_cmudict` (61 minutes on 2 cores), was trained by `benchmarks/g2p.py` (its
 metrics.json holds the full figures and the command); quick mode trains a tiny one on a few thousand words
 instead."""),
     ("code", """from rnnzoo.tasks.seq2seq.translation import evaluate_translations
 cmu = datasets.load("cmudict")
 g2p_train, g2p_val, g2p_test = cmu.split((0.9, 0.02, 0.08), seed=0)
-path = os.path.join(ROOT, "saved_models", "g2p_bahdanau_ls_long_cmudict")
+path = os.path.join(ROOT, "saved_models", "g2p_bahdanau_ls_long_seed2_cmudict")
 if QUICK or not os.path.exists(os.path.join(path, "model.keras")):
     words = set(list(dict.fromkeys(g2p_train.sources))[:3000])
     small = g2p_train.subset([i for i, w in enumerate(g2p_train.sources) if w in words])
@@ -200,7 +200,7 @@ for beam in (1, 5):
     m = evaluate_translations(g2p, subset, beam_width=beam)
     print(f"beam {beam}: WER {m['wer']:.2%}  PER {m['token_error_rate']:.2%}  ({m['decoded']} words)")
 members = [os.path.join(ROOT, "saved_models", n)
-           for n in ("g2p_bahdanau_ls_long_cmudict", "g2p_bahdanau_ls_cmudict", "g2p_bahdanau_cmudict_seed1")]
+           for n in ("g2p_bahdanau_ls_long_seed2_cmudict", "g2p_bahdanau_ls_long_cmudict", "g2p_bahdanau_cmudict_seed1")]
 if not QUICK and all(os.path.exists(m) for m in members):  # the ensemble chosen on validation, decoded as one
     m = evaluate_translations(members, subset, beam_width=5)
     print(f"ensemble of 3, beam 5: WER {m['wer']:.2%}  PER {m['token_error_rate']:.2%}")
@@ -218,7 +218,8 @@ an older split of the dictionary (about 106k training / 12k test words), so its 
     ("code", """import json
 results = os.path.join(ROOT, "benchmarks", "results")
 rows = []
-for name in ("g2p_long.json", "g2p_ensemble_long.json", "g2p.json", "g2p_ensemble.json"):
+for name in ("g2p_seed2.json", "g2p_ensemble_seed2.json", "g2p_long.json", "g2p_ensemble_long.json", "g2p.json",
+             "g2p_ensemble.json"):
     path = os.path.join(results, name)
     if os.path.exists(path):
         r = json.load(open(path))
