@@ -206,11 +206,16 @@ def measure(groups, repeats, steps, warmup):
 BATCH = {100: 64, 300: 32, 1000: 16}  # batch per length in the speed section
 
 
+def _base(length):
+    """The one-layer char config at `length`, with the batch of that length (about 6,400 tokens a batch)."""
+    return {**BASE, "length": length, "batch": BATCH.get(length, max(1, round(6400 / length)))}
+
+
 def speed(args):
     """All cells at lengths 100 and 1,000; at other lengths only minGRU's two modes (for the curve)."""
     groups = {}
     for length in [int(v) for v in args.lengths.split(",")]:
-        base = {**BASE, "length": length, "batch": BATCH.get(length, max(1, round(6400 / length)))}
+        base = _base(length)
         rows = [(f"T={length} mingru xla", {**base, "cell": "mingru", "jit": True}),
                 (f"T={length} mingru sequential", {**base, "cell": "mingru", "mode": "sequential"})]
         if length in (100, 1000):
@@ -227,7 +232,7 @@ def bound(args):
     float32 and in mixed bfloat16."""
     groups = {}
     for length in [int(v) for v in args.lengths.split(",")]:
-        base = {**BASE, "length": length, "batch": BATCH.get(length, max(1, round(6400 / length)))}
+        base = _base(length)
         for precision in ("float32", "bfloat16"):
             spec = {**base, "precision": precision}
             groups[f"T={length} {precision}"] = [
