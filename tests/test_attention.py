@@ -99,3 +99,76 @@ def test_layers_round_trip_their_config():
                   AttentionDecoder(6, cell="gru", attention="luong", input_feeding=False)):
         clone = type(layer).from_config(layer.get_config())
         assert clone.get_config() == layer.get_config()
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_wide_step_equals_the_cell_in_float32(cell):
+    from rnnzoo.layers.attention import _wide_step
+
+    layer = AttentionDecoder(6, cell=cell)
+    layer.cell.build((None, 5))
+    _randomize(layer.cell, seed=3)
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(3, 5)).astype("float32")
+    states = [rng.normal(size=(3, 6)).astype("float32") for _ in range(layer.num_cell_states)]
+    h, new = _wide_step(layer.cell, cell, x, states)
+    ref_h, ref_new = layer.cell(x, states)
+    ref_new = ref_new if isinstance(ref_new, (list, tuple)) else [ref_new]
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(h), keras.ops.convert_to_numpy(ref_h), atol=1e-6)
+    for a, b in zip(new, ref_new, strict=True):
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b), atol=1e-6)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_mixed_precision_decoder_carries_float32_states(cell, monkeypatch):
+    """Under mixed bfloat16 the decoder's gates and cell states are float32 (the multiplies run in bfloat16), which
+    keeps a 200-step decoder closer to the float32 one than Keras' cell, whose gates and states are bfloat16."""
+    rng = np.random.default_rng(0)
+    inputs = rng.normal(size=(4, 200, 8)).astype("float32")
+    memory = rng.normal(size=(4, 7, 6)).astype("float32")
+    states = [rng.normal(size=(4, 16)).astype("float32") for _ in range(2 if cell == "lstm" else 1)]
+    layer = AttentionDecoder(16, cell=cell)
+    reference_outputs = keras.ops.convert_to_numpy(layer(inputs, memory, states))[..., :16]
+    for sub in (layer, layer.cell, layer.attention):
+        sub.dtype_policy = "mixed_bfloat16"
+    carry = layer.initial_carry(states, keras.ops.cast(memory, "bfloat16"))
+    assert [keras.backend.standardize_dtype(s.dtype) for s in carry["states"]] == ["float32"] * len(states)
+
+    def error():
+        out = keras.ops.convert_to_numpy(keras.ops.cast(layer(inputs, memory, states), "float32"))[..., :16]
+        return np.abs(out - reference_outputs).mean()
+
+    wide = error()
+    monkeypatch.setattr(AttentionDecoder, "wide_states", property(lambda self: False))
+    keras_cell = error()
+    assert wide < 0.8 * keras_cell, (wide, keras_cell)
+
+
+def test_mixed_precision_decoder_keeps_small_increments_of_the_cell_state(monkeypatch):
+    """A cell state growing by ~0.005 a step from 4.0: bfloat16 (spacing 1/32 there, forget gate 0.99966 rounded to
+    1) never moves it, the decoder's float32 state follows the float32 decoder."""
+    units, steps = 4, 200
+    memory = np.ones((2, 3, 5), "float32")
+    layer = AttentionDecoder(units, cell="lstm")
+    layer(np.zeros((2, 1, 3), "float32"), memory, [np.zeros((2, units), "float32")] * 2)
+    layer.set_weights([np.zeros(w.shape, "float32") for w in layer.get_weights()])
+    bias = np.concatenate([np.full(units, -2.0), np.full(units, 8.0), np.full(units, 0.05), np.zeros(units)])
+    layer.cell.bias.assign(bias.astype("float32"))
+    x = np.zeros((2, 3), "float32")
+
+    def final_cell_state():
+        keys = layer.keys(keras.ops.cast(memory, layer.compute_dtype))
+        carry = layer.initial_carry([np.zeros((2, units), "float32"), np.full((2, units), 4.0, "float32")],
+                                    keras.ops.cast(memory, layer.compute_dtype))
+        for _ in range(steps):
+            _, carry = layer.step(keras.ops.cast(x, layer.compute_dtype), carry, keys,
+                                  keras.ops.cast(memory, layer.compute_dtype))
+        return float(keras.ops.convert_to_numpy(keras.ops.cast(carry["states"][1], "float32"))[0, 0])
+
+    expected = final_cell_state()
+    assert 4.7 < expected < 5.1  # float32: 4 + Σ (i·g − (1 − f)·c) over 200 steps
+    for sub in (layer, layer.cell, layer.attention):
+        sub.dtype_policy = "mixed_bfloat16"
+    assert abs(final_cell_state() - expected) < 0.01
+    monkeypatch.setattr(AttentionDecoder, "wide_states", property(lambda self: False))
+    assert final_cell_state() == 4.0  # Keras' bfloat16 cell state: every increment lost

@@ -21,6 +21,36 @@ NEG_INF = -1e9
 _CELLS = {"lstm": layers.LSTMCell, "gru": layers.GRUCell, "rnn": layers.SimpleRNNCell}
 
 
+def _wide_step(cell, kind, inputs, states):
+    """One step of a Keras LSTMCell or GRUCell (`reset_after=True`) under mixed precision: the multiplies in the
+    cell's 16-bit compute dtype, the gates and the states in float32. Returns (h, new states), both float32.
+
+    Keras' cell computes its gates and keeps its states in the compute dtype, and a bfloat16 running state loses
+    every increment under half its spacing (8 bits: from 1.0 on, adding 1/256 does nothing), step after step;
+    rnnzoo's scans (`layers/scan.py`) keep their recurrence in float32 the same way. In float32 this equals the
+    cell's own call (tests/test_attention.py)."""
+    low = lambda v: ops.cast(v, cell.compute_dtype)  # noqa: E731
+    wide = lambda v: ops.cast(v, "float32")  # noqa: E731
+    n, act, gate = cell.units, cell.activation, cell.recurrent_activation
+    x, h = low(inputs), wide(states[0])
+    if kind == "lstm":
+        z = wide(ops.matmul(x, low(cell.kernel))) + wide(ops.matmul(low(h), low(cell.recurrent_kernel)))
+        if cell.use_bias:
+            z = z + wide(cell.bias)
+        c = gate(z[:, n:2 * n]) * wide(states[1]) + gate(z[:, :n]) * act(z[:, 2 * n:3 * n])
+        h = gate(z[:, 3 * n:]) * act(c)
+        return h, [h, c]
+    mx = wide(ops.matmul(x, low(cell.kernel)))
+    mh = wide(ops.matmul(low(h), low(cell.recurrent_kernel)))
+    if cell.use_bias:
+        bias = wide(cell.bias)
+        mx, mh = mx + bias[0], mh + bias[1]
+    z = gate(mx[:, :n] + mh[:, :n])
+    r = gate(mx[:, n:2 * n] + mh[:, n:2 * n])
+    h = z * h + (1 - z) * act(mx[:, 2 * n:] + r * mh[:, 2 * n:])
+    return h, [h]
+
+
 class _Attention(layers.Layer):
     """Shared part: keys are computed once per source sequence, then each query is scored against them."""
 
@@ -235,10 +265,19 @@ class AttentionDecoder(layers.Layer):
     def keys(self, memory):
         return self.attention.keys(memory)
 
+    @property
+    def wide_states(self):
+        """Whether the cell states are carried in float32 around 16-bit multiplies (LSTM and GRU cells under
+        mixed precision; `_wide_step`)."""
+        return self.cell_type in ("lstm", "gru") and self.cell.compute_dtype in ("bfloat16", "float16")
+
     def initial_carry(self, initial_state, memory):
         """The loop state: cell states, the last attention weights and (Luong) the fed-back vector h̃."""
         batch = ops.shape(memory)[0]
-        carry = {"states": list(initial_state), "weights": ops.zeros((batch, ops.shape(memory)[1]), "float32")}
+        states = list(initial_state)
+        if self.wide_states:
+            states = [ops.cast(s, "float32") for s in states]
+        carry = {"states": states, "weights": ops.zeros((batch, ops.shape(memory)[1]), "float32")}
         if self.attention_type == "luong":
             carry["feed"] = ops.zeros((batch, self.units), memory.dtype)
         return carry
@@ -247,17 +286,27 @@ class AttentionDecoder(layers.Layer):
         """One decoder step: x (batch, input_dim) → (output (batch, output_size), new carry)."""
         states = carry["states"]
         if self.attention_type == "bahdanau":
-            context, weights = self.attention.attend(states[0], keys, memory, memory_mask)
-            h, new_states = self.cell(ops.concatenate([x, context], -1), states, training=False)
-            output, new = ops.concatenate([h, context], -1), {}
+            context, weights = self.attention.attend(self._low(states[0]), keys, memory, memory_mask)
+            h, new_states = self._cell_step(ops.concatenate([x, context], -1), states)
+            output, new = ops.concatenate([self._low(h), context], -1), {}
         else:
             cell_input = ops.concatenate([x, carry["feed"]], -1) if self.input_feeding else x
-            h, new_states = self.cell(cell_input, states, training=False)
+            h, new_states = self._cell_step(cell_input, states)
+            h = self._low(h)
             context, weights = self.attention.attend(h, keys, memory, memory_mask)
             output = self.combine(ops.concatenate([context, h], -1))
             new = {"feed": output}
-        new_states = list(new_states) if isinstance(new_states, (list, tuple)) else [new_states]
         return output, {"states": new_states, "weights": weights, **new}
+
+    def _low(self, value):
+        """`value` in the cell's compute dtype (a no-op in float32)."""
+        return ops.cast(value, self.cell.compute_dtype) if self.wide_states else value
+
+    def _cell_step(self, inputs, states):
+        if self.wide_states:
+            return _wide_step(self.cell, self.cell_type, inputs, states)
+        h, new_states = self.cell(inputs, states, training=False)
+        return h, list(new_states) if isinstance(new_states, (list, tuple)) else [new_states]
 
     def run(self, inputs, memory, initial_state, memory_mask=None):
         """Teacher-forced pass over all steps. Returns (outputs (batch, T, output_size), weights (batch, T, S))."""
