@@ -97,3 +97,66 @@ def test_torch_kernels_match_keras():
     for key, (out_diff, grad_diff, used, expected) in data["results"].items():
         assert out_diff < 1e-5 and grad_diff < 1e-4, (key, out_diff, grad_diff)
         assert used == expected, f"{key}: fast kernel {'not ' if expected else ''}taken"
+
+
+def _slow_growth(cell, dtype, forward_only):
+    """The final state of 200 steps whose state grows by ~0.005 (LSTM cell state from 4.0) or ~0.0002 (GRU h from
+    0.5) a step, with zero weights and a bias that sets the gates (values exact in bfloat16)."""
+    import tensorflow as tf
+
+    from rnnzoo.layers import kernels
+
+    steps, batch, units = 200, 2, 4
+    gates = 4 if cell == "lstm" else 3
+    x = tf.zeros((steps, batch, 3), dtype)
+    kernel, recurrent = tf.zeros((3, gates * units), dtype), tf.zeros((units, gates * units), dtype)
+    if cell == "lstm":  # i = σ(−2), f = σ(8) (1 in bfloat16), g = tanh(1/16), c0 = 4
+        bias = tf.constant(np.repeat([-2.0, 8.0, 0.0625, 0.0], units), dtype)
+        states = [tf.zeros((batch, units), dtype), tf.fill((batch, units), tf.constant(4.0, dtype))]
+    else:  # z = σ(8), candidate tanh(8) ≈ 1, h0 = 0.5
+        bias = tf.constant(np.stack([np.repeat([8.0, 0.0, 8.0], units), np.zeros(3 * units)]), dtype)
+        states = [tf.fill((batch, units), tf.constant(0.5, dtype))]
+    if forward_only:
+        hs, final = kernels.tf_forward_sequence(cell, x, states, kernel, recurrent, bias)
+    elif cell == "lstm":
+        hs, *final = kernels.tf_lstm_sequence(x, *states, kernel, recurrent, bias)
+    else:
+        hs, *final = kernels.tf_gru_sequence(x, *states, kernel, recurrent, bias)
+    assert hs.dtype == dtype and all(s.dtype == dtype for s in final)
+    return float(tf.cast(final[-1], tf.float32)[0, 0])
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+@pytest.mark.parametrize("forward_only", [False, True], ids=["training", "inference"])
+def test_tensorflow_kernels_keep_float32_states_under_bfloat16(cell, forward_only):
+    """bfloat16 multiplies, float32 gates and states: a state growing by less than half its bfloat16 spacing each
+    step (Keras' bfloat16 loop never moves it) follows the float32 kernel; outputs stay bfloat16."""
+    import tensorflow as tf
+
+    expected = _slow_growth(cell, tf.float32, forward_only)
+    assert expected > (4.5 if cell == "lstm" else 0.52)
+    assert abs(_slow_growth(cell, tf.bfloat16, forward_only) - expected) < 0.01 * expected
+
+
+def test_tensorflow_kernel_gradients_in_bfloat16_follow_float32():
+    """The bfloat16 kernel's weight gradients agree with the float32 kernel's to bfloat16 precision."""
+    import tensorflow as tf
+
+    from rnnzoo.layers import kernels
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(30, 4, 5)).astype("float32")
+    w, u = rng.normal(0, 0.3, (5, 24)).astype("float32"), rng.normal(0, 0.3, (6, 24)).astype("float32")
+    b = rng.normal(0, 0.1, (24,)).astype("float32")
+
+    def grads(dtype):
+        weights = [tf.Variable(v) for v in (w, u, b)]
+        with tf.GradientTape() as tape:
+            cast = [tf.cast(v, dtype) for v in weights]
+            h0 = tf.zeros((4, 6), dtype)
+            hs, h, c = kernels.tf_lstm_sequence(tf.cast(x, dtype), h0, h0, *cast)
+            loss = tf.reduce_sum(tf.cast(hs, tf.float32) ** 2) + tf.reduce_sum(tf.cast(c, tf.float32))
+        return [g.numpy() for g in tape.gradient(loss, weights)]
+
+    for low, full in zip(grads(tf.bfloat16), grads(tf.float32), strict=True):
+        assert np.abs(low - full).max() < 0.05 * np.abs(full).max()

@@ -68,70 +68,89 @@ def _tensors(*weights):
     return [tf.convert_to_tensor(w.value if isinstance(w, keras.Variable) else w) for w in weights]
 
 
+def _precisions(dtype):
+    """(to the multiplies' dtype, to float32): under mixed precision (a 16-bit `dtype`) the kernels multiply in
+    that dtype and keep the gates, the states and the gradients through them in float32 (a bfloat16 running state
+    loses every increment under half its spacing; TensorFlow's bfloat16 element-wise ops are also slower on a CPU
+    than float32 ones), as the attention decoder's step does (`layers/attention.py`). In float32 both are no-ops."""
+    import tensorflow as tf
+
+    return (lambda v: tf.cast(v, dtype)), (lambda v: tf.cast(v, tf.float32))
+
+
 def tf_lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias, mask=None):
     """LSTM over time-major `x` (time, batch, features); Keras gate order i, f, c, o.
 
     `mask` (time, batch, 1) of 0/1 floats, or None: at a masked step the states are carried unchanged, as in
-    Keras' loop. Returns (states h_t (time, batch, units), h_T, c_T) with a hand-written gradient.
+    Keras' loop. Returns (states h_t (time, batch, units), h_T, c_T) in `x`'s dtype with a hand-written gradient;
+    16-bit inputs keep float32 gates and states (`_precisions`).
     """
     import tensorflow as tf
 
     @tf.custom_gradient
     def run(x, h0, c0, w, u, b, ms):
+        low, wide = _precisions(x.dtype)
         steps, batch, features = tf.shape(x)[0], tf.shape(x)[1], tf.shape(x)[2]
         n = tf.shape(u)[0]
-        xw = tf.reshape(tf.matmul(tf.reshape(x, [-1, features]), w) + b, [steps, batch, 4 * n])
+        xw = tf.reshape(wide(tf.matmul(tf.reshape(x, [-1, features]), w)) + wide(b), [steps, batch, 4 * n])
+        msw = wide(ms)
 
-        def step(t, h, c, hs, cs, acts):
-            z = xw[t] + tf.matmul(h, u)
+        def step(t, h, h_low, c, hs, cs, acts):
+            z = xw[t] + wide(tf.matmul(h_low, u))
             ifo = tf.sigmoid(tf.concat([z[:, :2 * n], z[:, 3 * n:]], 1))
             g = tf.tanh(z[:, 2 * n:3 * n])
             c_new = ifo[:, n:2 * n] * c + ifo[:, :n] * g
             tc = tf.tanh(c_new)
             h_new = ifo[:, 2 * n:] * tc
             if masked:  # carry the states through masked steps
-                m = ms[t]
+                m = msw[t]
                 c_new, h_new = c + m * (c_new - c), h + m * (h_new - h)
-            return (t + 1, h_new, c_new, hs.write(t, h_new), cs.write(t, c_new),
-                    acts.write(t, tf.concat([ifo, g, tc], 1)))
+            h_low = low(h_new)
+            return (t + 1, h_new, h_low, c_new, hs.write(t, h_low), cs.write(t, c_new),
+                    acts.write(t, low(tf.concat([ifo, g, tc], 1))))
 
-        array = lambda: tf.TensorArray(x.dtype, size=steps)
-        _, h_last, c_last, hs, cs, acts = tf.while_loop(
-            lambda t, *_: t < steps, step, (0, h0, c0, array(), array(), array()))
+        # what only feeds the multiplies, or is stored for the backward pass, is kept in the low dtype
+        array = lambda dtype=x.dtype: tf.TensorArray(dtype, size=steps)
+        _, h_last, _, c_last, hs, cs, acts = tf.while_loop(
+            lambda t, *_: t < steps, step, (0, wide(h0), low(h0), wide(c0), array(), array(tf.float32), array()))
         hs, cs, acts = hs.stack(), cs.stack(), acts.stack()
 
         def grad(d_hs, d_h_last, d_c_last):
-            h_prev = tf.concat([h0[None], hs[:-1]], 0)
-            c_prev = tf.concat([c0[None], cs[:-1]], 0)
+            d_hs = wide(d_hs)
+            h_prev = tf.concat([low(h0)[None], hs[:-1]], 0)
+            c_prev = tf.concat([wide(c0)[None], cs[:-1]], 0)
             u_t = tf.transpose(u)
 
             def back(k, dh_next, dc_next, dzs):
                 t = steps - 1 - k
-                a = acts[t]
+                a = wide(acts[t])
                 i, f, o = a[:, :n], a[:, n:2 * n], a[:, 2 * n:3 * n]
                 g, tc = a[:, 3 * n:4 * n], a[:, 4 * n:]
                 dh = d_hs[t] + dh_next
                 dc = dc_next
                 if masked:  # the new states get the gradient of a valid step, the carried ones the rest
-                    m = ms[t]
+                    m = msw[t]
                     dh_all, dc_all = dh, dc
                     dh, dc = m * dh, m * dc
                 dc = dc + dh * o * (1 - tc * tc)
                 dz = tf.concat([dc * g * i * (1 - i), dc * c_prev[t] * f * (1 - f), dc * i * (1 - g * g),
                                 dh * tc * o * (1 - o)], 1)
-                dh_prev, dc_prev = tf.matmul(dz, u_t), dc * f
+                dz = low(dz)
+                dh_prev, dc_prev = wide(tf.matmul(dz, u_t)), dc * f
                 if masked:
                     dh_prev, dc_prev = dh_prev + (dh_all - dh), dc_prev + (dc_all - m * dc_all)
                 return k + 1, dh_prev, dc_prev, dzs.write(t, dz)
 
-            _, dh0, dc0, dzs = tf.while_loop(lambda k, *_: k < steps, back, (0, d_h_last, d_c_last, array()))
+            _, dh0, dc0, dzs = tf.while_loop(lambda k, *_: k < steps, back,
+                                             (0, wide(d_h_last), wide(d_c_last), array()))
             dz = tf.reshape(dzs.stack(), [-1, 4 * n])
             dw = tf.matmul(tf.reshape(x, [-1, features]), dz, transpose_a=True)
             du = tf.matmul(tf.reshape(h_prev, [-1, n]), dz, transpose_a=True)
             dx = tf.reshape(tf.matmul(dz, w, transpose_b=True), tf.shape(x))
-            return dx, dh0, dc0, dw, du, tf.reduce_sum(dz, 0), tf.zeros_like(ms)
+            db = tf.cast(tf.reduce_sum(wide(dz), 0), b.dtype)
+            return dx, tf.cast(dh0, h0.dtype), tf.cast(dc0, c0.dtype), dw, du, db, tf.zeros_like(ms)
 
-        return (hs, h_last, c_last), grad
+        return (hs, low(h_last), low(c_last)), grad
 
     masked = mask is not None
     return run(x, h0, c0, *_tensors(kernel, recurrent_kernel, bias), mask if masked else tf.zeros([0]))
@@ -140,59 +159,68 @@ def tf_lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias, mask=None):
 def tf_gru_sequence(x, h0, kernel, recurrent_kernel, bias, mask=None):
     """GRU (reset_after=True) over time-major `x` (time, batch, features) with Keras' weights (gates z, r, h;
     bias rows: input, recurrent); `mask` as in `tf_lstm_sequence`. Returns (states h_t (time, batch, units), h_T)
-    with a hand-written gradient."""
+    in `x`'s dtype with a hand-written gradient; 16-bit inputs keep float32 gates and states (`_precisions`)."""
     import tensorflow as tf
 
     @tf.custom_gradient
     def run(x, h0, w, u, b, ms):
+        low, wide = _precisions(x.dtype)
         steps, batch, features = tf.shape(x)[0], tf.shape(x)[1], tf.shape(x)[2]
         n = tf.shape(u)[0]
-        xw = tf.reshape(tf.matmul(tf.reshape(x, [-1, features]), w) + b[0], [steps, batch, 3 * n])
+        bw = wide(b)
+        xw = tf.reshape(wide(tf.matmul(tf.reshape(x, [-1, features]), w)) + bw[0], [steps, batch, 3 * n])
+        msw = wide(ms)
 
-        def step(t, h, hs, acts):
-            xt, hu = xw[t], tf.matmul(h, u) + b[1]
+        def step(t, h, h_low, hs, acts):
+            xt, hu = xw[t], wide(tf.matmul(h_low, u)) + bw[1]
             zr = tf.sigmoid(xt[:, :2 * n] + hu[:, :2 * n])
             z, r, hh = zr[:, :n], zr[:, n:], hu[:, 2 * n:]
             cand = tf.tanh(xt[:, 2 * n:] + r * hh)
             h_new = z * h + (1 - z) * cand
             if masked:
-                h_new = h + ms[t] * (h_new - h)
-            return t + 1, h_new, hs.write(t, h_new), acts.write(t, tf.concat([zr, cand, hh], 1))
+                h_new = h + msw[t] * (h_new - h)
+            h_low = low(h_new)
+            return t + 1, h_new, h_low, hs.write(t, h_low), acts.write(t, low(tf.concat([zr, cand, hh], 1)))
 
+        # what only feeds the multiplies, or is stored for the backward pass, is kept in the low dtype
         array = lambda: tf.TensorArray(x.dtype, size=steps)
-        _, h_last, hs, acts = tf.while_loop(lambda t, *_: t < steps, step, (0, h0, array(), array()))
+        _, h_last, _, hs, acts = tf.while_loop(lambda t, *_: t < steps, step,
+                                               (0, wide(h0), low(h0), array(), array()))
         hs, acts = hs.stack(), acts.stack()
 
         def grad(d_hs, d_h_last):
-            h_prev = tf.concat([h0[None], hs[:-1]], 0)
+            d_hs = wide(d_hs)
+            h_prev = tf.concat([low(h0)[None], hs[:-1]], 0)
             u_t = tf.transpose(u)
 
             def back(k, dh_next, dxws, dhus):
                 t = steps - 1 - k
-                a = acts[t]
+                a = wide(acts[t])
                 z, r, cand, hh = a[:, :n], a[:, n:2 * n], a[:, 2 * n:3 * n], a[:, 3 * n:]
                 dh = d_hs[t] + dh_next
                 if masked:
                     dh_all = dh
-                    dh = ms[t] * dh
+                    dh = msw[t] * dh
                 da_h = dh * (1 - z) * (1 - cand * cand)
-                da_z = dh * (h_prev[t] - cand) * z * (1 - z)
+                da_z = dh * (wide(h_prev[t]) - cand) * z * (1 - z)
                 da_r = da_h * hh * r * (1 - r)
-                dhu = tf.concat([da_z, da_r, da_h * r], 1)
-                dh_prev = dh * z + tf.matmul(dhu, u_t)
+                dhu = low(tf.concat([da_z, da_r, da_h * r], 1))
+                dh_prev = dh * z + wide(tf.matmul(dhu, u_t))
                 if masked:
                     dh_prev = dh_prev + (dh_all - dh)
-                return k + 1, dh_prev, dxws.write(t, tf.concat([da_z, da_r, da_h], 1)), dhus.write(t, dhu)
+                return k + 1, dh_prev, dxws.write(t, low(tf.concat([da_z, da_r, da_h], 1))), dhus.write(t, dhu)
 
-            _, dh0, dxws, dhus = tf.while_loop(lambda k, *_: k < steps, back, (0, d_h_last, array(), array()))
+            _, dh0, dxws, dhus = tf.while_loop(lambda k, *_: k < steps, back,
+                                               (0, wide(d_h_last), array(), array()))
             dxw = tf.reshape(dxws.stack(), [-1, 3 * n])
             dhu = tf.reshape(dhus.stack(), [-1, 3 * n])
             dw = tf.matmul(tf.reshape(x, [-1, features]), dxw, transpose_a=True)
             du = tf.matmul(tf.reshape(h_prev, [-1, n]), dhu, transpose_a=True)
             dx = tf.reshape(tf.matmul(dxw, w, transpose_b=True), tf.shape(x))
-            return dx, dh0, dw, du, tf.stack([tf.reduce_sum(dxw, 0), tf.reduce_sum(dhu, 0)]), tf.zeros_like(ms)
+            db = tf.cast(tf.stack([tf.reduce_sum(wide(dxw), 0), tf.reduce_sum(wide(dhu), 0)]), b.dtype)
+            return dx, tf.cast(dh0, h0.dtype), dw, du, db, tf.zeros_like(ms)
 
-        return (hs, h_last), grad
+        return (hs, low(h_last)), grad
 
     masked = mask is not None
     return run(x, h0, *_tensors(kernel, recurrent_kernel, bias), mask if masked else tf.zeros([0]))
@@ -200,25 +228,30 @@ def tf_gru_sequence(x, h0, kernel, recurrent_kernel, bias, mask=None):
 
 def tf_forward_sequence(cell_kind, x, states, kernel, recurrent_kernel, bias, mask=None):
     """Inference only (no gradient kept): the LSTM or GRU over time-major `x` with the input projection of all
-    steps as one multiply before the loop, which carries only `h U`; `mask` as in `tf_lstm_sequence`.
-    Returns (states h_t (time, batch, units), final states list)."""
+    steps as one multiply before the loop, which carries only `h U`; `mask` as in `tf_lstm_sequence`; 16-bit
+    inputs keep float32 gates and states (`_precisions`). Returns (states h_t (time, batch, units), final states
+    list), in `x`'s dtype."""
     import tensorflow as tf
 
+    low, wide = _precisions(x.dtype)
     w, u, b = _tensors(kernel, recurrent_kernel, bias)
     steps, batch, features = tf.shape(x)[0], tf.shape(x)[1], tf.shape(x)[2]
     n = tf.shape(u)[0]
     lstm = cell_kind == "lstm"
-    xw = tf.reshape(tf.matmul(tf.reshape(x, [-1, features]), w) + (b if lstm else b[0]), [steps, batch, -1])
+    bw = wide(b)
+    xw = tf.reshape(wide(tf.matmul(tf.reshape(x, [-1, features]), w)) + (bw if lstm else bw[0]),
+                    [steps, batch, -1])
+    mask = None if mask is None else wide(mask)
 
     def step(t, hs, h, *c):
         if lstm:
-            z = xw[t] + tf.matmul(h, u)
+            z = xw[t] + wide(tf.matmul(low(h), u))
             i, f, o = tf.sigmoid(z[:, :n]), tf.sigmoid(z[:, n:2 * n]), tf.sigmoid(z[:, 3 * n:])
             c_new = f * c[0] + i * tf.tanh(z[:, 2 * n:3 * n])
             h_new = o * tf.tanh(c_new)
             new = (h_new, c_new)
         else:
-            xt, hu = xw[t], tf.matmul(h, u) + b[1]
+            xt, hu = xw[t], wide(tf.matmul(low(h), u)) + bw[1]
             zr = tf.sigmoid(xt[:, :2 * n] + hu[:, :2 * n])
             z, r = zr[:, :n], zr[:, n:]
             h_new = z * h + (1 - z) * tf.tanh(xt[:, 2 * n:] + r * hu[:, 2 * n:])
@@ -228,8 +261,8 @@ def tf_forward_sequence(cell_kind, x, states, kernel, recurrent_kernel, bias, ma
         return (t + 1, hs.write(t, new[0]), *new)
 
     out = tf.while_loop(lambda t, *_: t < steps, step,
-                        (0, tf.TensorArray(x.dtype, size=steps), *states))
-    return out[1].stack(), list(out[2:])
+                        (0, tf.TensorArray(tf.float32, size=steps), *(wide(s) for s in states)))
+    return low(out[1].stack()), [low(s) for s in out[2:]]
 
 
 def _tf_loop(layer, cell_kind, sequences, initial_state, mask, training):
