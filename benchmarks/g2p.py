@@ -62,6 +62,9 @@ def main(argv=None):
     ap.add_argument("--average", type=int, default=0,
                     help="also try the mean of the last K epochs' weights; the better on validation WER is kept")
     ap.add_argument("--precision", default="float32", help="float32, bfloat16 or auto (mixed precision training)")
+    ap.add_argument("--float32-layers", default="", metavar="NAMES",
+                    help="under mixed precision these layers (comma-separated, e.g. embedding,encoder_1) and what is "
+                         "inside them compute in float32 (rnnzoo.config float32_layers)")
     ap.add_argument("--threads", type=int, default=None, help="TensorFlow threads (two runs side by side: 1 each)")
     ap.add_argument("--skip-test", action="store_true",
                     help="score the validation words only (tuning runs); the test words are scored once, at the end")
@@ -81,6 +84,10 @@ def main(argv=None):
     ap.add_argument("--evaluate", nargs="+", metavar="DIR", default=None,
                     help="no training: evaluate these saved models, decoded together as an ensemble when several")
     args = ap.parse_args(argv)
+    if args.float32_layers:
+        from rnnzoo import config
+
+        config.set(float32_layers=[n.strip() for n in args.float32_layers.split(",") if n.strip()])
     if args.evaluate:
         return evaluate_ensemble(args, argv)
 

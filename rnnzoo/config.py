@@ -26,11 +26,15 @@ class Settings:
         scan: str. How the parallel cells (minGRU, minLSTM, QRNN, LRU) run their linear recurrence in
             parallel mode: "auto" (the step loop with a hand-written gradient on TensorFlow, the associative
             scan elsewhere), "loop", "blocked" or "associative" (see `rnnzoo.layers.scan`).
+        float32_layers: tuple of layer names. Under mixed precision (`precision="bfloat16"` or "float16") these
+            layers, and every layer inside them, keep computing in float32, as the output layers do (e.g.
+            `("embedding", "encoder_1")` for a seq2seq model's source side; `rnnzoo.precision`).
     """
 
     fast_kernels: bool = True
     fast_inference: bool = True
     scan: str = "auto"
+    float32_layers: tuple = ()
 
 
 settings = Settings()
@@ -44,6 +48,12 @@ def set(**changes):  # noqa: A001  (the verb users expect: rnnzoo.config.set(fas
         raise ValueError(f"Unknown settings {unknown}; rnnzoo.config has {sorted(fields)}.")
     if "scan" in changes and changes["scan"] not in ("auto", "loop", "blocked", "associative"):
         raise ValueError(f"Unknown scan {changes['scan']!r}; use 'auto', 'loop', 'blocked' or 'associative'.")
+    if "float32_layers" in changes:
+        names = changes["float32_layers"]
+        if isinstance(names, str) or not all(isinstance(n, str) for n in names):
+            raise ValueError(f"float32_layers takes a list of layer names, e.g. ['embedding', 'encoder_1']; got "
+                             f"{names!r}.")
+        changes = {**changes, "float32_layers": tuple(names)}
     for name, value in changes.items():
         setattr(settings, name, value)
     return settings

@@ -3,7 +3,8 @@
 `rnnzoo.train(..., precision="bfloat16")` (and `fit`, and the CLI's `--precision`) trains with every layer
 computing in the low-precision dtype (Keras' `mixed_bfloat16` / `mixed_float16` policies: the variables stay
 float32 and are cast on use, so the optimizer updates float32 weights), except the layers that produce the model's
-outputs, which compute in float32 so the softmax and the loss see float32 logits. float16 also scales the loss
+outputs, which compute in float32 so the softmax and the loss see float32 logits, and the layers named in
+`rnnzoo.config.settings.float32_layers`. float16 also scales the loss
 (`keras.optimizers.LossScaleOptimizer`) against underflowing gradients. rnnzoo's recurrent kernels multiply in
 the compute dtype on TensorFlow and on PyTorch (`torch.lstm` / `torch.gru` on bfloat16 tensors reach oneDNN's bf16
 path); on TensorFlow they, the attention decoder's step and the parallel cells' scans keep their gates and states
@@ -145,6 +146,18 @@ def _output_layers(model):
     return found
 
 
+def _kept_float32(model):
+    """The layers named in `rnnzoo.config.settings.float32_layers`, and every layer inside them."""
+    from rnnzoo import config
+
+    names = set(config.settings.float32_layers)
+    found = set()
+    for layer in _layers(model) if names else ():
+        if layer.name in names:
+            found |= {id(layer)} | {id(inner) for inner in _layers(layer)}
+    return found
+
+
 def _layers(model):
     """Every layer of `model`, nested ones (RNN cells, the two directions of a Bidirectional) included."""
     seen, stack = {}, [model]
@@ -172,7 +185,7 @@ def training_precision(model, precision):
     if resolved == "float32":
         yield resolved
         return
-    outputs = _output_layers(model)
+    outputs = _output_layers(model) | _kept_float32(model)
     changed = []
     for layer in _layers(model):
         policy = layer.dtype_policy

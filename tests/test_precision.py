@@ -123,6 +123,19 @@ def test_bfloat16_trains_in_bfloat16_and_leaves_a_float32_model(tmp_path, capsys
     np.testing.assert_allclose(got, keras.ops.convert_to_numpy(loaded(x)), atol=1e-5)
 
 
+def test_named_layers_stay_float32_under_mixed_precision():
+    from rnnzoo import config
+
+    model = _model()
+    with config.using(float32_layers=["recurrent_1"]), precision.training_precision(model, "bfloat16"):
+        seen = {layer.name: layer.compute_dtype for layer in precision._layers(model)}
+    assert seen["recurrent_1"] == seen[model.get_layer("recurrent_1").cell.name] == "float32"  # and what is inside
+    assert seen["embedding"] == "bfloat16" and seen["logits"] == "float32"
+    assert config.settings.float32_layers == ()
+    with pytest.raises(ValueError, match="list of layer names"):
+        config.set(float32_layers="encoder_1")
+
+
 def test_float16_scales_the_loss():
     x, y = _data()
     seen = {}

@@ -274,12 +274,11 @@ class AttentionDecoder(layers.Layer):
     def initial_carry(self, initial_state, memory):
         """The loop state: cell states, the last attention weights and (Luong) the fed-back vector h̃."""
         batch = ops.shape(memory)[0]
-        states = list(initial_state)
-        if self.wide_states:
-            states = [ops.cast(s, "float32") for s in states]
+        # the dtype the step returns: float32 (`wide_states`) or the cell's, whatever the encoder's policy
+        states = [ops.cast(s, "float32" if self.wide_states else self.cell.compute_dtype) for s in initial_state]
         carry = {"states": states, "weights": ops.zeros((batch, ops.shape(memory)[1]), "float32")}
         if self.attention_type == "luong":
-            carry["feed"] = ops.zeros((batch, self.units), memory.dtype)
+            carry["feed"] = ops.zeros((batch, self.units), self.compute_dtype)
         return carry
 
     def step(self, x, carry, keys, memory, memory_mask=None):
