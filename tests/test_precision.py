@@ -191,3 +191,20 @@ def test_compiled_call_equals_the_model():
     x, _ = _data()
     got = keras.ops.convert_to_numpy(compiled_call(model)(x))
     np.testing.assert_allclose(got, keras.ops.convert_to_numpy(model(x, training=False)), atol=1e-5)
+
+
+@pytest.mark.parametrize("kept", [("decoder",), ("embedding", "encoder_1")])
+def test_seq2seq_decodes_with_one_side_kept_float32(kept):
+    """A float32 decoder fed by a bfloat16 encoder (or the reverse) decodes: the decoder's loop carries its states
+    in the dtype its step returns."""
+    from rnnzoo import config
+    from rnnzoo.decoding import DECODERS
+
+    model = rnnzoo.load(os.path.join(os.path.dirname(os.path.dirname(__file__)), "saved_models", "dates_bahdanau"))
+    texts = ["Saturday, July 4, 1987", "12/25/99"]
+    expected = rnnzoo.translate(model, texts)
+    DECODERS.clear()
+    with config.using(float32_layers=kept), precision.training_precision(model, "bfloat16"):
+        assert rnnzoo.translate(model, texts) == expected
+        assert rnnzoo.translate(model, texts[0], beam_width=3)
+    DECODERS.clear()
