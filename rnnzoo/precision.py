@@ -7,8 +7,8 @@ outputs, which compute in float32 so the softmax and the loss see float32 logits
 `rnnzoo.config.settings.float32_layers`. float16 also scales the loss
 (`keras.optimizers.LossScaleOptimizer`) against underflowing gradients. rnnzoo's recurrent kernels multiply in
 the compute dtype on TensorFlow and on PyTorch (`torch.lstm` / `torch.gru` on bfloat16 tensors reach oneDNN's bf16
-path); on TensorFlow they, the attention decoder's step and the parallel cells' scans keep their gates and states
-in float32. "auto" picks bfloat16 where the hardware multiplies it fast (a CPU with AVX512-BF16 or AMX, a GPU with
+path); on TensorFlow they keep their gates and states in float32, as the attention decoder's step and the
+parallel cells' scans do on every backend. "auto" picks bfloat16 where the hardware multiplies it fast (a CPU with AVX512-BF16 or AMX, a GPU with
 bf16 units) and float32 elsewhere.
 
 The precision is a training setting, not a property of the model: when training ends the layers return to
