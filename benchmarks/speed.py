@@ -98,17 +98,22 @@ def worker_ours(cfg, cell, steps, warmup, cudnn=True, precision="float32"):
                 layer.use_cudnn = False
     rnnzoo.compile_model(model, learning_rate=1e-3, clipnorm=None)
     x, y, _ = batch(cfg)  # padded positions are masked out of the loss (the embedding's mask)
-    from rnnzoo.precision import training_precision
+    from rnnzoo.precision import training_precision, xla_training
 
     with training_precision(model, precision):  # float32, or mixed bfloat16 (float32 variables and loss)
-        return _measure_ours(model, x, y, steps, warmup, calls=cfg["predict_batches"])
+        # the training step compiles as rnnzoo's fitting loop compiles it (XLA in float32 on a CPU)
+        return _measure_ours(model, x, y, steps, warmup, calls=cfg["predict_batches"],
+                             xla=xla_training(model, precision))
 
 
-def _measure_ours(model, x, y, steps, warmup, calls=8):
+def _measure_ours(model, x, y, steps, warmup, calls=8, xla=False):
     import keras
     import numpy as np
 
-    train = _timed(lambda: model.train_on_batch(x, y), steps, warmup)
+    from rnnzoo.precision import compiled_with_xla
+
+    with compiled_with_xla(model, xla):
+        train = _timed(lambda: model.train_on_batch(x, y), steps, warmup)
     from rnnzoo.layers.recurrent import GRU, LSTM
 
     loops = [layer.loop_used for layer in model._flatten_layers(include_self=False) if isinstance(layer, (LSTM, GRU))]
@@ -123,7 +128,7 @@ def _measure_ours(model, x, y, steps, warmup, calls=8):
     model.predict(x, batch_size=len(x), verbose=0)  # traces the predict function for this batch shape
     predict = _timed(lambda: model.predict(many, batch_size=len(x), verbose=0), 1, 0) / calls
     return {"train_s_per_batch": train, "infer_s_per_batch": infer, "predict_s_per_batch": predict,
-            "backend": keras.backend.backend(),
+            "backend": keras.backend.backend(), "train_xla": bool(xla),
             "fast_kernel_layers": sum(1 for loop in loops if loop and loop.startswith("rnnzoo kernel"))}
 
 
@@ -363,6 +368,7 @@ def markdown(report):
         if "errors" in row:
             continue
         precision = "" if row.get("precision", "float32") == "float32" else f", {row['precision']}"
+        precision += ", XLA training step" if row.get("train_xla") else ""
         lines.append(f"| {row['config']} | {row['cell'].upper()} | {LABELS[(row['backend'], row['fast_kernels'])]}{precision} | "
                      f"{row['peer']} | {row['train_tokens_per_s_rnnzoo']:,.0f} | {row['train_tokens_per_s_torch']:,.0f} | "
                      f"{cell(row, 'train')} | {cell(row, 'infer')} | {cell(row, 'predict') if 'predict_ratio' in row else '—'} |")
@@ -509,7 +515,8 @@ def main(argv=None):
             continue
         row = {"config": config, "cell": cell, "backend": ours[0]["backend"], "fast_kernels": p["fast"],
                "cudnn_allowed": p["cudnn"], "device": "gpu" if args.gpu else "cpu", "peer": packing,
-               "precision": precision, "repeats": args.repeats, "fast_kernel_layers": ours[0]["fast_kernel_layers"]}
+               "precision": precision, "repeats": args.repeats, "fast_kernel_layers": ours[0]["fast_kernel_layers"],
+               "train_xla": bool(ours[0].get("train_xla"))}
         # predict: Keras' model.predict vs PyTorch's forward over the same batches, its outputs gathered into one
         # NumPy array as predict returns them (the word config's logits are 131 MB a batch)
         for key in ("train", "infer", "predict"):

@@ -139,7 +139,7 @@ def worker_rnnzoo(job, train_ids, val_ids, vocab):
     import keras
 
     import rnnzoo
-    from rnnzoo.precision import training_precision
+    from rnnzoo.precision import compiled_with_xla, training_precision, xla_training
 
     keras.utils.set_random_seed(0)
     model = rnnzoo.build("char_lstm_language_model", vocabulary_size=vocab, embedding_dim=RECIPE["embed"],
@@ -150,11 +150,12 @@ def worker_rnnzoo(job, train_ids, val_ids, vocab):
         clip = {"clipnorm": RECIPE["clip"]}
     rnnzoo.compile_model(model, learning_rate=RECIPE["learning_rate"], **clip, **job.get("compile", {}))
     xv, yv = windows(val_ids, RECIPE["window"], 0)
-    with training_precision(model, job["precision"]):
+    xla = xla_training(model, job["precision"])  # as rnnzoo's fitting loop decides (XLA in float32 on a CPU)
+    with training_precision(model, job["precision"]), compiled_with_xla(model, xla):
         result = run(lambda x, y: model.train_on_batch(x, y),
                      lambda: float(model.evaluate(xv, yv, batch_size=256, verbose=0, return_dict=True)["loss"]),
                      train_ids, job["target"], job["eval_every"], job["max_minutes"])
-    return {**result, "backend": keras.backend.backend()}
+    return {**result, "backend": keras.backend.backend(), "xla": xla}
 
 
 def _run_worker(job):

@@ -29,12 +29,17 @@ class Settings:
         float32_layers: tuple of layer names. Under mixed precision (`precision="bfloat16"` or "float16") these
             layers, and every layer inside them, keep computing in float32, as the output layers do (e.g.
             `("embedding", "encoder_1")` for a seq2seq model's source side; `rnnzoo.precision`).
+        xla_training: "auto", True or False. Whether `fit` compiles the training step with XLA
+            (`rnnzoo.precision.xla_training`). "auto": on TensorFlow on a CPU, in float32, for a model with an
+            LSTM/GRU layer on rnnzoo's kernel and batches of one length (XLA compiles once per input shape);
+            Keras' own default is never on a CPU.
     """
 
     fast_kernels: bool = True
     fast_inference: bool = True
     scan: str = "auto"
     float32_layers: tuple = ()
+    xla_training: object = "auto"
 
 
 settings = Settings()
@@ -54,6 +59,8 @@ def set(**changes):  # noqa: A001  (the verb users expect: rnnzoo.config.set(fas
             raise ValueError(f"float32_layers takes a list of layer names, e.g. ['embedding', 'encoder_1']; got "
                              f"{names!r}.")
         changes = {**changes, "float32_layers": tuple(names)}
+    if "xla_training" in changes and changes["xla_training"] not in ("auto", True, False):
+        raise ValueError(f"xla_training takes 'auto', True or False; got {changes['xla_training']!r}.")
     for name, value in changes.items():
         setattr(settings, name, value)
     return settings

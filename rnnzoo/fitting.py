@@ -301,6 +301,15 @@ def fit(model, train, validation=None, *, card, epochs=10, batch_size=None, lear
                     finalize, evaluate, details, plan, precision, label_smoothing)
 
 
+def _planned_steps(data, epochs):
+    """Batches per epoch × epochs where the dataset knows its length, else None."""
+    try:
+        batches = int(data.cardinality())
+    except (AttributeError, TypeError):
+        batches = len(data) if hasattr(data, "__len__") else -1
+    return batches * int(epochs) if batches >= 0 else None
+
+
 def _fit(model, train, validation, card, epochs, batch_size, learning_rate, clipnorm, optimizer, patience, minutes,
          reduce_lr_patience, log_gradient_norm, out, verbose, callbacks, shuffle, compile, finalize, evaluate,
          details, plan=None, precision="float32", label_smoothing=0.0):
@@ -365,7 +374,10 @@ def _fit(model, train, validation, card, epochs, batch_size, learning_rate, clip
         print(precisions.announce(precision, requested), flush=True)
     # JAX shards each batch over the devices only inside the distribution's scope; the precision holds for
     # training only (the model leaves it float32, to be evaluated, saved and exported as such)
-    with scope(), precisions.training_precision(model, precision):
+    xla = precisions.xla_training(model, precision, train, distributed=plan is not None,
+                                  steps=_planned_steps(train, epochs))
+    card.training = {**card.training, "xla": xla}
+    with scope(), precisions.training_precision(model, precision), precisions.compiled_with_xla(model, xla):
         history = model.fit(epochs=epochs, validation_data=validation, callbacks=fit_callbacks, verbose=verbose,
                             **kwargs).history
     if epoch_log is not None and epoch_log.epochs:

@@ -49,11 +49,11 @@ def _rnn_layers(model):
     return [layer for layer in model._flatten_layers(include_self=False) if isinstance(layer, (LSTM, GRU))]
 
 
-def _two_models(cell):
+def _two_models(cell, jit_compile=False):
     models = []
-    for _ in range(2):
+    for k in range(2):
         model = rnnzoo.build(f"{cell}_language_model", vocabulary_size=20, embedding_dim=6, units=8)
-        rnnzoo.compile_model(model, learning_rate=1e-2)
+        rnnzoo.compile_model(model, learning_rate=1e-2, jit_compile=jit_compile and k == 0)
         models.append(model)
     models[1].set_weights(models[0].get_weights())
     return models
@@ -61,9 +61,12 @@ def _two_models(cell):
 
 @pytest.mark.parametrize("cell", ["lstm", "gru"])
 @pytest.mark.parametrize("padded", [False, True])
-def test_compiled_training_matches_keras_loop(cell, padded):
-    """Graph-mode `train_on_batch` with the kernel (padded batches included) equals Keras' loop."""
-    fast, plain = _two_models(cell)
+@pytest.mark.parametrize("jit_compile", [False, True], ids=["graph", "xla"])
+def test_compiled_training_matches_keras_loop(cell, padded, jit_compile):
+    """`train_on_batch` with the kernel (padded batches included), in graph mode and compiled by XLA (what `fit`
+    does in float32 on a CPU, `rnnzoo.precision.xla_training`), equals Keras' loop in graph mode."""
+    fast, plain = _two_models(cell, jit_compile)
+    assert fast.jit_compile is jit_compile and plain.jit_compile is False
     rng = np.random.default_rng(0)
     x = rng.integers(1, 20, (4, 9)).astype("int32")
     y = rng.integers(1, 20, (4, 9)).astype("int32")

@@ -208,3 +208,62 @@ def test_seq2seq_decodes_with_one_side_kept_float32(kept):
         assert rnnzoo.translate(model, texts) == expected
         assert rnnzoo.translate(model, texts[0], beam_width=3)
     DECODERS.clear()
+
+
+def _lm_data(rows=32, length=9, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.integers(1, 20, (rows, length)).astype("int32"), rng.integers(1, 20, (rows, length)).astype("int32")
+
+
+def test_xla_training_is_chosen_where_it_pays():
+    """"auto": XLA for float32 training of a model on rnnzoo's LSTM/GRU kernel on a CPU, with batches of one length
+    and enough steps to repay the compilation; not for bfloat16 (XLA's CPU bfloat16 multiplies are slow), several
+    devices, variable lengths, short runs or models without the kernel. The setting forces either way."""
+    import tensorflow as tf
+
+    from rnnzoo import config
+    from rnnzoo.fitting import array_dataset
+
+    model = rnnzoo.build("lstm_language_model", vocabulary_size=20, embedding_dim=6, units=8)
+    fixed = array_dataset(*_lm_data(), batch_size=4)
+    many = precision.XLA_MIN_STEPS
+    assert precision.xla_training(model, "float32", fixed, steps=many) is True
+    assert precision.xla_training(model, "float32", fixed, steps=None) is True
+    assert precision.xla_training(model, "float32", fixed, steps=many - 1) is False
+    assert precision.xla_training(model, "bfloat16", fixed, steps=many) is False
+    assert precision.xla_training(model, "float32", fixed, steps=many, distributed=True) is False
+    ragged = tf.data.Dataset.from_generator(
+        lambda: iter([(np.ones((2, 5), "int32"), np.ones((2, 5), "int32"))]),
+        output_signature=(tf.TensorSpec((None, None), tf.int32), tf.TensorSpec((None, None), tf.int32)))
+    assert precision.xla_training(model, "float32", ragged, steps=many) is False
+    with config.using(fast_kernels=False):
+        assert precision.xla_training(model, "float32", fixed, steps=many) is False
+    with config.using(xla_training=False):
+        assert precision.xla_training(model, "float32", fixed, steps=many) is False
+    with config.using(xla_training=True):
+        assert precision.xla_training(model, "bfloat16", ragged, steps=1) is True
+    plain = rnnzoo.build("rnn_language_model", vocabulary_size=20, embedding_dim=6, units=4)
+    assert precision.xla_training(plain, "float32", fixed, steps=many) is False
+    with pytest.raises(ValueError, match="xla_training takes"):
+        config.set(xla_training="yes")
+
+
+def test_fit_under_xla_trains_as_without_and_leaves_the_model_as_it_was():
+    """The fitting loop's XLA-compiled training gives the losses and weights of the graph-mode one; the card
+    records it, and the model's own jit setting returns afterwards (evaluation and prediction as before)."""
+    from rnnzoo import config
+
+    x, y = _lm_data()
+    results = {}
+    for xla in (True, False):
+        keras.utils.set_random_seed(0)
+        model = rnnzoo.build("lstm_language_model", vocabulary_size=20, embedding_dim=6, units=8)
+        with config.using(xla_training=xla):
+            results[xla] = fit(model, (x, y), (x[:8], y[:8]), card=ModelCard(model="lstm_language_model",
+                                                                              task="language_model"),
+                               epochs=2, batch_size=8, verbose=0)
+        assert results[xla].card.training["xla"] is xla
+        assert model.jit_compile is False and model.train_function is None
+    np.testing.assert_allclose(results[True].history["loss"], results[False].history["loss"], rtol=1e-5)
+    for a, b in zip(results[True].model.get_weights(), results[False].model.get_weights()):
+        np.testing.assert_allclose(a, b, atol=1e-5)

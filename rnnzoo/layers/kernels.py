@@ -35,6 +35,12 @@ def enabled(layer):
     return config.settings.fast_kernels if own is None else bool(own)
 
 
+def eligible(layer):
+    """Whether `layer`'s calls can run a fast kernel at all: enabled, and its arguments are the fused
+    configuration (which kernel runs is still decided per call: backend, device, mask)."""
+    return enabled(layer) and not argument_reasons(layer)
+
+
 def fast_inner_loop(layer, cell_kind, sequences, initial_state, mask, training):
     """(last_output, outputs, states) from a fast kernel, or None where Keras' own loop must run."""
     backend = keras.backend.backend()
@@ -78,6 +84,23 @@ def _precisions(dtype):
     return (lambda v: tf.cast(v, dtype)), (lambda v: tf.cast(v, tf.float32))
 
 
+def _candidate_doubled(n, dtype):
+    """Column scale (i, f, c, o) that doubles the LSTM's candidate pre-activation: with it one sigmoid over all four
+    gates gives the candidate as 2σ(2z) − 1 = tanh(z). Scaling by 2 is exact in every float dtype."""
+    import tensorflow as tf
+
+    return tf.concat([tf.ones([2 * n], dtype), tf.fill([n], tf.constant(2, dtype)), tf.ones([n], dtype)], 0)
+
+
+def _gate_major(v, steps, batch, gates, n):
+    """(time·batch, gates·n) → (time, gates, batch, n). XLA's CPU loop fusions run several times slower when
+    they read column slices of a tensor indexed by the loop counter (`xw[t][:, n:2n]`) than contiguous blocks
+    (`xw[t, 1]`); the step reads each gate as its own block."""
+    import tensorflow as tf
+
+    return tf.transpose(tf.reshape(v, [steps, batch, gates, n]), [0, 2, 1, 3])
+
+
 def tf_lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias, mask=None):
     """LSTM over time-major `x` (time, batch, features); Keras gate order i, f, c, o.
 
@@ -92,22 +115,24 @@ def tf_lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias, mask=None):
         low, wide = _precisions(x.dtype)
         steps, batch, features = tf.shape(x)[0], tf.shape(x)[1], tf.shape(x)[2]
         n = tf.shape(u)[0]
-        xw = tf.reshape(wide(tf.matmul(tf.reshape(x, [-1, features]), w)) + wide(b), [steps, batch, 4 * n])
+        scale = _candidate_doubled(n, w.dtype)  # one sigmoid gives all four gates
+        xw = tf.reshape(wide(tf.matmul(tf.reshape(x, [-1, features]), w * scale)) + wide(b * scale),
+                        [steps, batch, 4 * n])
+        u2 = u * scale
         msw = wide(ms)
 
         def step(t, h, h_low, c, hs, cs, acts):
-            z = xw[t] + wide(tf.matmul(h_low, u))
-            ifo = tf.sigmoid(tf.concat([z[:, :2 * n], z[:, 3 * n:]], 1))
-            g = tf.tanh(z[:, 2 * n:3 * n])
-            c_new = ifo[:, n:2 * n] * c + ifo[:, :n] * g
+            s = tf.sigmoid(xw[t] + wide(tf.matmul(h_low, u2)))
+            i, f, g, o = s[:, :n], s[:, n:2 * n], 2 * s[:, 2 * n:3 * n] - 1, s[:, 3 * n:]
+            c_new = f * c + i * g
             tc = tf.tanh(c_new)
-            h_new = ifo[:, 2 * n:] * tc
+            h_new = o * tc
             if masked:  # carry the states through masked steps
                 m = msw[t]
                 c_new, h_new = c + m * (c_new - c), h + m * (h_new - h)
             h_low = low(h_new)
             return (t + 1, h_new, h_low, c_new, hs.write(t, h_low), cs.write(t, c_new),
-                    acts.write(t, low(tf.concat([ifo, g, tc], 1))))
+                    acts.write(t, low(tf.stack([i, f, o, g, tc]))))  # gate-major blocks (`_gate_major`)
 
         # what only feeds the multiplies, or is stored for the backward pass, is kept in the low dtype
         array = lambda dtype=x.dtype: tf.TensorArray(dtype, size=steps)
@@ -123,9 +148,7 @@ def tf_lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias, mask=None):
 
             def back(k, dh_next, dc_next, dzs):
                 t = steps - 1 - k
-                a = wide(acts[t])
-                i, f, o = a[:, :n], a[:, n:2 * n], a[:, 2 * n:3 * n]
-                g, tc = a[:, 3 * n:4 * n], a[:, 4 * n:]
+                i, f, o, g, tc = (wide(acts[t, k]) for k in range(5))
                 dh = d_hs[t] + dh_next
                 dc = dc_next
                 if masked:  # the new states get the gradient of a valid step, the carried ones the rest
@@ -168,19 +191,18 @@ def tf_gru_sequence(x, h0, kernel, recurrent_kernel, bias, mask=None):
         steps, batch, features = tf.shape(x)[0], tf.shape(x)[1], tf.shape(x)[2]
         n = tf.shape(u)[0]
         bw = wide(b)
-        xw = tf.reshape(wide(tf.matmul(tf.reshape(x, [-1, features]), w)) + bw[0], [steps, batch, 3 * n])
+        xw = _gate_major(wide(tf.matmul(tf.reshape(x, [-1, features]), w)) + bw[0], steps, batch, 3, n)
         msw = wide(ms)
 
         def step(t, h, h_low, hs, acts):
-            xt, hu = xw[t], wide(tf.matmul(h_low, u)) + bw[1]
-            zr = tf.sigmoid(xt[:, :2 * n] + hu[:, :2 * n])
-            z, r, hh = zr[:, :n], zr[:, n:], hu[:, 2 * n:]
-            cand = tf.tanh(xt[:, 2 * n:] + r * hh)
+            hu = wide(tf.matmul(h_low, u)) + bw[1]
+            z, r, hh = tf.sigmoid(xw[t, 0] + hu[:, :n]), tf.sigmoid(xw[t, 1] + hu[:, n:2 * n]), hu[:, 2 * n:]
+            cand = tf.tanh(xw[t, 2] + r * hh)
             h_new = z * h + (1 - z) * cand
             if masked:
                 h_new = h + msw[t] * (h_new - h)
             h_low = low(h_new)
-            return t + 1, h_new, h_low, hs.write(t, h_low), acts.write(t, low(tf.concat([zr, cand, hh], 1)))
+            return t + 1, h_new, h_low, hs.write(t, h_low), acts.write(t, low(tf.stack([z, r, cand, hh])))
 
         # what only feeds the multiplies, or is stored for the backward pass, is kept in the low dtype
         array = lambda: tf.TensorArray(x.dtype, size=steps)
@@ -195,8 +217,7 @@ def tf_gru_sequence(x, h0, kernel, recurrent_kernel, bias, mask=None):
 
             def back(k, dh_next, dxws, dhus):
                 t = steps - 1 - k
-                a = wide(acts[t])
-                z, r, cand, hh = a[:, :n], a[:, n:2 * n], a[:, 2 * n:3 * n], a[:, 3 * n:]
+                z, r, cand, hh = (wide(acts[t, k]) for k in range(4))
                 dh = d_hs[t] + dh_next
                 if masked:
                     dh_all = dh
@@ -230,7 +251,11 @@ def tf_forward_sequence(cell_kind, x, states, kernel, recurrent_kernel, bias, ma
     """Inference only (no gradient kept): the LSTM or GRU over time-major `x` with the input projection of all
     steps as one multiply before the loop, which carries only `h U`; `mask` as in `tf_lstm_sequence`; 16-bit
     inputs keep float32 gates and states (`_precisions`). Returns (states h_t (time, batch, units), final states
-    list), in `x`'s dtype."""
+    list), in `x`'s dtype.
+
+    The step's element-wise work is laid out for XLA's CPU loop fusions (`_gate_major`): the LSTM takes one
+    sigmoid over all four gates (the candidate as 2σ(2z) − 1, `_candidate_doubled`), the GRU reads each gate's
+    input projection as its own block."""
     import tensorflow as tf
 
     low, wide = _precisions(x.dtype)
@@ -239,22 +264,24 @@ def tf_forward_sequence(cell_kind, x, states, kernel, recurrent_kernel, bias, ma
     n = tf.shape(u)[0]
     lstm = cell_kind == "lstm"
     bw = wide(b)
-    xw = tf.reshape(wide(tf.matmul(tf.reshape(x, [-1, features]), w)) + (bw if lstm else bw[0]),
-                    [steps, batch, -1])
+    if lstm:
+        scale = _candidate_doubled(n, w.dtype)
+        w, u, bw = w * scale, u * scale, bw * wide(scale)
+        xw = tf.reshape(wide(tf.matmul(tf.reshape(x, [-1, features]), w)) + bw, [steps, batch, 4 * n])
+    else:
+        xw = _gate_major(wide(tf.matmul(tf.reshape(x, [-1, features]), w)) + bw[0], steps, batch, 3, n)
     mask = None if mask is None else wide(mask)
 
     def step(t, hs, h, *c):
         if lstm:
-            z = xw[t] + wide(tf.matmul(low(h), u))
-            i, f, o = tf.sigmoid(z[:, :n]), tf.sigmoid(z[:, n:2 * n]), tf.sigmoid(z[:, 3 * n:])
-            c_new = f * c[0] + i * tf.tanh(z[:, 2 * n:3 * n])
-            h_new = o * tf.tanh(c_new)
+            s = tf.sigmoid(xw[t] + wide(tf.matmul(low(h), u)))
+            c_new = s[:, n:2 * n] * c[0] + s[:, :n] * (2 * s[:, 2 * n:3 * n] - 1)
+            h_new = s[:, 3 * n:] * tf.tanh(c_new)
             new = (h_new, c_new)
         else:
-            xt, hu = xw[t], wide(tf.matmul(low(h), u)) + bw[1]
-            zr = tf.sigmoid(xt[:, :2 * n] + hu[:, :2 * n])
-            z, r = zr[:, :n], zr[:, n:]
-            h_new = z * h + (1 - z) * tf.tanh(xt[:, 2 * n:] + r * hu[:, 2 * n:])
+            hu = wide(tf.matmul(low(h), u)) + bw[1]
+            z, r = tf.sigmoid(xw[t, 0] + hu[:, :n]), tf.sigmoid(xw[t, 1] + hu[:, n:2 * n])
+            h_new = z * h + (1 - z) * tf.tanh(xw[t, 2] + r * hu[:, 2 * n:])
             new = (h_new,)
         if mask is not None:
             new = tuple(old + mask[t] * (value - old) for old, value in zip((h, *c), new))
