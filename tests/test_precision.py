@@ -244,6 +244,10 @@ def test_xla_training_is_chosen_where_it_pays():
         assert precision.xla_training(model, "bfloat16", ragged, steps=1) is True
     plain = rnnzoo.build("rnn_language_model", vocabulary_size=20, embedding_dim=6, units=4)
     assert precision.xla_training(plain, "float32", fixed, steps=many) is False
+    for name, options in (("bahdanau_seq2seq", {"target_vocabulary_size": 9}),  # its decoder's loop does not compile with XLA
+                          ("bilstm_tagger", {"num_tags": 3})):  # slower under XLA
+        other = rnnzoo.build(name, vocabulary_size=20, embedding_dim=6, units=4, **options)
+        assert precision.xla_training(other, "float32", fixed, steps=many) is False, name
     with pytest.raises(ValueError, match="xla_training takes"):
         config.set(xla_training="yes")
 
@@ -267,3 +271,23 @@ def test_fit_under_xla_trains_as_without_and_leaves_the_model_as_it_was():
     np.testing.assert_allclose(results[True].history["loss"], results[False].history["loss"], rtol=1e-5)
     for a, b in zip(results[True].model.get_weights(), results[False].model.get_weights()):
         np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+def test_dropout_under_xla_draws_with_philox():
+    """Inside `compiled_with_xla(model, True)` Keras' dropout names the Philox generator (XLA's own choice on a CPU
+    took 100× longer); outside, and with XLA off, Keras' dropout is untouched."""
+    import tensorflow as tf
+    from keras.src.backend.tensorflow import random as tf_random
+
+    keras_dropout = tf_random.dropout
+    model = rnnzoo.build("lstm_language_model", vocabulary_size=20, embedding_dim=6, units=8)
+    with precision.compiled_with_xla(model, False):
+        assert tf_random.dropout is keras_dropout
+    with precision.compiled_with_xla(model, True):
+        assert getattr(tf_random.dropout, "rnnzoo_philox", False) and model.jit_compile
+        x = tf.ones((8, 50))
+        layer = keras.layers.Dropout(0.25, seed=1)
+        dropped = tf.function(lambda v: layer(v, training=True), jit_compile=True)(x)
+        kept = float(tf.reduce_mean(tf.cast(dropped > 0, tf.float32)))
+        assert 0.6 < kept < 0.9 and float(tf.reduce_max(dropped)) == pytest.approx(1 / 0.75)
+    assert tf_random.dropout is keras_dropout and not model.jit_compile
