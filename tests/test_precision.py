@@ -291,3 +291,27 @@ def test_dropout_under_xla_draws_with_philox():
         kept = float(tf.reduce_mean(tf.cast(dropped > 0, tf.float32)))
         assert 0.6 < kept < 0.9 and float(tf.reduce_max(dropped)) == pytest.approx(1 / 0.75)
     assert tf_random.dropout is keras_dropout and not model.jit_compile
+
+
+@pytest.mark.slow
+def test_every_model_auto_compiles_with_xla_trains_under_it():
+    """Each registered model "auto" would train under XLA (its tiny config) takes XLA-compiled training steps that
+    change every weight; those "auto" leaves out include the attention seq2seq models."""
+    from model_checks import tiny
+
+    picked = []
+    for name in rnnzoo.list_models():
+        model, _, _, (x, y) = tiny(name)
+        if not precision.xla_training(model, "float32", None):
+            continue
+        picked.append(name)
+        rnnzoo.compile_model(model, learning_rate=1e-2)
+        before = [np.array(w) for w in model.trainable_weights]
+        with precision.compiled_with_xla(model, True):
+            loss = np.ravel(model.train_on_batch(x, y))[0]
+            assert model.jit_compile and model.train_function is not None, name
+        assert np.isfinite(loss), (name, loss)
+        unchanged = [w.path for w, b in zip(model.trainable_weights, before) if np.array_equal(np.array(w), b)]
+        assert not unchanged, (name, unchanged)
+    assert {"lstm_language_model", "gru_classifier", "lstm_tagger", "lstm_forecaster"} <= set(picked), picked
+    assert not {"bahdanau_seq2seq", "bilstm_classifier", "char_qrnn_language_model"} & set(picked), picked
