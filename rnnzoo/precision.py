@@ -15,6 +15,11 @@ The precision is a training setting, not a property of the model: when training 
 float32, so the saved model, its evaluation and every export are float32 (a quantized export is asked for
 separately). The card records what was asked and what ran (`card.training["precision"]`).
 
+The fitting loop also decides whether the training step compiles with XLA (`xla_training`, recorded as
+`card.training["xla"]`): on a CPU, XLA trains float32 models of rnnzoo's LSTM/GRU kernels faster than TensorFlow's
+graph mode, while in bfloat16 it is slower (its CPU bfloat16 multiplies run at float32 speed), so bfloat16 trains
+without it (`benchmarks/xla_training.py`).
+
 Example:
 >>> from rnnzoo.precision import describe_hardware, resolve
 >>> resolve("float32")
