@@ -30,8 +30,9 @@ class Settings:
             layers, and every layer inside them, keep computing in float32, as the output layers do (e.g.
             `("embedding", "encoder_1")` for a seq2seq model's source side; `rnnzoo.precision`).
         xla_training: "auto", True or False. Whether `fit` compiles the training step with XLA
-            (`rnnzoo.precision.xla_training`). "auto": on TensorFlow on a CPU, in float32, for a model with an
-            LSTM/GRU layer on rnnzoo's kernel and batches of one length (XLA compiles once per input shape);
+            (`rnnzoo.precision.xla_training`). "auto": on TensorFlow on a CPU, in float32, for a model of
+            layers known to run faster under XLA (LSTM/GRU on rnnzoo's kernel; not the attention decoder or
+            `Bidirectional`), batches of one length (XLA compiles once per input shape) and at least 500 steps;
             Keras' own default is never on a CPU.
     """
 

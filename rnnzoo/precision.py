@@ -214,8 +214,9 @@ def xla_training(model, precision="float32", data=None, distributed=False, steps
     """Whether training `model` in `precision` on `data` compiles its step with XLA (`rnnzoo.config`'s
     `xla_training`: True, False, or "auto").
 
-    "auto" says yes on TensorFlow on a CPU (Keras' own default there is no), in float32, on one device, when a
-    layer runs rnnzoo's LSTM/GRU kernel (`rnnzoo.layers.kernels`), every batch of `data` (a `tf.data`
+    "auto" says yes on TensorFlow on a CPU (Keras' own default there is no), in float32, on one device, for a
+    model made only of layers known to compile and run faster under XLA (`_XLA_LAYERS`: its LSTM/GRU layers on
+    rnnzoo's kernel, `rnnzoo.layers.kernels`), when every batch of `data` (a `tf.data`
     dataset; None: the caller feeds one shape) has one length, since XLA compiles once per input shape, and the
     training is long enough to repay the compilation (`steps`, the training steps planned, at least
     `XLA_MIN_STEPS`; None: unknown, taken as long enough). The
@@ -243,8 +244,8 @@ def xla_training(model, precision="float32", data=None, distributed=False, steps
 # what "auto" compiles with XLA: models made only of these layers (the recurrent ones on rnnzoo's kernel). Others,
 # such as the attention decoder, whose loop XLA cannot compile (its gradient's TensorList has no fixed size), or
 # layers not yet tried under XLA, train without it.
-# A Bidirectional layer trained 8–20% slower under XLA here (bilstm classifier and tagger, 128 units), so it is
-# left out too.
+# A Bidirectional layer trained no faster under XLA here (1.02–1.03× the graph step's time, bilstm classifier and
+# tagger, benchmarks/xla_training.py), so it is left out too.
 _XLA_LAYERS = {"keras": {"InputLayer", "Embedding", "Dense", "Dropout", "Add", "Concatenate", "Identity",
                          "LSTMCell", "GRUCell"},
                "rnnzoo": {"LSTM", "GRU", "Metadata", "OneHot", "MaskedGlobalPooling1D"}}
