@@ -278,16 +278,17 @@ def _one_length(data):
 @contextlib.contextmanager
 def compiled_with_xla(model, on):
     """Inside the block `model`'s train, test and predict steps compile with XLA when `on`; on leaving it the
-    model's own setting returns and the compiled steps are dropped.
+    model's own setting returns and the compiled steps are dropped. When not `on` the model keeps the setting it was
+    compiled with (a user's own `jit_compile=True` included).
 
     With XLA on, Keras' TensorFlow dropout draws its masks with the Philox generator named explicitly
     (`_philox_dropout`): left to choose, XLA's CPU generator took 362 ms for a 64 × 100 × 256 mask, Philox 3 ms."""
     before = getattr(model, "_jit_compile", None)
-    model.jit_compile = bool(on)
+    if on:
+        model.jit_compile = True
     _drop_compiled_functions(model)
-    patched = _philox_dropout() if on else contextlib.nullcontext()
     try:
-        with patched:
+        with _philox_dropout() if on else contextlib.nullcontext():
             yield bool(on)
     finally:
         model._jit_compile = before
