@@ -13,6 +13,16 @@ Every number in the checked columns must be a value in the source JSON at the pr
 for a percentage, in thousands/millions with "k"/"M", in KiB of a byte count, in ms of seconds. A figure typed
 into a table without its JSON fails.
 
+A figure must also come from the right field, not merely appear somewhere in the file: a JSON value's field is
+the name of the key it sits under (a list of numbers keeps its key's name). By default a table's columns are
+fields: the n-th figure of every cell of a column must be the value of one same-named field (each row's
+`training_ratio`, say, or each row's `ratio_range`), so a figure typed over with a number that the file holds
+under another name (another column's ratio, a range's end) fails. Tables laid out the other way, a measurement
+per row, say `by=row` (every figure of a row from one field); tables that mix fields in both directions (free
+text, several metrics in one column) say `by=cell`, which keeps only the check that each figure is in the file:
+
+    <!-- claims: benchmarks/results/export.json; by=cell -->
+
     python benchmarks/claims.py          # prints each figure without a source, exits 1 if there is one
 """
 
@@ -28,19 +38,25 @@ MARKER = re.compile(r"<!--\s*claims:\s*(.*?)\s*-->")
 NUMBER = re.compile(r"(?<![\w.])[−-]?\d[\d,]*(?:\.\d+)?(?:e[−-]?\d+)?(?:\s?(?:KiB|ms|[kM])(?![a-zA-Z]))?%?")
 
 
-def _numbers(node, found):
+def _numbers(node, found, field=""):
+    """Every finite number in a JSON value as (value, field): the name of the key it sits under."""
     if isinstance(node, bool):
         return found
     if isinstance(node, (int, float)):
         if math.isfinite(node):
-            found.append(float(node))
+            found.append((float(node), field))
     elif isinstance(node, dict):
-        for value in node.values():
-            _numbers(value, found)
+        for key, value in node.items():
+            _numbers(value, found, str(key))
     elif isinstance(node, list):
         for value in node:
-            _numbers(value, found)
+            _numbers(value, found, field)
     return found
+
+
+def _fields(token, numbers):
+    """The fields in which the figure `token` is a value, at the precision it is shown with."""
+    return {field for value, field in numbers if matches(token, [value])}
 
 
 def parse_figure(token):
@@ -105,10 +121,13 @@ def check(document, root=ROOT):
         if marker.startswith("none"):
             continue
         sources, _, options = marker.partition(";")
-        skip = {0}
-        if "skip=" in options:
-            skip = {int(c) for c in options.split("skip=")[1].split(",")}
-        values = []
+        settings = dict(option.strip().split("=", 1) for option in options.split(";") if "=" in option)
+        skip = {int(c) for c in settings["skip"].split(",")} if "skip" in settings else {0}
+        by = settings.get("by", "column")
+        if by not in ("column", "row", "cell"):
+            problems.append(f"{document}:{line}: by={by!r} in the claims marker; use by=column, by=row or by=cell")
+            continue
+        numbers = []
         for source in sources.split(","):
             source = source.strip()
             candidates = [os.path.join(os.path.dirname(path), source), os.path.join(root, source)]
@@ -117,15 +136,29 @@ def check(document, root=ROOT):
                 problems.append(f"{document}:{line}: source {source!r} does not exist")
                 continue
             with open(file) as f:
-                values += _numbers(json.load(f), [])
+                numbers += _numbers(json.load(f), [])
+        values = [value for value, _ in numbers]
+        groups = {}  # figures that must share a field: (column, n-th figure in its cell) or a row
         for offset, row in enumerate(body, start=2):
             for column, cell in enumerate(row):
                 if column in skip:
                     continue
-                for token in NUMBER.findall(cell.replace("**", "")):
+                for index, token in enumerate(NUMBER.findall(cell.replace("**", ""))):
                     if not matches(token, values):
                         problems.append(f"{document}:{line + offset}: {token!r} (column {column}) is in none of "
                                         f"{sources.strip()}")
+                        continue
+                    if by != "cell":
+                        key = ("column", column, index) if by == "column" else ("row", offset)
+                        groups.setdefault(key, []).append((line + offset, token, _fields(token, numbers)))
+        for key, figures in groups.items():
+            if len(figures) > 1 and not set.intersection(*(fields for _, _, fields in figures)):
+                where = (f"column {key[1]}" + (f", figure {key[2] + 1} of each cell" if key[2] else "")
+                         if key[0] == "column" else "its row")
+                found = "; ".join(f"{token!r} (line {at}) in {sorted(fields)[:4]}" for at, token, fields in figures)
+                problems.append(f"{document}:{figures[0][0]}: the figures of {where} are not one field of "
+                                f"{sources.strip()}: {found}. A figure from another field, or a table laid out "
+                                "by row (by=row) or mixing fields (by=cell)?")
     return problems
 
 
@@ -133,7 +166,8 @@ def main(argv=None):
     problems = [p for document in DOCUMENTS for p in check(document)]
     for problem in problems:
         print(problem)
-    print(f"{len(problems)} figures without a source" if problems else "every table figure is in its JSON")
+    print(f"{len(problems)} figures without a source or from the wrong field" if problems
+          else "every table figure is in its JSON, in its field")
     return 1 if problems else 0
 
 
