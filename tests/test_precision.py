@@ -193,6 +193,20 @@ def test_compiled_call_equals_the_model():
     np.testing.assert_allclose(got, keras.ops.convert_to_numpy(model(x, training=False)), atol=1e-5)
 
 
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="Keras' predict under XLA is TensorFlow's")
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_predict_with_jit_compile_matches_predict_without(cell):
+    """The README's opt-in for `predict` under XLA (`model.jit_compile = True`, which Keras leaves off on a CPU):
+    rnnzoo's forward-only loop compiles and gives Keras' graph-mode answers."""
+    model = rnnzoo.build(f"{cell}_language_model", vocabulary_size=20, embedding_dim=8, units=16)
+    x = np.random.default_rng(0).integers(1, 20, (40, 9)).astype("int32")
+    graph = model.predict(x, batch_size=16, verbose=0)
+    assert model.jit_compile is False  # Keras' choice on a CPU
+    model.jit_compile = True
+    model.predict_function = None
+    np.testing.assert_allclose(model.predict(x, batch_size=16, verbose=0), graph, atol=1e-5)
+
+
 @pytest.mark.parametrize("kept", [("decoder",), ("embedding", "encoder_1")])
 def test_seq2seq_decodes_with_one_side_kept_float32(kept):
     """A float32 decoder fed by a bfloat16 encoder (or the reverse) decodes: the decoder's loop carries its states
