@@ -62,9 +62,10 @@ def main(argv=None):
     ap.add_argument("--average", type=int, default=0,
                     help="also try the mean of the last K epochs' weights; the better on validation WER is kept")
     ap.add_argument("--precision", default="float32", help="float32, bfloat16 or auto (mixed precision training)")
-    ap.add_argument("--float32-layers", default="", metavar="NAMES",
+    ap.add_argument("--float32-layers", default=None, metavar="NAMES",
                     help="under mixed precision these layers (comma-separated, e.g. embedding,encoder_1) and what is "
-                         "inside them compute in float32 (rnnzoo.config float32_layers)")
+                         "inside them compute in float32 (rnnzoo.config float32_layers); '' for none (the whole "
+                         "model in bfloat16); left out, the seq2seq task's choice (embedding,encoder_1)")
     ap.add_argument("--threads", type=int, default=None, help="TensorFlow threads (two runs side by side: 1 each)")
     ap.add_argument("--skip-test", action="store_true",
                     help="score the validation words only (tuning runs); the test words are scored once, at the end")
@@ -84,7 +85,7 @@ def main(argv=None):
     ap.add_argument("--evaluate", nargs="+", metavar="DIR", default=None,
                     help="no training: evaluate these saved models, decoded together as an ensemble when several")
     args = ap.parse_args(argv)
-    if args.float32_layers:
+    if args.float32_layers is not None:
         from rnnzoo import config
 
         config.set(float32_layers=[n.strip() for n in args.float32_layers.split(",") if n.strip()])

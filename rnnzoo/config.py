@@ -26,9 +26,11 @@ class Settings:
         scan: str. How the parallel cells (minGRU, minLSTM, QRNN, LRU) run their linear recurrence in
             parallel mode: "auto" (the step loop with a hand-written gradient on TensorFlow, the associative
             scan elsewhere), "loop", "blocked" or "associative" (see `rnnzoo.layers.scan`).
-        float32_layers: tuple of layer names. Under mixed precision (`precision="bfloat16"` or "float16") these
-            layers, and every layer inside them, keep computing in float32, as the output layers do (e.g.
-            `("embedding", "encoder_1")` for a seq2seq model's source side; `rnnzoo.precision`).
+        float32_layers: None, or a tuple of layer names. Under mixed precision (`precision="bfloat16"` or
+            "float16") these layers, and every layer inside them, keep computing in float32, as the output layers
+            do (`rnnzoo.precision`). None (the default): the task's choice (`Task.mixed_precision_float32`; the
+            seq2seq task keeps its source side, `("embedding", "encoder_1")`, which narrows bfloat16's WER gap
+            to float32 on G2P). A tuple, even an empty one, names them exactly.
         xla_training: "auto", True or False. Whether `fit` compiles the training step with XLA
             (`rnnzoo.precision.xla_training`). "auto": on TensorFlow on a CPU, in float32, for a model of
             layers known to run faster under XLA (LSTM/GRU on rnnzoo's kernel; not the attention decoder or
@@ -39,7 +41,7 @@ class Settings:
     fast_kernels: bool = True
     fast_inference: bool = True
     scan: str = "auto"
-    float32_layers: tuple = ()
+    float32_layers: object = None
     xla_training: object = "auto"
 
 
@@ -54,11 +56,11 @@ def set(**changes):  # noqa: A001  (the verb users expect: rnnzoo.config.set(fas
         raise ValueError(f"Unknown settings {unknown}; rnnzoo.config has {sorted(fields)}.")
     if "scan" in changes and changes["scan"] not in ("auto", "loop", "blocked", "associative"):
         raise ValueError(f"Unknown scan {changes['scan']!r}; use 'auto', 'loop', 'blocked' or 'associative'.")
-    if "float32_layers" in changes:
-        names = changes["float32_layers"]
+    names = changes.get("float32_layers")
+    if names is not None:  # None: the task's choice
         if isinstance(names, str) or not all(isinstance(n, str) for n in names):
-            raise ValueError(f"float32_layers takes a list of layer names, e.g. ['embedding', 'encoder_1']; got "
-                             f"{names!r}.")
+            raise ValueError(f"float32_layers takes a list of layer names, e.g. ['embedding', 'encoder_1'] ([] for "
+                             f"none, None for the task's choice); got {names!r}.")
         changes = {**changes, "float32_layers": tuple(names)}
     if "xla_training" in changes and changes["xla_training"] not in ("auto", True, False):
         raise ValueError(f"xla_training takes 'auto', True or False; got {changes['xla_training']!r}.")

@@ -23,7 +23,7 @@ import numpy as np
 
 from rnnzoo.card import ModelCard, SplitRecord, fingerprint, set_card, versions
 from rnnzoo.names import BACKUP_DIR, HISTORY_FILE, LOCK_FILE, METRICS_FILE, MODEL_FILE, PARTIAL_HISTORY_FILE
-from rnnzoo.saving import compile_model, write_json, write_together
+from rnnzoo.saving import compile_model, task_of, write_json, write_together
 
 
 @contextlib.contextmanager
@@ -377,7 +377,11 @@ def _fit(model, train, validation, card, epochs, batch_size, learning_rate, clip
     xla = precisions.xla_training(model, precision, train, distributed=plan is not None,
                                   steps=_planned_steps(train, epochs))
     card.training = {**card.training, "xla": xla}
-    with scope(), precisions.training_precision(model, precision), precisions.compiled_with_xla(model, xla):
+    kept = ()
+    if precision != "float32":  # the layers kept float32 under mixed precision: the task's, or the user's
+        kept = precisions.float32_layer_names(task_of(model, card.task).mixed_precision_float32, model)
+        card.training = {**card.training, "float32_layers": list(kept)}
+    with scope(), precisions.training_precision(model, precision, kept), precisions.compiled_with_xla(model, xla):
         history = model.fit(epochs=epochs, validation_data=validation, callbacks=fit_callbacks, verbose=verbose,
                             **kwargs).history
     if epoch_log is not None and epoch_log.epochs:

@@ -3,7 +3,8 @@
 `rnnzoo.train(..., precision="bfloat16")` (and `fit`, and the CLI's `--precision`) trains with every layer
 computing in the low-precision dtype (Keras' `mixed_bfloat16` / `mixed_float16` policies: the variables stay
 float32 and are cast on use, so the optimizer updates float32 weights), except the layers that produce the model's
-outputs, which compute in float32 so the softmax and the loss see float32 logits, and the layers named in
+outputs, which compute in float32 so the softmax and the loss see float32 logits, and the layers the task keeps
+float32 (`Task.mixed_precision_float32`: a seq2seq model's source side) or, where set, those named in
 `rnnzoo.config.settings.float32_layers`. float16 also scales the loss
 (`keras.optimizers.LossScaleOptimizer`) against underflowing gradients. rnnzoo's recurrent kernels multiply in
 the compute dtype on TensorFlow and on PyTorch (`torch.lstm` / `torch.gru` on bfloat16 tensors reach oneDNN's bf16
@@ -151,11 +152,23 @@ def _output_layers(model):
     return found
 
 
-def _kept_float32(model):
-    """The layers named in `rnnzoo.config.settings.float32_layers`, and every layer inside them."""
+def float32_layer_names(default=(), model=None):
+    """The names of the layers kept float32 under mixed precision: `rnnzoo.config.settings.float32_layers`, or,
+    where it is None (the default), `default` (the fitting loop passes the task's `mixed_precision_float32`).
+    With `model`, only the names of its layers (nested ones included)."""
     from rnnzoo import config
 
-    names = set(config.settings.float32_layers)
+    chosen = config.settings.float32_layers
+    names = tuple(default if chosen is None else chosen)
+    if model is not None:
+        present = {layer.name for layer in _layers(model)}
+        names = tuple(name for name in names if name in present)
+    return names
+
+
+def _kept_float32(model, names):
+    """The layers named in `names`, and every layer inside them."""
+    names = set(names)
     found = set()
     for layer in _layers(model) if names else ():
         if layer.name in names:
@@ -179,10 +192,12 @@ def _layers(model):
 
 
 @contextlib.contextmanager
-def training_precision(model, precision):
+def training_precision(model, precision, float32_layers=()):
     """Inside the block, `model`'s layers compute in `precision` (mixed, float32 variables); on leaving it they
     are float32 again and the model's compiled train/test/predict functions are dropped, so the next call traces
-    a float32 graph. Layers whose policy the user set to something other than float32 are left alone.
+    a float32 graph. Layers whose policy the user set to something other than float32 are left alone, and so are
+    the output layers and the layers `float32_layer_names(float32_layers)` names (the task's default is passed
+    as `float32_layers`; `rnnzoo.config.settings.float32_layers`, where set, replaces it).
 
     Yields the precision that runs ("auto" resolved).
     """
@@ -190,7 +205,7 @@ def training_precision(model, precision):
     if resolved == "float32":
         yield resolved
         return
-    outputs = _output_layers(model) | _kept_float32(model)
+    outputs = _output_layers(model) | _kept_float32(model, float32_layer_names(float32_layers))
     changed = []
     for layer in _layers(model):
         policy = layer.dtype_policy

@@ -63,6 +63,10 @@ class Task:
             ("texts", "tokens", "sources"); None for tasks without a text input.
         tokenized: bool. The text field holds token lists rather than strings.
 
+        mixed_precision_float32: tuple of layer names that keep computing in float32 when the model trains in
+            mixed precision (besides its output layers), unless `rnnzoo.config.set(float32_layers=...)` names
+            others.
+
     Optional capabilities, read with `getattr(task, name, False)`: `decoder` (an encoder–decoder that
     `Seq2SeqStep` can step), `stateful_training` (`train(..., stateful=True)`), `tree_input` (tree arrays in).
     """
@@ -71,6 +75,7 @@ class Task:
     sequence_output = False
     text_field = None
     tokenized = False
+    mixed_precision_float32 = ()
 
     def __repr__(self):
         return f"<task {self.name}>"

@@ -131,7 +131,7 @@ def test_named_layers_stay_float32_under_mixed_precision():
         seen = {layer.name: layer.compute_dtype for layer in precision._layers(model)}
     assert seen["recurrent_1"] == seen[model.get_layer("recurrent_1").cell.name] == "float32"  # and what is inside
     assert seen["embedding"] == "bfloat16" and seen["logits"] == "float32"
-    assert config.settings.float32_layers == ()
+    assert config.settings.float32_layers is None  # the task's choice, outside the block
     with pytest.raises(ValueError, match="list of layer names"):
         config.set(float32_layers="encoder_1")
 
@@ -222,6 +222,33 @@ def test_seq2seq_decodes_with_one_side_kept_float32(kept):
         assert rnnzoo.translate(model, texts) == expected
         assert rnnzoo.translate(model, texts[0], beam_width=3)
     DECODERS.clear()
+
+
+@pytest.mark.parametrize("setting, kept", [(None, ("embedding", "encoder_1")), ([], ()), (["decoder"], ("decoder",))])
+def test_seq2seq_trains_with_its_source_side_float32_unless_told_otherwise(setting, kept):
+    """Under mixed precision the seq2seq task keeps its source embedding and first encoder layer float32 (its
+    `mixed_precision_float32`); `rnnzoo.config.set(float32_layers=...)` replaces the choice ([] keeps none). The
+    card records what was kept."""
+    from rnnzoo import config
+
+    rng = np.random.default_rng(0)
+    source, target = rng.integers(1, 20, (32, 7)).astype("int32"), rng.integers(1, 15, (32, 7)).astype("int32")
+    keras.utils.set_random_seed(0)
+    model = rnnzoo.build("bahdanau_seq2seq", vocabulary_size=20, target_vocabulary_size=15, units=8, embedding_dim=8,
+                         num_layers=2)
+    seen = {}
+
+    class Watch(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            seen.update({layer.name: layer.compute_dtype for layer in self.model.layers})
+
+    with config.using(float32_layers=setting):
+        result = fit(model, ((source, target[:, :-1]), target[:, 1:]), card=ModelCard(model="bahdanau_seq2seq",
+                     task="seq2seq"), epochs=1, batch_size=16, callbacks=[Watch()], precision="bfloat16", verbose=0)
+    for name in ("embedding", "encoder_1", "encoder_2", "target_embedding", "decoder"):
+        assert seen[name] == ("float32" if name in kept else "bfloat16"), (name, seen)
+    assert seen["logits"] == "float32"
+    assert result.card.training["float32_layers"] == list(kept)
 
 
 def _lm_data(rows=32, length=9, seed=0):
