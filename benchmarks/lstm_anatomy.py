@@ -104,30 +104,22 @@ def worker_tensorflow(repeats, xla_only):
     def forward(x):
         return layer(x, training=False)
 
-    def run(fn):
-        return lambda: [keras.ops.convert_to_numpy(v) for v in tf.nest.flatten(fn(*args_of[fn]))]
+    def timed(fn, *args):  # every output brought back, as a caller would
+        return _timed(lambda: [keras.ops.convert_to_numpy(v) for v in tf.nest.flatten(fn(*args))], repeats)
 
-    graph, xla = {}, {}
-    for mode, jit in (("graph", False), ("xla", True)):
+    reference = forward(x).numpy()
+    result = {}
+    for jit, suffix in ((False, ""), (True, "_xla")):
         if xla_only and not jit:
             continue
-        target = graph if not jit else xla
-        target["forward_multiplies"] = tf.function(forward_multiplies, jit_compile=jit)
-        target["input_projection"] = tf.function(input_projection, jit_compile=jit)
-        target["layer_forward"] = tf.function(forward, jit_compile=jit)
-        target["layer_step"] = tf.function(step_of(layer), jit_compile=jit)
-        target["layer_step_bf16"] = tf.function(step_of(layer_bf16), jit_compile=jit)
-    args_of = {}
-    for table in (graph, xla):
-        for key, fn in table.items():
-            args_of[fn] = (h,) if key == "forward_multiplies" else (x,)
-    result = {}
-    for table, suffix in ((graph, ""), (xla, "_xla")):
-        for key, fn in table.items():
-            result[key + suffix] = _timed(run(fn), repeats)
-    # The XLA forward must give what the graph forward gives (it is the same layer).
-    reference = forward(x).numpy()
-    result["layer_forward_xla_max_abs_diff"] = float(np.max(np.abs(xla["layer_forward"](x).numpy() - reference)))
+        compiled_forward = tf.function(forward, jit_compile=jit)
+        result["forward_multiplies" + suffix] = timed(tf.function(forward_multiplies, jit_compile=jit), h)
+        result["input_projection" + suffix] = timed(tf.function(input_projection, jit_compile=jit), x)
+        result["layer_forward" + suffix] = timed(compiled_forward, x)
+        result["layer_step" + suffix] = timed(tf.function(step_of(layer), jit_compile=jit), x)
+        result["layer_step_bf16" + suffix] = timed(tf.function(step_of(layer_bf16), jit_compile=jit), x)
+        if jit:  # the XLA forward must give what the graph forward gives (it is the same layer)
+            result["layer_forward_xla_max_abs_diff"] = float(np.max(np.abs(compiled_forward(x).numpy() - reference)))
     if xla_only:
         return result
 
@@ -141,17 +133,12 @@ def worker_tensorflow(repeats, xla_only):
                                       cs_prev=zeros, h_prev=zeros, w=w, wci=tf.zeros((N,)), wcf=tf.zeros((N,)),
                                       wco=tf.zeros((N,)), b=tf.constant(bias), cell_clip=-1.0, use_peephole=False)[6]
 
-    args_of[block_forward] = (x,)
-    result["block_lstm_forward"] = _timed(run(block_forward), repeats)
+    result["block_lstm_forward"] = timed(block_forward, x)
     result["block_lstm_max_abs_diff"] = float(np.max(np.abs(
         np.transpose(block_forward(x).numpy(), [1, 0, 2]) - reference)))
-    backward = tf.function(backward_multiplies)
-    args_of[backward] = (d,)
-    result["backward_multiplies"] = _timed(run(backward), repeats)
+    result["backward_multiplies"] = timed(tf.function(backward_multiplies), d)
     config.set(fast_kernels=False)  # a new trace runs Keras' own loop
-    keras_step = tf.function(step_of(layer))
-    args_of[keras_step] = (x,)
-    result["layer_step_keras_loop"] = _timed(run(keras_step), repeats)
+    result["layer_step_keras_loop"] = timed(tf.function(step_of(layer)), x)
     return result
 
 
