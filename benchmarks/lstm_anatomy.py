@@ -303,8 +303,8 @@ def main(argv=None):
         "block_lstm_forward": ratio(pt["layer_forward"], tf_["block_lstm_forward"])}
     # The multiplies alone, as XLA runs them, against PyTorch's whole fused forward (element-wise work included).
     both = [a + b for a, b in zip(tf_["forward_multiplies_xla"]["turns_s"], tf_["input_projection_xla"]["turns_s"])]
-    report["xla_multiplies_and_projection"] = _in_ms({"s": median_range(both)[0], "range_s": median_range(both)[1],
-                                                      "turns_s": both})
+    median, spread = median_range(both)
+    report["xla_multiplies_and_projection"] = _in_ms({"s": median, "range_s": spread, "turns_s": both})
     report["ratios_to_torch"]["xla_multiplies_and_projection"] = ratio(pt["layer_forward"],
                                                                        report["xla_multiplies_and_projection"])
     report["bfloat16_speedup"] = {  # float32 time ÷ bfloat16 time of the layer's forward + backward

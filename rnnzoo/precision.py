@@ -192,12 +192,12 @@ def _layers(model):
 
 
 @contextlib.contextmanager
-def training_precision(model, precision, float32_layers=()):
+def training_precision(model, precision, float32_layers=None):
     """Inside the block, `model`'s layers compute in `precision` (mixed, float32 variables); on leaving it they
     are float32 again and the model's compiled train/test/predict functions are dropped, so the next call traces
     a float32 graph. Layers whose policy the user set to something other than float32 are left alone, and so are
-    the output layers and the layers `float32_layer_names(float32_layers)` names (the task's default is passed
-    as `float32_layers`; `rnnzoo.config.settings.float32_layers`, where set, replaces it).
+    the output layers and the layers named in `float32_layers` (the fitting loop passes what
+    `float32_layer_names` chose; None: `rnnzoo.config.settings.float32_layers`, or none).
 
     Yields the precision that runs ("auto" resolved).
     """
@@ -205,7 +205,8 @@ def training_precision(model, precision, float32_layers=()):
     if resolved == "float32":
         yield resolved
         return
-    outputs = _output_layers(model) | _kept_float32(model, float32_layer_names(float32_layers))
+    names = float32_layer_names() if float32_layers is None else float32_layers
+    outputs = _output_layers(model) | _kept_float32(model, names)
     changed = []
     for layer in _layers(model):
         policy = layer.dtype_policy
