@@ -195,18 +195,23 @@ def versions():
 
 
 
-def card_of(model):
-    """The `ModelCard` a model carries (an empty card when it carries none).
-
-    Example:
-    >>> card_of(rnnzoo.load("saved_models/g2p_bahdanau_cmudict")).split.fractions  # doctest: +SKIP
-    [0.9, 0.02, 0.08]
-    """
+def stored_card(model):
+    """The card dict stored in `model` (its `metadata` layer), undecoded; None when it has none."""
     try:
         layer = model.get_layer(METADATA_LAYER)
     except ValueError:
-        return ModelCard()
-    return ModelCard.from_dict(layer.metadata)
+        return None
+    return layer.metadata
+
+
+def read_card(model):
+    """Decodes the `ModelCard` a keras.Model carries (an empty card when it carries none).
+
+    `rnnzoo.TrainedModel.of` is the one caller: everything else asks the trained-model object for its card, so
+    a model's card is decoded once.
+    """
+    content = stored_card(model)
+    return ModelCard() if content is None else ModelCard.from_dict(content)
 
 
 def set_card(model, card):

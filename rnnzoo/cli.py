@@ -102,12 +102,11 @@ def _cmd_train(args):
 
 
 def _cmd_evaluate(args):
-    from rnnzoo.saving import load, task_of
-    from rnnzoo.training import evaluate
+    from rnnzoo.trained import load
 
-    model = load(args.dir)
-    print(json.dumps(evaluate(model, _load_data(args, task_of(model).name), args.batch_size, beam_width=args.beam,
-                              translation_limit=args.limit), indent=2, default=float))
+    trained = load(args.dir)
+    print(json.dumps(trained.evaluate(_load_data(args, trained.task.name), args.batch_size, beam_width=args.beam,
+                                      translation_limit=args.limit), indent=2, default=float))
 
 
 def _verbs():
@@ -138,10 +137,10 @@ def _items(args):
 
 
 def _cmd_verb(args):
-    from rnnzoo.saving import load, task_of
+    from rnnzoo.trained import load
 
-    model = load(args.dir, compile=False)
-    task = task_of(model)
+    trained = load(args.dir, compile=False)
+    task = trained.task
     mine = {verb.name: verb for verb in task.verbs()}
     if args.command not in mine:
         offered = _verbs()[args.command][1]
@@ -149,7 +148,7 @@ def _cmd_verb(args):
         raise ValueError(f"{args.dir!r} is a {task.name} model, and `rnnzoo {args.command}` is for "
                          f"{' and '.join(offered)} models. For this model use: {', '.join(fits)}.")
     verb = mine[args.command]
-    for result in verb.run(model, _items(args), args):
+    for result in verb.run(trained, _items(args), args):
         print(json.dumps(result, ensure_ascii=False, default=float) if args.json or verb.render is None
               else verb.render(result))
 
@@ -167,9 +166,9 @@ def _cmd_translate(args):
 
 
 def _cmd_info(args):
-    from rnnzoo.saving import describe
+    from rnnzoo.trained import load
 
-    info = describe(args.dir)
+    info = load(args.dir, compile=False).describe()
     if args.json:
         print(json.dumps(info, indent=2, default=str))
         return
@@ -195,10 +194,11 @@ def _cmd_info(args):
 
 
 def _cmd_export(args):
-    from rnnzoo.export import describe_files, export
+    from rnnzoo.export import describe_files
+    from rnnzoo.trained import load
 
     both = not (args.saved_model or args.tflite)
-    info = export(args.dir, args.out, saved_model=args.saved_model or both, tflite=args.tflite or both,
+    info = load(args.dir, compile=False).export(args.out, saved_model=args.saved_model or both, tflite=args.tflite or both,
                   quantize=args.quantize or [], sequence_length=args.sequence_length, overwrite=args.overwrite,
                   strict=not args.no_strict, parity_data=args.check_data)
     print(f"parity checked on {info.get('parity_inputs', 'nothing (no TFLite files)')}")

@@ -1,4 +1,4 @@
-"""Samplers and the compiled decode loop for recurrent language models.
+"""Samplers and the compiled decode loops: language models, and encoder–decoder models (seq2seq, captioning).
 
 A sampler turns next-token logits into a token id. It is a small object picked by name (`get_sampler`), written
 with `keras.ops` only, and draws with a uniform number supplied by the caller, so decoding is reproducible from
@@ -6,6 +6,11 @@ a seed and the random numbers can be made before a compiled loop starts.
 
 The loop runs one recurrent step per token, carrying the states of every layer (the "cache" of an RNN), inside
 one XLA-compiled `while` loop on the TensorFlow backend (`jax.jit` on JAX; eager on PyTorch).
+
+Encoder–decoder models decode through `Seq2SeqStep` (the encoder half and one decoder step of the trained model,
+found by layer name: the encoder is the sub-graph from the `source` input to `memory` and `decoder_init_i`; one
+step is `target_embedding` → `decoder` (its `step`, the function the teacher-forced pass scans) → `logits`),
+with greedy, sampled or beam-search decoding (`decode_ids`).
 """
 
 import inspect
@@ -15,8 +20,10 @@ import keras
 import numpy as np
 from keras import ops
 
+from rnnzoo.layers.attention import AttentionDecoder
 from rnnzoo.layers.recurrent import OneHot
-from rnnzoo.names import EMBEDDING, LOGITS, ONE_HOT
+from rnnzoo.names import DECODER, DECODER_INIT, EMBEDDING, LOGITS, MEMORY, ONE_HOT, TARGET_EMBEDDING
+from rnnzoo.text.vocabulary import END_ID, PAD_ID, START_ID, UNK_ID
 
 NEG_INF = -1e9
 
@@ -418,3 +425,176 @@ def decode_length(card, source_lengths=None, fallback=32):
     if not longest:
         longest = max(source_lengths) if source_lengths else fallback
     return 2 * int(longest) + 10
+
+
+# -- encoder–decoder models (seq2seq, captioning): one decoder step, and the decode loop over it ----------------
+
+DEFAULT_ALPHA = 0.6
+
+
+class Seq2SeqStep:
+    """The encoder and one decoder step of a trained seq2seq model, sharing its weights.
+
+    `encode(source_ids)` returns the per-row states the step needs (decoder states, and for attention models
+    the memory, its precomputed keys and the source mask); `step(tokens, states)` returns
+    `(logits, new states)`. The states are a dict of tensors whose first axis is the batch, so beam search can
+    reorder and repeat them.
+    """
+
+    def __init__(self, model):
+        model = getattr(model, "model", model)  # a TrainedModel or its keras.Model
+        names = {layer.name for layer in model.layers}
+        init = [DECODER_INIT.format(i) for i in (1, 2) if DECODER_INIT.format(i) in names]
+        self.embedding = model.get_layer(TARGET_EMBEDDING)
+        self.decoder = model.get_layer(DECODER)
+        self.output_layer = model.get_layer(LOGITS)
+        self.vocabulary_size = self.output_layer.units
+        self.attention = isinstance(self.decoder, AttentionDecoder)
+        outputs = [model.get_layer(n).output for n in init]
+        if self.attention:  # the fixed-context baseline never reads the encoder outputs
+            outputs.insert(0, model.get_layer(MEMORY).output)
+        self.encoder = keras.Model(model.inputs[0], outputs, name=f"{model.name}_encoder")
+
+    def encode(self, source_ids):
+        outputs = self.encoder(source_ids, training=False)
+        outputs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+        if not self.attention:
+            return {"states": outputs}
+        memory, *init = outputs
+        states = self.decoder.initial_carry(init, memory)
+        states.update(memory=memory, keys=self.decoder.keys(memory), mask=ops.not_equal(source_ids, PAD_ID))
+        return states
+
+    def step(self, tokens, states):
+        x = ops.take(self.embedding.embeddings, tokens, axis=0)  # a plain lookup: one step carries no mask
+        if self.attention:
+            fixed = {k: states[k] for k in ("memory", "keys", "mask")}
+            carry = {k: v for k, v in states.items() if k not in fixed}
+            output, carry = self.decoder.step(x, carry, fixed["keys"], fixed["memory"], fixed["mask"])
+            return self.output_layer(output), {**carry, **fixed}
+        h, new = self.decoder.cell(x, states["states"], training=False)
+        return self.output_layer(h), {"states": list(new) if isinstance(new, (list, tuple)) else [new]}
+
+    __call__ = step  # the interface `beam_search` steps through
+
+    @staticmethod
+    def record(states):
+        return states["weights"]
+
+
+class EnsembleStep:
+    """`Seq2SeqStep` of an `Ensemble`: member states side by side, log-probabilities averaged."""
+
+    def __init__(self, steps):
+        self.steps = list(steps)
+        self.vocabulary_size = self.steps[0].vocabulary_size
+        self.attention = all(s.attention for s in self.steps)
+
+    def encode(self, source_ids):
+        return {f"member_{i}": s.encode(source_ids) for i, s in enumerate(self.steps)}
+
+    def step(self, tokens, states):
+        log_probs, new = [], {}
+        for i, s in enumerate(self.steps):
+            logits, new[f"member_{i}"] = s.step(tokens, states[f"member_{i}"])
+            log_probs.append(ops.log_softmax(logits, axis=-1))
+        return ops.mean(ops.stack(log_probs), axis=0), new
+
+    __call__ = step
+
+    def record(self, states):
+        return ops.mean(ops.stack([s.record(states[f"member_{i}"]) for i, s in enumerate(self.steps)]), axis=0)
+
+
+class LoopStep:
+    """Adapts `Seq2SeqStep` to the sampling loop's interface (states made before the loop)."""
+
+    def __init__(self, step, states):
+        self.step, self.states, self.vocabulary_size = step, states, step.vocabulary_size
+
+    def initial_states(self, batch):
+        return self.states
+
+    def __call__(self, tokens, states):
+        return self.step.step(tokens, states)
+
+
+def decode_ids(model, source_ids, max_length, beam_width=1, sampler="greedy", alpha=DEFAULT_ALPHA, seed=None,
+               attention=False, compile=True, suppress=(PAD_ID, UNK_ID, START_ID)):
+    """Decodes a batch of source id sequences; see `translate` for the text-level API.
+
+    Args:
+        model: a seq2seq keras.Model, or an `Ensemble` of trained ones.
+        source_ids: int array (batch, S), right-padded with 0.
+        max_length: int. Most target tokens per output ([END] included).
+        beam_width: int. 1 uses `sampler`; > 1 runs beam search.
+        sampler: str or `Sampler`. Greedy, random, top_k or top_p (beam_width 1 only).
+        alpha: float. Beam search length-penalty exponent.
+        seed: int or None. Sampling seed.
+        attention: bool. Also return the attention weights (attention models only).
+        compile: bool. Compile the loop (XLA on TensorFlow, jit on JAX).
+        suppress: ids never generated.
+
+    Returns:
+        dict with `tokens` (batch, beam, max_length) int32 (rows end with [END] then padding), `scores`
+        (batch, beam) or None when sampling, `lengths`, and `attention` (batch, beam, max_length, S) or None.
+    """
+    step = step_of(model)
+    source_ids = np.asarray(source_ids)  # token ids, or images for a captioner
+    source_ids = ops.convert_to_tensor(source_ids.astype("float32" if source_ids.dtype.kind == "f" else "int32"))
+    batch, max_length, beam_width = int(source_ids.shape[0]), int(max_length), int(beam_width)
+    if beam_width < 1:
+        raise ValueError(f"beam_width must be a positive integer; got {beam_width!r}.")
+    if attention and not step.attention:
+        raise ValueError(f"Model {model.name!r} has no attention (a fixed-context baseline); use attention=False.")
+    record = step.record if attention else None
+    suppress = tuple(sorted(set(suppress)))
+    if beam_width > 1 and sampler != "greedy":
+        raise ValueError("Beam search is deterministic; pass sampler='greedy' (the default) with beam_width > 1.")
+    sampler_obj = get_sampler(sampler)
+
+    if beam_width == 1:
+        uniforms = draw_uniforms(max_length + 1, batch, seed)
+
+        def run(source_ids, uniforms):
+            loop = LoopStep(step, step.encode(source_ids))
+            prompts = ops.zeros((ops.shape(source_ids)[0], 1), "int32") + START_ID
+            return decode_loop(loop, sampler_obj, prompts, ops.ones((ops.shape(source_ids)[0],), "int32"),
+                                uniforms, max_length, END_ID, PAD_ID, suppress, record=record)
+
+        key = ("seq2seq_sample", type(sampler_obj).__name__, tuple(sorted(sampler_obj.get_config().items())),
+               max_length, suppress, attention)
+        fn = (compiled(model, key, lambda: run) if compile else None) or run
+        out = fn(source_ids, uniforms)
+        ids, history = (out if attention else (out, None))
+        ids = ops.convert_to_numpy(ids)[:, 1:]
+        result = {"tokens": ids[:, None], "scores": None, "lengths": _lengths(ids)[:, None],
+                  "attention": None if history is None else ops.convert_to_numpy(history)[:, None]}
+        return result
+
+    def run_beam(source_ids):
+        states = keras.tree.map_structure(lambda t: ops.repeat(t, beam_width, axis=0), step.encode(source_ids))
+        return beam_search(step, states, ops.shape(source_ids)[0], beam_width, max_length,
+                           start_id=START_ID, end_id=END_ID, pad_id=PAD_ID, alpha=alpha, suppress=suppress,
+                           record=record)
+
+    key = ("seq2seq_beam", beam_width, max_length, float(alpha), suppress, attention)
+    fn = (compiled(model, key, lambda: run_beam) if compile else None) or run_beam
+    tokens, scores, lengths, history = fn(source_ids)
+    return {"tokens": ops.convert_to_numpy(tokens), "scores": ops.convert_to_numpy(scores),
+            "lengths": ops.convert_to_numpy(lengths),
+            "attention": None if history is None else ops.convert_to_numpy(history)}
+
+
+def _lengths(ids):
+    """Generated length of each row: up to and including [END], or the whole row."""
+    ended = ids == END_ID
+    return np.where(ended.any(-1), ended.argmax(-1) + 1, ids.shape[-1]).astype("int32")
+
+
+def step_of(model):
+    """The (cached) `Seq2SeqStep` of an encoder–decoder keras.Model, or the `EnsembleStep` of an object with
+    `members` (`rnnzoo.tasks.seq2seq.translation.Ensemble`)."""
+    members = getattr(model, "members", None)
+    return DECODERS.value(model, "seq2seq_step", lambda: EnsembleStep(step_of(m.model) for m in members)
+                          if members is not None else Seq2SeqStep(model))

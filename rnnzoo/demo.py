@@ -38,7 +38,8 @@ def translation_demo(quick=False, out=os.path.join("saved_models", "demo_dates_b
 
     import rnnzoo
     from rnnzoo.datasets import synthetic
-    from rnnzoo.training import TimeLimit, train
+    from rnnzoo.fitting import TimeLimit
+    from rnnzoo.training import train
 
     n = 2000 if quick else 10000
     print(f"\nSeq2seq with Bahdanau attention: {n} synthetic dates in 13 human formats → ISO 8601")
@@ -73,18 +74,16 @@ def export_demo(model, out):
     """Exports the date translator to builtins-only TFLite and runs the on-device loop with the LiteRT
     interpreter, checking it against Keras."""
     import rnnzoo
-    from rnnzoo.export import TFLiteModel, describe_files, export
+    from rnnzoo.export import TFLiteModel, describe_files
     from rnnzoo.export.streaming import greedy_translate
-    from rnnzoo.saving import text_encoder
-    from rnnzoo.tasks.seq2seq.translation import target_encoder
 
-    info = export(model, out, quantize=["dynamic", "float16"], sequence_length=40, overwrite=True)
+    info = model.export(out, quantize=["dynamic", "float16"], sequence_length=40, overwrite=True)
     print(f"\nExport to {out} (SavedModel with a raw-string 'translate' signature; TFLite, builtin ops only):")
     for line in describe_files(info):
         print("  " + line)
     encoder = TFLiteModel(f"{out}/encoder.tflite")
     step = TFLiteModel(f"{out}/decoder_step.tflite")
-    source, target = text_encoder(model), target_encoder(model)
+    source, target = model.encoder, model.target_encoder
     same = 0
     for text, expected in zip(DATES, rnnzoo.translate(model, DATES, on_unknown="unk")):
         ids, _ = greedy_translate(encoder, step, source.encode(text, on_unknown="unk")[0], 30)
@@ -145,7 +144,7 @@ def presets_demo():
     summary = {}
     series = datasets.load("sunspots")
     model = rnnzoo.load("sunspots_gru", compile=False)
-    m = rnnzoo.card_of(model).metrics
+    m = model.card.metrics
     forecaster = Forecaster(model)
     print("\nForecasting: yearly sunspot numbers (statsmodels), preset sunspots_gru, one year ahead; walk-forward "
           "on the held-out 1969–2008")
@@ -189,7 +188,8 @@ def main(argv=None):
     from rnnzoo.text import WordTokenizer
     from rnnzoo.text.embeddings import ppmi_svd_embeddings
     from rnnzoo.saving import write_json
-    from rnnzoo.training import evaluate, train
+    from rnnzoo.trained import evaluate
+    from rnnzoo.training import train
 
     data = datasets.load("sentiment")
     reviews = datasets.load("sentiment_reviews")

@@ -23,7 +23,9 @@ import numpy as np
 
 from rnnzoo.card import ModelCard, SplitRecord, fingerprint, set_card, versions
 from rnnzoo.names import BACKUP_DIR, HISTORY_FILE, LOCK_FILE, METRICS_FILE, MODEL_FILE, PARTIAL_HISTORY_FILE
-from rnnzoo.saving import compile_model, task_of, write_json, write_together
+from rnnzoo.saving import compile_model, write_json, write_together
+from rnnzoo.task import get_task
+from rnnzoo.trained import TrainedModel
 
 
 @contextlib.contextmanager
@@ -164,6 +166,7 @@ class FitResult:
         out: str or None. The output directory.
         details: dict. Task extras, also readable as attributes: `result.encoder`, `result.splits`,
             `result.forecaster`, `result.predictions`, ...
+        trained: `TrainedModel`. The model with its card and task, ready for the verbs, evaluate and export.
     """
 
     model: object
@@ -172,6 +175,7 @@ class FitResult:
     card: ModelCard
     out: str = None
     details: dict = dataclasses.field(default_factory=dict)
+    trained: object = None
 
     def __getattr__(self, name):
         details = self.__dict__.get("details") or {}
@@ -379,7 +383,7 @@ def _fit(model, train, validation, card, epochs, batch_size, learning_rate, clip
     card.training = {**card.training, "xla": xla}
     kept = ()
     if precision != "float32":  # the layers kept float32 under mixed precision: the task's, or the user's
-        kept = precisions.float32_layer_names(task_of(model, card.task).mixed_precision_float32, model)
+        kept = precisions.float32_layer_names(get_task(card.task).mixed_precision_float32, model)
         card.training = {**card.training, "float32_layers": list(kept)}
     with scope(), precisions.training_precision(model, precision, kept), precisions.compiled_with_xla(model, xla):
         history = model.fit(epochs=epochs, validation_data=validation, callbacks=fit_callbacks, verbose=verbose,
@@ -407,4 +411,5 @@ def _fit(model, train, validation, card, epochs, batch_size, learning_rate, clip
                         os.path.join(out, HISTORY_FILE): history})
         if os.path.exists(partial):
             os.remove(partial)
-    return FitResult(model, metrics, history, card, out, dict(details or {}))
+    trained = TrainedModel(model, card, card.task, path=os.path.join(out, MODEL_FILE) if out else None).keep()
+    return FitResult(model, metrics, history, card, out, dict(details or {}), trained)

@@ -60,7 +60,7 @@ def plot_forecast(result, step=1, ax=None, context=None):
     """Plots held-out values, the model's `step`-ahead forecasts and the seasonal-naive ones (walk-forward).
 
     Args:
-        result: a `ForecastResult` from `rnnzoo.forecasting.fit_forecaster`.
+        result: a `ForecastResult` from `rnnzoo.tasks.forecasting.forecast.fit_forecaster`.
         step: int. Which horizon step to draw (1 = one step ahead).
         context: int or None. Rows of history drawn before the test period (default: 3 × the test period).
 

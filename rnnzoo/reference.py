@@ -273,7 +273,7 @@ def tree_recurrent(tree, x, kernel, bias, cell="lstm"):
     """Root state of one tree, computed recursively node by node (no batching, no levels).
 
     Args:
-        tree: nested tuples `(token, left, right)` or a leaf token, as in `rnnzoo.trees`.
+        tree: nested tuples `(token, left, right)` or a leaf token, as in `rnnzoo.tasks.trees.data`.
         x: callable token → input vector (e.g. a row of the embedding matrix).
         kernel, bias: the `TreeRecurrent` layer's transform weights (features + 2·units, gates·units).
         cell: "lstm" or "rnn".

@@ -70,7 +70,8 @@ def register_model(name, builder, *, task, defaults=None, tiny=None, description
 def get_spec(name, tasks=None, hint=None):
     """Returns the `ModelSpec` registered under `name`; an unknown name raises ValueError with close matches.
 
-    With `tasks` (task objects), a model of another task raises ValueError naming `hint` (what to use instead)."""
+    With `tasks` (task names or task objects), a model of another task raises ValueError naming `hint` (what to
+    use instead)."""
     if not isinstance(name, str):
         raise ValueError(f"Model names are strings; got {type(name).__name__}. See rnnzoo.list_models().")
     if name not in _REGISTRY:
@@ -78,8 +79,9 @@ def get_spec(name, tasks=None, hint=None):
         hint = f" Did you mean: {', '.join(close)}?" if close else ""
         raise ValueError(f"Unknown model {name!r}.{hint} rnnzoo.list_models() lists all {len(_REGISTRY)} models.")
     spec = _REGISTRY[name]
-    if tasks is not None and {t.name for t in tasks}.isdisjoint({spec.task}):
-        raise ValueError(f"{name!r} is a {spec.task} model; use {hint or 'a model of ' + tasks[0].name}.")
+    names = [getattr(t, "name", t) for t in tasks or ()]
+    if tasks is not None and spec.task not in names:
+        raise ValueError(f"{name!r} is a {spec.task} model; use {hint or 'a model of ' + names[0]}.")
     return spec
 
 

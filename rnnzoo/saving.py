@@ -7,27 +7,9 @@ import tempfile
 
 import keras
 
-from rnnzoo.card import card_of
+from rnnzoo.card import read_card
 from rnnzoo.names import MODEL_FILE  # noqa: F401  (re-exported: callers write `saving.MODEL_FILE`)
-from rnnzoo.registry import find_spec
-from rnnzoo.task import TASKS, get_task
-
-
-def metadata(model):
-    """The model card as a dict, with the task settings (`window`, `max_target_length`, ...) also at the top level
-    where rnnzoo 0.1's untyped metadata had them. Prefer `rnnzoo.card_of(model)`."""
-    card = card_of(model).to_dict()
-    return {**card["settings"], **card}
-
-
-def task_of(model, task=None):
-    """The task object of `model`: the explicit `task`, else the model's card, else its registry name."""
-    name = task or card_of(model).task or getattr(find_spec(model.name), "task", None)
-    if name is None:
-        raise ValueError(
-            f"Cannot tell which task model {model.name!r} solves; pass task= one of {sorted(TASKS)}."
-        )
-    return get_task(name)
+from rnnzoo.task import get_task
 
 
 def compile_model(model, task=None, optimizer="adam", learning_rate=1e-3, clipnorm=1.0, global_clipnorm=None,
@@ -36,7 +18,7 @@ def compile_model(model, task=None, optimizer="adam", learning_rate=1e-3, clipno
 
     Args:
         model: keras.Model built by rnnzoo.
-        task: str or None. Task name; read from the model when None.
+        task: str, task object or None. The task; read from the model's card when None.
         optimizer: str. Name of a Keras optimizer ("adam", "rmsprop", "sgd", ...).
         learning_rate: float. Learning rate.
         clipnorm: float or None. Clip each gradient to this norm (the usual RNN remedy for exploding
@@ -51,7 +33,7 @@ def compile_model(model, task=None, optimizer="adam", learning_rate=1e-3, clipno
     >>> model = rnnzoo.build("gru_classifier", vocabulary_size=50, num_classes=2, units=8)  # doctest: +SKIP
     >>> rnnzoo.compile_model(model)  # doctest: +SKIP
     """
-    spec = task_of(model, task)
+    spec = get_task(task if task is not None else read_card(model).task)
     config = {"learning_rate": learning_rate}
     if clipnorm is not None:
         config["clipnorm"] = float(clipnorm)
@@ -75,14 +57,6 @@ def compile_model(model, task=None, optimizer="adam", learning_rate=1e-3, clipno
     return model
 
 
-def ensure_compiled(model):
-    """Compiles a model loaded without its training configuration (e.g. saved for shipping) with its task's loss
-    and metrics, so `evaluate` works on it."""
-    if not getattr(model, "compiled", False):
-        compile_model(model)
-    return model
-
-
 def resolve_model_path(path):
     """Returns the `.keras` file for `path`: a `.keras` file, a training output directory, or the name of a
     committed preset (`rnnzoo presets`) where no file or folder of that name exists."""
@@ -103,16 +77,9 @@ def resolve_model_path(path):
     return path
 
 
-def load(path, compile=True):
-    """Loads a model saved by rnnzoo (a `.keras` file or a `rnnzoo train --out` directory).
-
-    With `compile=True` the model is ready for `evaluate` and further training: a model saved without its
-    optimizer (as the committed reference models are) is compiled with its task's loss and metrics. The model
-    card is read (and checked: a card from a newer rnnzoo raises a clear error).
-
-    Example:
-    >>> model = rnnzoo.load("saved_models/g2p_bahdanau_cmudict")  # doctest: +SKIP
-    """
+def load_model(path, compile=False):
+    """The keras.Model in a `.keras` file (`resolve_model_path` first), with a clear error for a damaged file.
+    Users call `rnnzoo.load`, which returns the trained-model object."""
     import zipfile
 
     path = resolve_model_path(path)
@@ -122,22 +89,9 @@ def load(path, compile=True):
     if not zipfile.is_zipfile(path):
         raise ValueError(damaged)
     try:
-        model = keras.saving.load_model(path, compile=compile)
+        return keras.saving.load_model(path, compile=compile)
     except (zipfile.BadZipFile, EOFError, KeyError, OSError) as e:
         raise ValueError(f"{damaged} ({type(e).__name__}: {e})") from None
-    card = card_of(model)  # an unreadable card fails here, at load time, with its reason
-    if card.task is None:
-        try:
-            task_of(model)  # models saved by rnnzoo 0.1 carry their task in another form
-        except ValueError:
-            raise ValueError(
-                f"{path!r} holds a Keras model ({model.name!r}) without an rnnzoo model card, so rnnzoo cannot tell "
-                "its task, text pipeline or labels. Load it with keras.saving.load_model(path); to use it with "
-                "rnnzoo, build it with rnnzoo.build and train it with rnnzoo.train (or set_card it) and save it with "
-                "rnnzoo.save.") from None
-    if compile:
-        ensure_compiled(model)
-    return model
 
 
 def publish(tmp, path):
@@ -216,42 +170,26 @@ def write_together(files, include_optimizer=True):
     return path
 
 
-def text_encoder(model):
-    """Rebuilds the input `TextEncoder` stored in a trained model's card."""
-    from rnnzoo.text import TextEncoder
-
-    config = card_of(model).text
-    if not config:
-        raise ValueError(
-            f"Model {model.name!r} carries no text pipeline; it was built without one (train it with "
-            "rnnzoo.train or pass metadata={'text': encoder.get_config()} when building)."
-        )
-    return TextEncoder.from_config(config)
-
-
-def describe(path):
-    """What a saved model is, from its card and files: task, cell and sizes, parameters, data and split,
-    vocabulary sizes, metrics, the training command, versions, and the exports found beside it
-    (`rnnzoo info MODEL`)."""
+def describe_model(model, card, file=None):
+    """What a trained model is, from its card and files: task, cell and sizes, parameters, data and split,
+    vocabulary sizes, metrics, the training command, versions, and the exports found beside its file
+    (`TrainedModel.describe`, `rnnzoo info MODEL`)."""
     from rnnzoo.names import EXPORT_FILE
 
-    file = resolve_model_path(path)
-    model = load(file, compile=False)
-    card = card_of(model)
     layers = [layer for layer in model._flatten_layers(include_self=False) if isinstance(layer, keras.layers.RNN)]
     cells = sorted({type(getattr(layer, "cell", layer)).__name__.replace("Cell", "") for layer in layers})
     info = {"path": file, "model": card.model or model.name, "task": card.task,
             "cells": cells, "recurrent_layers": len(layers),
             "units": sorted({int(layer.cell.units) for layer in layers if hasattr(layer.cell, "units")}),
-            "parameters": int(model.count_params()), "size_bytes": os.path.getsize(file),
+            "parameters": int(model.count_params()), "size_bytes": os.path.getsize(file) if file else None,
             "settings": card.settings, "labels": card.labels,
             "vocabulary_size": (card.text or {}).get("vocabulary_size") or len((card.text or {}).get("vocabulary") or []) or None,
             "target_vocabulary_size": (len((card.target_text or {}).get("vocabulary") or []) or None),
             "data": None if card.data is None else dataclasses.asdict(card.data),
             "split": None if card.split is None else dataclasses.asdict(card.split),
             "metrics": card.metrics, "training": card.training, "versions": card.versions, "exports": {}}
-    directory = os.path.dirname(file)
-    for root in [directory] + [os.path.join(directory, d) for d in sorted(os.listdir(directory))]:
+    directory = os.path.dirname(file) if file else None
+    for root in [] if directory is None else [directory] + [os.path.join(directory, d) for d in sorted(os.listdir(directory))]:
         manifest = os.path.join(root, EXPORT_FILE)
         if os.path.isfile(manifest):
             with open(manifest) as f:

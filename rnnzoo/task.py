@@ -40,8 +40,8 @@ class Verb:
     Attributes:
         name: str. The subcommand.
         help: str. One line for `rnnzoo --help`.
-        run: callable `(model, items, options) -> list`: one JSON-able result per item (`options` is the parsed
-            argparse namespace).
+        run: callable `(trained, items, options) -> list`: one JSON-able result per item (`trained` is the
+            `TrainedModel`, `options` the parsed argparse namespace).
         options: tuple of `((flag, ...), {argparse keyword arguments})` pairs.
         render: callable `result -> str` for the human-readable output (default: JSON).
     """
@@ -113,21 +113,17 @@ class Task:
         raise ValueError(f"Training from a data source is not available for task {self.name!r}; use its own "
                          "training function (see the task's module docstring).")
 
-    def evaluate(self, model, data, examples_metrics, card, **options):
-        """Task metrics beyond the compiled loss and metrics (e.g. decoded exact match); a dict."""
+    def evaluate(self, trained, data, examples_metrics, **options):
+        """Task metrics beyond the compiled loss and metrics (e.g. decoded exact match) of a `TrainedModel` on a
+        dataset; a dict."""
         return {}
 
-    def evaluate_saved(self, model, card, data, **options):
-        """`rnnzoo evaluate` for a task without a text pipeline (`text_field` None): scores a saved model on `data`
+    def evaluate_saved(self, trained, data, **options):
+        """`rnnzoo evaluate` for a task without a text pipeline (`text_field` None): scores a `TrainedModel` on `data`
         (a dataset name or a file in the task's own format) and returns the metrics with `evaluated_on` and
-        `examples`. Tasks with a text pipeline go through `rnnzoo.training.evaluate` instead."""
+        `examples`. Tasks with a text pipeline go through `rnnzoo.evaluation` instead."""
         raise ValueError(f"`rnnzoo evaluate` is not available for {self.name} models; score them with their task's "
                          "own functions (see its module docstring).")
-
-    # -- using a trained model ----------------------------------------------------------------------------------
-    def postprocess(self, tokens, outputs, labels):
-        """Model outputs for raw texts → user-facing results (labels, tags)."""
-        raise ValueError(f"predict_text supports tasks that label texts or tokens; this model is a {self.name}.")
 
     # -- command line --------------------------------------------------------------------------------------------
     def verbs(self):
@@ -135,45 +131,17 @@ class Task:
         return []
 
     # -- export -------------------------------------------------------------------------------------------------
-    def text_signature(self, model, card, kit, max_new_tokens):
+    def text_signature(self, trained, kit, max_new_tokens):
         """A raw-string SavedModel signature: `(name, tf.function, description)` or None.
 
         `kit` is the SavedModel exporter's toolbox (`rnnzoo.export.saved_model.TextKit`): TensorFlow, the in-graph
         source text side, and helpers for target text and detokenization."""
         return None
 
-    def streaming_units(self, model, sequence_length, streaming):
-        """Extra TFLite files for on-device decoding: a list of `(base name, function, input specs)`.
-
-        `streaming` is `rnnzoo.export.streaming` (the step builders)."""
+    def streaming_units(self, trained, sequence_length):
+        """Extra TFLite files for on-device decoding of a `TrainedModel`: a list of `(base name, function, input
+        specs)` (the step builders are in `rnnzoo.export.streaming`)."""
         return []
-
-
-class LabelTask(Task):
-    """A task whose model outputs probabilities over label names learned from the training data (`label_names`)."""
-
-    def loss(self, label_smoothing=0.0):
-        from rnnzoo.losses import sparse_crossentropy
-
-        return sparse_crossentropy(label_smoothing=label_smoothing)
-
-    def metrics(self):
-        import keras
-
-        return [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
-
-    def fit_outputs(self, train_data, options):
-        labels = list(train_data.label_names)
-        return labels, {"labels": labels}
-
-    def verbs(self):
-        def run(model, items, options):
-            from rnnzoo.inference import predict_text
-
-            return [{"text": t, "prediction": r} for t, r in zip(items, predict_text(model, items))]
-
-        return [Verb("predict", "predict labels (classifiers) or tags (taggers) for texts", run)] if self.text_field \
-            else []
 
 
 TASKS = {}

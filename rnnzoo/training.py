@@ -1,9 +1,9 @@
-"""Training and honest evaluation from data sources: data → text pipeline → model → `fitting.fit` → card + files.
+"""Training from data sources: data → text pipeline → model → `fitting.fit` → card + files → `TrainedModel`.
 
 `train` works for every task whose task object can encode a data source (classifier, tagger, language model,
 seq2seq, and any task a user registers); the other tasks have their own front-end (`fit_forecaster`,
-`fit_recognizer`, `fit_captioner`, `fit_and_score`) over the same fitting loop. `evaluate` rebuilds the held-out
-split recorded in the model card and never scores training examples as if they were held out.
+`fit_recognizer`, `fit_captioner`, `fit_and_score`) over the same fitting loop. Evaluation is
+`rnnzoo.evaluation` (the held-out split recorded in the card, never training examples).
 """
 
 import os
@@ -12,21 +12,14 @@ import sys
 
 import numpy as np
 
-from rnnzoo import datasets
-from rnnzoo.card import DataRecord, ModelCard, card_of
+from rnnzoo.card import DataRecord, ModelCard
 from rnnzoo import fitting
-from rnnzoo.fitting import FitResult, ResetStates, TimeLimit  # noqa: F401  (TimeLimit: re-exported)
+from rnnzoo.evaluation import evaluate_examples, resolve_data
+from rnnzoo.fitting import ResetStates
 from rnnzoo.registry import get_spec
-from rnnzoo.saving import ensure_compiled, load, task_of, text_encoder, write_json  # noqa: F401
-from rnnzoo.task import Examples, get_task  # noqa: F401
+from rnnzoo.task import get_task
 from rnnzoo.text import TextEncoder, make_dataset
-
-TrainResult = FitResult  # the result type of rnnzoo 0.1's `train`, kept as an alias
-
-
-def encode_examples(data, encoder, outputs, task, window=None):
-    """Turns a dataset into model inputs and targets (`task.encode`; kept for callers of rnnzoo 0.1)."""
-    return get_task(task).encode(data, encoder, outputs, window)
+from rnnzoo.trained import TrainedModel
 
 
 def stateful_windows(ids, batch_size, window):
@@ -49,32 +42,16 @@ def stateful_windows(ids, batch_size, window):
 
 def _warm_start(model, path):
     """Copies the weights of the saved model at `path` into `model` after checking they describe the same thing."""
-    previous = load(path, compile=False)
-    mine, theirs = card_of(model), card_of(previous)
+    previous = TrainedModel.of(path)
+    mine, theirs = TrainedModel.of(model).card, previous.card
     for key in ("text", "target_text", "labels"):
         if getattr(mine, key) != getattr(theirs, key):
             raise ValueError(f"init_from={path!r} was trained with a different {key.replace('_', ' ')}; warm starts "
                              "need the same data split, vocabulary settings and labels.")
-    shapes = [w.shape for w in model.weights], [w.shape for w in previous.weights]
+    shapes = [w.shape for w in model.weights], [w.shape for w in previous.model.weights]
     if shapes[0] != shapes[1]:
         raise ValueError(f"init_from={path!r} has a different architecture; build the model with its options.")
-    model.set_weights(previous.get_weights())
-
-
-def resolve_data(data, task):
-    """Loads `data` when it is a name or path; returns (dataset, source name) after checking it fits `task`."""
-    task = get_task(task)
-    source = data if isinstance(data, str) else getattr(data, "name", "data")
-    if isinstance(data, str):
-        data = datasets.load(data, task=task.name)
-    kind = getattr(data, "task", None)
-    if kind != task.name:
-        raise ValueError(
-            f"Data {source!r} is for a {kind or type(data).__name__} but the model is a {task.name}; "
-            f"pick a matching model (rnnzoo list) or data source."
-        )
-    data.check_not_empty()
-    return data, source
+    model.set_weights(previous.model.get_weights())
 
 
 def _command():
@@ -202,7 +179,8 @@ def train(model_name, data, epochs=10, out=None, batch_size=32, learning_rate=1e
         test = task.encode(test_data, encoder, outputs, window)
         metrics = evaluate_examples(trained, test, batch_size) if len(test) else {}
         if len(test):
-            metrics.update(task.evaluate(trained, test_data, metrics, card, translation_limit=translation_limit))
+            metrics.update(task.evaluate(TrainedModel(trained, card, task), test_data, metrics,
+                                         translation_limit=translation_limit))
         metrics.update(examples={"train": counts[0], "validation": counts[1], "test": len(test)},
                        vocabulary_size=len(encoder))
         return metrics
@@ -215,116 +193,3 @@ def train(model_name, data, epochs=10, out=None, batch_size=32, learning_rate=1e
                        distribution=distribution, precision=precision, label_smoothing=label_smoothing)
 
 
-def evaluate_examples(model, examples, batch_size=64):
-    """Evaluates `model` on encoded examples with its compiled loss and metrics."""
-    ensure_compiled(model)
-    ds = make_dataset(examples.inputs, examples.targets, batch_size)
-    metrics = model.evaluate(ds, return_dict=True, verbose=0)
-    return {k: float(v) for k, v in metrics.items()}
-
-
-def held_out(card, data, source):
-    """The part of `data` that is fair to score a model with `card` on, and a sentence saying what it is.
-
-    - `data` is the training source (same fingerprint): the recorded split is rebuilt, checked against the
-      held-out fingerprint, and its held-out part returned.
-    - `data` is the model's held-out data itself (a split passed in explicitly): all of it.
-    - `data` has the training source's name but different content: refused (a rebuilt split would mix training
-      examples into the "held-out" part).
-    - Any other data: all of it, said so.
-    """
-    recorded = card.data or DataRecord()
-    rule = card.split
-    mine = data.fingerprint()
-    if recorded.fingerprint and mine == recorded.fingerprint:
-        if rule is not None and rule.method == "characters":
-            return _held_out_characters(rule, data, source)
-        if rule is None or rule.method != "fractions":
-            raise ValueError(
-                f"{source!r} is the data this model was trained on (its validation and test data were passed "
-                "separately, so they cannot be rebuilt from it). Evaluate on the held-out data instead.")
-        parts = data.split(tuple(rule.fractions), seed=rule.seed)
-        part = parts[2] if rule.held_out == "test" else parts[1]
-        if rule.held_out_fingerprint and part.fingerprint() != rule.held_out_fingerprint:
-            raise ValueError(
-                f"Rebuilding the split of {source!r} (fractions {rule.fractions}, seed {rule.seed}) gave different "
-                "held-out examples than the model card records; the split rule changed. Evaluate on a file of the "
-                "held-out examples instead.")
-        return part, (f"held-out {rule.held_out} split of {source} ({len(part)} of {len(data)} examples; split "
-                      f"{rule.fractions}, seed {rule.seed})")
-    if rule is not None and rule.held_out_fingerprint and mine == rule.held_out_fingerprint:
-        return data, f"{source}: the model's held-out {rule.held_out} data ({len(data)} examples)"
-    if recorded.source is not None and _same_source(recorded.source, source):
-        if recorded.fingerprint is None:  # a card of version 1: nothing to check against
-            if rule is None or not rule.fractions:
-                raise ValueError(f"{source!r} is this model's training source, and its card records no split to "
-                                 "rebuild; evaluate on other data.")
-            part = data.split(tuple(rule.fractions), seed=rule.seed or 0)[2]
-            return part, (f"test split of {source} as recorded by an old card ({len(part)} examples; split "
-                          f"{rule.fractions}, seed {rule.seed}; unverified: the card has no data fingerprint)")
-        raise ValueError(
-            f"{source!r} is the name of this model's training source, but its content differs from what the "
-            f"model was trained on (fingerprint {mine}, the card has {recorded.fingerprint}), so its held-out "
-            "split cannot be rebuilt and would mix in training examples. Evaluate on the original data, or on a "
-            "file of new examples.")
-    return data, f"all of {source} ({len(data)} examples): not this model's training source"
-
-
-def _same_source(recorded, source):
-    """Whether `source` names the card's training source: the same name, or a path to a file of the recorded
-    file name (cards record a file's base name, so the model card stays the same wherever the file lives)."""
-    return source == recorded or (isinstance(source, str) and os.path.basename(source) == recorded)
-
-
-def _held_out_characters(rule, data, source):
-    """The held-out end of a text split by characters (a char LM trained on the first `counts["train"]`
-    characters of a file): re-read from the file, checked against the card's fingerprint, as one running text."""
-    from rnnzoo.datasets.base import TextCorpus
-    from rnnzoo.datasets.files import _read
-
-    if not (isinstance(source, str) and os.path.isfile(source)):
-        raise ValueError(f"This model was trained on the first {rule.counts.get('train')} characters of a text file; "
-                         "evaluate it on that file's path so its held-out end can be rebuilt.")
-    text = _read(source)
-    cut = int(rule.counts["train"])
-    validation = int(rule.counts.get("validation") or 0)
-    # train | validation | test, in that order: the held-out part is the test end when there is one
-    start, end = (cut + validation, len(text)) if rule.held_out == "test" else (cut, cut + validation or len(text))
-    held = TextCorpus([line for line in text[start:end].splitlines() if line.strip()])
-    if rule.held_out_fingerprint and held.fingerprint() != rule.held_out_fingerprint:
-        raise ValueError(f"Characters {start}–{end} of {source!r} are not the held-out text the model card records; "
-                         "evaluate on the original file.")
-    return (TextCorpus([text[start:end]], name=f"{os.path.basename(source)}[{start}:{end}]"),
-            f"held-out {rule.held_out} text of {source}: characters {start}–{end} of {len(text)} (the model "
-            f"trained on the first {cut})")
-
-
-def evaluate(model, data, batch_size=64, beam_width=1, translation_limit=None):
-    """Evaluates a trained model (object or saved path) on a data source, honestly.
-
-    For the source the model was trained on (same content fingerprint), the held-out split recorded in its card
-    is rebuilt and scored; a source with the training source's name but other content is refused; any other
-    source is scored whole. The result names what was scored (`evaluated_on`) and how many examples.
-
-    Example:
-    >>> rnnzoo.evaluate("saved_models/g2p_bahdanau_cmudict", "cmudict")["evaluated_on"]  # doctest: +SKIP
-    'held-out test split of cmudict (10084 of 126052 examples; ...)'
-    """
-    if isinstance(model, (str, os.PathLike)):
-        model = load(model)
-    card = card_of(model)
-    task = task_of(model)
-    if task.text_field is None:  # forecasters, speech, captioners, trees: the task reads and scores its own data
-        return task.evaluate_saved(model, card, data, batch_size=batch_size, beam_width=beam_width,
-                                   limit=translation_limit)
-    data, source = resolve_data(data, task)
-    data, described = held_out(card, data, source)
-    examples = task.encode(data, text_encoder(model), task.outputs_from_card(card), card.get("window"))
-    if not len(examples):
-        raise ValueError(f"No examples to evaluate in {source!r}.")
-    metrics = {"evaluated_on": described, "examples": len(examples)}
-    scores = evaluate_examples(model, examples, batch_size)
-    metrics.update(scores)
-    metrics.update(task.evaluate(model, data, scores, card, beam_width=beam_width,
-                                 translation_limit=translation_limit))
-    return metrics

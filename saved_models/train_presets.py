@@ -93,7 +93,7 @@ def scenes_lstm_captioner(out):
 
     fit_captioner("lstm_captioner", scenes(8000, seed=0), validation=scenes(500, seed=1), test=scenes(500, seed=2),
                   epochs=25, units=64, learning_rate=3e-3, minutes=5, beam_width=3, out=out)
-    return SYNTHETIC + ": 32x32 scenes of one or two coloured shapes (rnnzoo.captioning.scenes)"
+    return SYNTHETIC + ": 32x32 scenes of one or two coloured shapes (rnnzoo.tasks.captioning.caption.scenes)"
 
 
 def listops_tree_lstm(out):
@@ -105,7 +105,7 @@ def listops_tree_lstm(out):
                   {"height 1-4": arithmetic_trees(1000, depths=(1, 2, 3, 4), seed=2, operators=ops),
                    "height 6": arithmetic_trees(1000, depths=(6,), seed=3, operators=ops)},
                   minutes=3, units=64, learning_rate=5e-3, out=out)
-    return SYNTHETIC + ": nested max/min expressions over digits (rnnzoo.trees.arithmetic_trees)"
+    return SYNTHETIC + ": nested max/min expressions over digits (rnnzoo.tasks.trees.data.arithmetic_trees)"
 
 
 RECIPES = {f.__name__: f for f in (sentiment_bilstm, pos_bilstm, dates_bahdanau, sunspots_gru, speech_bigru_ctc,

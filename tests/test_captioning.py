@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from rnnzoo.captioning import COLOURS, SHAPES, bleu, caption, evaluate_captions, fit_captioner, scenes
+from rnnzoo.tasks.captioning.caption import COLOURS, SHAPES, bleu, caption, evaluate_captions, fit_captioner, scenes
 
 
 def test_scenes_are_reproducible_and_captions_follow_the_grammar():
@@ -69,7 +69,7 @@ def test_beam_width_one_is_greedy_and_input_errors(trained):
 def test_tflite_captions_equal_keras(trained, tmp_path):
     from rnnzoo.export import TFLiteModel, export
     from rnnzoo.export.streaming import greedy_translate
-    from rnnzoo.seq2seq import target_encoder
+    from rnnzoo.tasks.seq2seq.translation import target_encoder
 
     info = export(trained.model, str(tmp_path / "captioner"), saved_model=False)
     assert {"model.tflite", "encoder.tflite", "decoder_step.tflite"} <= set(info["files"])

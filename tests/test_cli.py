@@ -200,7 +200,7 @@ def test_evaluate_a_committed_model_of_files_on_new_files(name, tmp_path, capsys
 def test_forecast_verb_reads_series_files(tmp_path, capsys):
     import numpy as np
 
-    from rnnzoo.forecasting import fit_forecaster
+    from rnnzoo.tasks.forecasting.forecast import fit_forecaster
 
     series = np.sin(np.arange(200) / 5.0).astype("float32") * 10 + 20
     out = str(tmp_path / "fc")
@@ -209,7 +209,7 @@ def test_forecast_verb_reads_series_files(tmp_path, capsys):
     assert cli(["forecast", out, str(tmp_path / "tail.csv"), "--horizon", "2", "--json"]) == 0
     row = json.loads(capsys.readouterr().out)
     assert row["horizon"] == 2 and len(row["forecast"]) == 2 and all(np.isfinite(row["forecast"]))
-    expected = rnnzoo.forecasting.Forecaster(rnnzoo.load(out, compile=False)).forecast(series[-20:])[:2]
+    expected = rnnzoo.tasks.forecasting.forecast.Forecaster(rnnzoo.load(out, compile=False)).forecast(series[-20:])[:2]
     np.testing.assert_allclose(row["forecast"], expected, rtol=1e-5)
     (tmp_path / "bad.csv").write_text("value\n1.0\nabc\n")
     (tmp_path / "short.csv").write_text("1\n2\n")

@@ -129,7 +129,7 @@ def test_streaming_tflite_translation_equals_keras(dates_export):
     encoder = TFLiteModel(os.path.join(path, "encoder.tflite"))
     step = TFLiteModel(os.path.join(path, "decoder_step.tflite"))
     source_encoder = rnnzoo.saving.text_encoder(model)
-    target_encoder = rnnzoo.seq2seq.target_encoder(model)
+    target_encoder = rnnzoo.tasks.seq2seq.translation.target_encoder(model)
     texts = synthetic.dates(20, seed=5).sources
     keras_out = rnnzoo.translate(model, texts)
     for text, expected in zip(texts, keras_out):

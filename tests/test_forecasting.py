@@ -5,7 +5,7 @@ import pytest
 
 import rnnzoo
 from rnnzoo.datasets import load
-from rnnzoo.forecasting import (
+from rnnzoo.tasks.forecasting.forecast import (
     Forecaster,
     as_series,
     fit_forecaster,

@@ -96,7 +96,7 @@ def test_average_weights_is_the_mean_of_the_last_epochs():
 
 
 def test_error_rate_checkpoint_keeps_the_epoch_with_the_lowest_wer():
-    from rnnzoo.seq2seq import evaluate_translations
+    from rnnzoo.tasks.seq2seq.translation import evaluate_translations
     from rnnzoo.tasks.seq2seq.translation import ErrorRateCheckpoint
 
     data = synthetic.dates(1500, seed=0)

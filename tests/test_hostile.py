@@ -124,7 +124,7 @@ def test_file_encodings(tmp_path):
 @FUZZ
 @given(values=st.lists(st.floats(allow_nan=True, allow_infinity=True, width=32), min_size=1, max_size=40))
 def test_series_with_nan_or_inf_are_refused_with_their_rows(values):
-    from rnnzoo.forecasting import as_series
+    from rnnzoo.tasks.forecasting.forecast import as_series
 
     array = np.array(values, "float32")
     if np.isfinite(array).all():
@@ -135,7 +135,7 @@ def test_series_with_nan_or_inf_are_refused_with_their_rows(values):
 
 
 def test_series_of_wrong_shape_or_type():
-    from rnnzoo.forecasting import as_series, fit_forecaster
+    from rnnzoo.tasks.forecasting.forecast import as_series, fit_forecaster
 
     with pytest.raises(ValueError, match="must be 1-D"):
         as_series(np.zeros((3, 4, 5)))

@@ -54,7 +54,7 @@ def decode_all(task, model, x):
 
         return np.asarray(decode(model, x[:2, :3], np.array([3, 2]), 4, "greedy")).tolist()
     if task in ("seq2seq", "captioner"):
-        from rnnzoo.seq2seq import decode_ids
+        from rnnzoo.decoding import decode_ids
 
         return [np.asarray(decode_ids(model, x[0][:2], 5, beam_width=b)["tokens"]).tolist() for b in (1, 3)]
     return None

@@ -53,7 +53,7 @@ def _execute(nb, path):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=os.path.basename)
 def test_notebook_runs_in_quick_mode_and_shows_its_figures(path, monkeypatch):
     if os.path.basename(path) == "speech.ipynb":
-        from rnnzoo.speech import espeak_available
+        from rnnzoo.tasks.speech.recognize import espeak_available
 
         if not espeak_available():
             pytest.skip("espeak-ng is not installed (apt-get install espeak-ng; make setup does it)")

@@ -49,7 +49,7 @@ def _user_files(here):
 
 def _speech_files(here):
     """hello.wav, spoken by espeak-ng (False where it is not installed)."""
-    from rnnzoo import speech
+    from rnnzoo.tasks.speech import recognize as speech
 
     if not speech.espeak_available():
         return False

@@ -2,7 +2,7 @@ import keras
 import pytest
 
 import rnnzoo
-from rnnzoo.models import build_classifier
+from rnnzoo.tasks import build_classifier
 from rnnzoo.registry import _REGISTRY, register_model
 
 

@@ -10,7 +10,9 @@ from keras import ops
 import rnnzoo
 from rnnzoo.datasets import PairData, synthetic
 from rnnzoo.decoding import beam_search
-from rnnzoo.seq2seq import Ensemble, EnsembleStep, Seq2SeqStep, decode_ids, edit_distance, error_rates, translate
+from rnnzoo.decoding import EnsembleStep, Seq2SeqStep, decode_ids
+from rnnzoo.metrics import edit_distance, error_rates
+from rnnzoo.tasks.seq2seq.translation import Ensemble, translate
 
 PAD, UNK, START, END = 0, 1, 2, 3
 

@@ -5,7 +5,7 @@ installs it)."""
 import numpy as np
 import pytest
 
-from rnnzoo import speech
+from rnnzoo.tasks.speech import recognize as speech
 
 needs_espeak = pytest.mark.skipif(not speech.espeak_available(),
                                   reason="espeak-ng is not installed (apt-get install espeak-ng; make setup does it)")

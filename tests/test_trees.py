@@ -8,7 +8,7 @@ import pytest
 import rnnzoo
 from rnnzoo import reference
 from rnnzoo.layers.tree import TreeRecurrent
-from rnnzoo.trees import (
+from rnnzoo.tasks.trees.data import (
     arithmetic_trees,
     depth,
     encode_flat,
@@ -94,7 +94,7 @@ def test_flat_encoding_for_the_sequence_baseline():
 
 
 def test_fit_and_score_trains_shallow_and_tests_deeper():
-    from rnnzoo.trees import fit_and_score
+    from rnnzoo.tasks.trees.data import fit_and_score
     from rnnzoo.tasks.trees.data import encode_flat, encode_trees
 
     ops = ("max", "min")  # the ListOps core: learnable in seconds, so the floor below is a real one

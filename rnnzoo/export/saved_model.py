@@ -64,15 +64,12 @@ class TextKit:
             setattr(self.module, name, table)
 
 
-def build_module(model, max_new_tokens=64):
-    """A `tf.Module` with the model's serving functions; returns (module, signatures dict, description)."""
+def build_module(trained, max_new_tokens=64):
+    """A `tf.Module` with the serving functions of a `TrainedModel`; returns (module, signatures dict,
+    description)."""
     import tensorflow as tf
 
-    from rnnzoo.card import card_of
-    from rnnzoo.saving import task_of, text_encoder
-
-    task = task_of(model)
-    card = card_of(model)
+    model, task, card = trained.model, trained.task, trained.card
     module = tf.Module()
     module.model = model
     signatures, described = {}, {}
@@ -94,9 +91,9 @@ def build_module(model, max_new_tokens=64):
                                                for s in input_specs}, "output": "output", "kind": "numeric"}
     if not card.text:
         return module, signatures, described
-    kit = TextKit(tf, module, TextSide(tf, text_encoder(model)))
+    kit = TextKit(tf, module, TextSide(tf, trained.encoder))
     module.source_table = kit.source.table
-    made = task.text_signature(model, card, kit, max_new_tokens)
+    made = task.text_signature(trained, kit, max_new_tokens)
     if made is not None:
         name, fn, kind = made
         signatures[name] = fn
@@ -104,13 +101,13 @@ def build_module(model, max_new_tokens=64):
     return module, signatures, described
 
 
-def write(model, path, max_new_tokens=64):
-    """Writes the SavedModel of `model` to `path`; returns the signature descriptions."""
+def write(trained, path, max_new_tokens=64):
+    """Writes the SavedModel of a `TrainedModel` to `path`; returns the signature descriptions."""
     import tensorflow as tf
 
     from rnnzoo import config
 
     with config.using(fast_inference=False):  # Keras' own recurrent graph in the exported functions
-        module, signatures, described = build_module(model, max_new_tokens)
+        module, signatures, described = build_module(trained, max_new_tokens)
         tf.saved_model.save(module, path, signatures=signatures)
     return described

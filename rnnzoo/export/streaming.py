@@ -54,7 +54,7 @@ def seq2seq_steps(model, source_length):
     """((encoder function, specs), (step function, specs)) for a seq2seq model or captioner with batch 1."""
     import tensorflow as tf
 
-    from rnnzoo.tasks.seq2seq.translation import Seq2SeqStep
+    from rnnzoo.decoding import Seq2SeqStep
 
     step = Seq2SeqStep(model)
 

@@ -1,6 +1,6 @@
 """Recursive (tree-structured) networks: children are composed bottom-up into their parent's state.
 
-Trees arrive as three aligned arrays per example (see `rnnzoo.trees.encode_trees`), nodes in pre-order so the
+Trees arrive as three aligned arrays per example (see `rnnzoo.tasks.trees.data.encode_trees`), nodes in pre-order so the
 root is node 0:
 - `x` (batch, nodes, features): the node's input (the embedding of its token: a digit, an operator, a word);
 - `children` (batch, nodes, 2): indices of the left and right child, −1 for none (leaves, padding);
@@ -31,7 +31,7 @@ class TreeRecurrent(layers.Layer):
         units: int. State size.
         cell: str. "lstm" (Tree-LSTM) or "rnn" (tanh recursive net).
         max_depth: int. Largest tree height the layer computes (the number of batched steps); deeper nodes keep
-            zero states, so encode trees with `rnnzoo.trees.encode_trees(max_depth=...)`, which refuses them.
+            zero states, so encode trees with `rnnzoo.tasks.trees.data.encode_trees(max_depth=...)`, which refuses them.
         return_nodes: bool. Return (batch, nodes, units) instead of the root's (batch, units).
 
     Example:

@@ -7,7 +7,7 @@ trains a registered captioner (`lstm_captioner`, `gru_captioner`), `caption` wri
 evaluation reports exact match and corpus BLEU-4 on held-out scenes.
 
 Example:
->>> from rnnzoo.captioning import scenes, fit_captioner, caption
+>>> from rnnzoo.tasks.captioning.caption import scenes, fit_captioner, caption
 >>> result = fit_captioner("lstm_captioner", scenes(8000), epochs=20)  # doctest: +SKIP
 >>> caption(result.model, scenes(3, seed=9).images, beam_width=3)  # doctest: +SKIP
 """
@@ -20,11 +20,12 @@ import os
 import numpy as np
 
 from rnnzoo import fitting
-from rnnzoo.card import DataRecord, ModelCard, SplitRecord, card_of, fingerprint
+from rnnzoo.card import DataRecord, ModelCard, SplitRecord, fingerprint
 from rnnzoo.decoding import decode_length
 from rnnzoo.registry import get_spec
-from rnnzoo.saving import load
-from rnnzoo.tasks.captioning.task import TASK
+from rnnzoo.trained import TrainedModel
+
+TASK_NAME = "captioner"  # the task this module's verbs serve (`rnnzoo.tasks.captioning.task`)
 
 COLOURS = {"red": (0.9, 0.1, 0.1), "green": (0.1, 0.75, 0.2), "blue": (0.15, 0.3, 0.95), "yellow": (0.95, 0.85, 0.1)}
 SHAPES = ("circle", "square", "triangle")
@@ -137,12 +138,15 @@ def bleu(hypotheses, references, max_n=4):
 
 
 def caption(model, images, beam_width=1, alpha=0.0, max_length=None, batch_size=256):
-    """Captions for images (n, size, size, channels) in [0, 1] with a trained captioner (or its path)."""
-    from rnnzoo.tasks.seq2seq.translation import decode_ids, target_encoder
+    """Captions for images (n, size, size, channels) in [0, 1] with a trained captioner (any form
+    `TrainedModel.of` takes)."""
+    from rnnzoo.decoding import decode_ids
     from rnnzoo.text import END_ID
 
-    if isinstance(model, (str, os.PathLike)):
-        model = load(model)
+    trained = TrainedModel.of(model)
+    if trained.task.name != TASK_NAME:
+        raise ValueError(f"{trained.name!r} is a {trained.task.name}, not a captioner.")
+    model = trained.model
     images = np.asarray(images)
     if images.dtype.kind != "f":
         raise ValueError(f"Images must be floats in [0, 1]; got dtype {images.dtype} (divide uint8 images by 255).")
@@ -151,8 +155,8 @@ def caption(model, images, beam_width=1, alpha=0.0, max_length=None, batch_size=
         images = images[None]
     if tuple(images.shape[1:]) != expected:
         raise ValueError(f"This captioner takes images of shape {expected}; got {tuple(images.shape[1:])}.")
-    encoder = target_encoder(model)
-    max_length = int(max_length or decode_length(card_of(model)))
+    encoder = trained.target_encoder
+    max_length = int(max_length or decode_length(trained.card))
     out = []
     for start in range(0, len(images), batch_size):
         decoded = decode_ids(model, images[start:start + batch_size].astype("float32"), max_length,
@@ -210,7 +214,7 @@ def fit_captioner(model_name, data, validation=None, test=None, epochs=30, batch
     """
     from rnnzoo.text import TextEncoder, pad_sequences
 
-    spec = get_spec(model_name, tasks=[TASK], hint="a captioner (lstm_captioner, gru_captioner)")
+    spec = get_spec(model_name, tasks=[TASK_NAME], hint="a captioner (lstm_captioner, gru_captioner)")
     if not len(data):
         raise ValueError("No training scenes; pass CaptionData with images and captions.")
     size = data.images.shape[1]
@@ -219,7 +223,7 @@ def fit_captioner(model_name, data, validation=None, test=None, epochs=30, batch
     test = test if test is not None else scenes(1000, size, seed=seed + 2000)
     encoder = TextEncoder.fit(data.captions, level="word", min_frequency=1)
     ids = encoder.encode(data.captions, add_start=True, add_end=True)
-    card = ModelCard(model=model_name, task=TASK.name, target_text=encoder.get_config(),
+    card = ModelCard(model=model_name, task=TASK_NAME, target_text=encoder.get_config(),
                      settings={"max_target_length": int(max(len(i) for i in ids))},
                      data=DataRecord(source=data.name, fingerprint=data.fingerprint(), examples=len(data)),
                      split=SplitRecord(method="generated" if generated else "explicit",

@@ -3,7 +3,7 @@
 Show-and-tell style (Vinyals et al. 2015): a small CNN encodes the image into a vector, dense layers turn it into
 the decoder's first state, and a recurrent decoder, teacher-forced in training, writes the caption. The layer
 names are the seq2seq ones (`decoder_init_i`, `target_embedding`, `decoder`, `logits`), so the same decoding
-code (`rnnzoo.seq2seq.decode_ids`: greedy, sampling, beam search) and the streaming export serve both.
+code (`rnnzoo.decoding.decode_ids`: greedy, sampling, beam search) and the streaming export serve both.
 """
 
 import keras

@@ -10,7 +10,7 @@ class CaptionerTask(DecoderTask):
 
     name = "captioner"
 
-    def evaluate_saved(self, model, card, data, beam_width=1, **options):
+    def evaluate_saved(self, trained, data, beam_width=1, **options):
         """Exact match and BLEU-4 on a TSV of `image<TAB>caption` lines (new images: the synthetic scenes a
         preset was trained on are generated, never stored, so any file is data the model did not see)."""
         import numpy as np
@@ -19,18 +19,18 @@ class CaptionerTask(DecoderTask):
         from rnnzoo.tasks.captioning.caption import CaptionData, evaluate_captions, read_image
 
         files, captions = load_labelled_files(data, "image")
-        images = np.stack([read_image(f, model.inputs[0].shape[1:]) for f in files])
-        scores = evaluate_captions(model, CaptionData(images, captions), beam_width=beam_width)
+        images = np.stack([read_image(f, trained.model.inputs[0].shape[1:]) for f in files])
+        scores = evaluate_captions(trained, CaptionData(images, captions), beam_width=beam_width)
         return {"evaluated_on": f"all of {data} ({len(files)} images)", "examples": len(files), **scores}
 
     def verbs(self):
-        def run(model, files, options):
+        def run(trained, files, options):
             import numpy as np
 
             from rnnzoo.tasks.captioning.caption import caption, read_image
 
-            images = np.stack([read_image(f, model.inputs[0].shape[1:]) for f in files])
-            return [{"file": f, "caption": c} for f, c in zip(files, caption(model, images, beam_width=options.beam))]
+            images = np.stack([read_image(f, trained.model.inputs[0].shape[1:]) for f in files])
+            return [{"file": f, "caption": c} for f, c in zip(files, caption(trained, images, beam_width=options.beam))]
 
         return [Verb("caption", "caption image files (PNG, JPEG, ...; resized to the model's input size)", run,
                      options=((("--beam",), dict(type=int, default=1, help="beam width (1: greedy)")),),

@@ -2,7 +2,7 @@
 
 A forecaster sees the last `input_length` rows of a (multivariate) series and predicts the next `horizon` values
 of one target column. Everything a trained forecaster needs to turn raw rows into forecasts (window length,
-horizon, scaling, columns, season) travels in the model's metadata, so `Forecaster(rnnzoo.load(path))` works.
+horizon, scaling, columns, season) travels in the model's card, so `Forecaster("sunspots_gru")` (any form `TrainedModel.of` takes) works.
 
 Evaluation is walk-forward (rolling origin): the series is split in time into train / validation / test; every
 origin in the test period is forecast from the rows before it (the model is not refit), and the errors are
@@ -10,7 +10,7 @@ compared with the seasonal-naive forecast ŷ_{t+h} = y_{t+h−m·⌈h/m⌉} on t
 Koehler (2006): MAE divided by the in-sample MAE of the one-step seasonal-naive forecast on the training rows.
 
 Example:
->>> from rnnzoo.forecasting import fit_forecaster
+>>> from rnnzoo.tasks.forecasting.forecast import fit_forecaster
 >>> result = fit_forecaster("lstm_forecaster", "sunspots", input_length=30, horizon=1, season=11)  # doctest: +SKIP
 >>> result.metrics["mase"]  # doctest: +SKIP
 """
@@ -20,10 +20,11 @@ import os
 import numpy as np
 
 from rnnzoo import fitting
-from rnnzoo.card import DataRecord, ModelCard, SplitRecord, card_of, fingerprint
+from rnnzoo.card import DataRecord, ModelCard, SplitRecord, fingerprint
 from rnnzoo.registry import get_spec
-from rnnzoo.saving import load, task_of
-from rnnzoo.tasks.forecasting.task import TASKS
+from rnnzoo.trained import TrainedModel
+
+TASK_NAMES = ("forecaster", "sequence_forecaster")  # the tasks this module serves (`rnnzoo.tasks.forecasting.task`)
 
 
 def as_series(values, name="series"):
@@ -107,20 +108,20 @@ class Forecaster:
     """A trained forecaster: turns raw rows into forecasts in the series' units.
 
     Args:
-        model: a Keras model built by a forecaster builder whose metadata holds the scaling and window settings
-            (as `fit_forecaster` writes it), or a path to a saved one.
+        model: a trained forecaster whose card holds the scaling and window settings (as `fit_forecaster` writes
+            it), in any form `TrainedModel.of` takes.
     """
 
     def __init__(self, model):
-        if isinstance(model, (str, os.PathLike)):
-            model = load(model)
-        card = card_of(model)
-        meta = card.settings
+        trained = TrainedModel.of(model)
+        meta = trained.card.settings
         missing = {"input_length", "horizon", "mean", "std"} - set(meta)
         if missing:
-            raise ValueError(f"Model {model.name!r} carries no forecasting settings ({sorted(missing)} missing); "
-                             "train it with rnnzoo.forecasting.fit_forecaster, or pass metadata= when building.")
-        self.model = model
+            raise ValueError(f"Model {trained.name!r} carries no forecasting settings ({sorted(missing)} missing); "
+                             "train it with rnnzoo.tasks.forecasting.forecast.fit_forecaster, or pass metadata= when "
+                             "building.")
+        self.trained = trained
+        self.model = trained.model
         self.meta = meta
         self.input_length = int(meta["input_length"])
         self.horizon = int(meta["horizon"])
@@ -128,7 +129,7 @@ class Forecaster:
         self.mean = np.asarray(meta["mean"], "float32")
         self.std = np.asarray(meta["std"], "float32")
         self.relative = bool(meta.get("relative", False))
-        self.sequence_output = task_of(model).sequence_output
+        self.sequence_output = trained.task.sequence_output
         self.columns = list(meta.get("columns", []))
 
     def inputs(self, windows):
@@ -155,7 +156,7 @@ class Forecaster:
             raise ValueError(f"Windows must have shape (n, {self.input_length}, {features}); got {windows.shape}.")
         as_series(windows.reshape(-1, features), name="windows")
         x, offset = self.inputs(windows)
-        out = np.asarray(self.model.predict(x, batch_size=batch_size, verbose=0))
+        out = np.asarray(self.trained.predict(x, batch_size=batch_size))
         if self.sequence_output:
             out = out[:, -1, :]
         return (out + offset[:, None]) * self.std[self.target] + self.mean[self.target]
@@ -189,7 +190,7 @@ def evaluate_forecasts(actual, predicted, naive, scale):
             "forecasts": int(actual.shape[0])}
 
 
-def evaluate_saved_forecaster(model, card, data):
+def evaluate_saved_forecaster(trained, data):
     """`rnnzoo evaluate` for a forecaster: walk-forward MAE/MASE against the seasonal-naive forecast.
 
     On the series the model was trained on (same fingerprint) only the held-out test period recorded in the card is
@@ -198,7 +199,8 @@ def evaluate_saved_forecaster(model, card, data):
     training source's name but other values is refused."""
     from rnnzoo.datasets import load as load_data
 
-    forecaster = Forecaster(model)
+    forecaster = Forecaster(trained)
+    card = trained.card
     settings = card.settings
     name = data if isinstance(data, str) else getattr(data, "name", "series")
     if isinstance(data, str):
@@ -256,7 +258,7 @@ def fit_forecaster(model_name, series, input_length, horizon=1, target=0, test_s
         out: str or None. Directory for `model.keras` (atomic) and `metrics.json`.
         **model_options: builder overrides, e.g. `units=32`, `dropout=0.1`.
     """
-    spec = get_spec(model_name, tasks=TASKS, hint="a forecaster (lstm_forecaster, gru_forecaster, lstm_seq_forecaster)")
+    spec = get_spec(model_name, tasks=TASK_NAMES, hint="a forecaster (lstm_forecaster, gru_forecaster, lstm_seq_forecaster)")
     name, times, columns = "series", None, None
     if isinstance(series, str):
         from rnnzoo.datasets import load

@@ -6,7 +6,7 @@ Two shapes, as the seeds describe them for stock prices and signals:
 - many-to-many (`lstm_seq_forecaster`): every step predicts the `horizon` values after it, so one window gives
   `length` training targets instead of one; the forecast is the last step's row.
 
-Windowing, scaling, walk-forward evaluation and MASE live in `rnnzoo.forecasting`.
+Windowing, scaling, walk-forward evaluation and MASE live in `rnnzoo.tasks.forecasting.forecast`.
 """
 
 import keras

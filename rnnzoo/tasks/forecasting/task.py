@@ -13,16 +13,16 @@ class ForecasterTask(RegressorTask):
     def example_batch(self, config, batch_size, length, seed):
         return example_batch(self.sequence_output)(config, batch_size, length, seed)
 
-    def evaluate_saved(self, model, card, data, **options):
+    def evaluate_saved(self, trained, data, **options):
         from rnnzoo.tasks.forecasting.forecast import evaluate_saved_forecaster
 
-        return evaluate_saved_forecaster(model, card, data)
+        return evaluate_saved_forecaster(trained, data)
 
     def verbs(self):
-        def forecast(model, files, options):
+        def forecast(trained, files, options):
             from rnnzoo.tasks.forecasting.forecast import Forecaster
 
-            forecaster = Forecaster(model)
+            forecaster = Forecaster(trained)
             horizon = options.horizon or forecaster.horizon
             if not 1 <= horizon <= forecaster.horizon:
                 raise ValueError(f"This model forecasts {forecaster.horizon} steps ahead; pass --horizon between 1 "

@@ -7,23 +7,26 @@ log P(w1..wn) = Σ log P(w_t | [START], w1..w_{t-1}) + log P([END] | w1..wn).
 import math
 
 import numpy as np
-from keras import ops
 
-from rnnzoo.saving import task_of, text_encoder
-from rnnzoo.tasks.language_model.task import LanguageModelTask
 from rnnzoo.text import END, END_ID, PAD_ID, START_ID, UNK, UNK_ID, as_texts, pad_sequences
+from rnnzoo.trained import TrainedModel
+
+TASK_NAME = "language_model"
 
 
-def _check_lm(model):
-    if not isinstance(task_of(model), LanguageModelTask):
-        raise ValueError(f"{model.name!r} is a {task_of(model).name}, not a language model.")
+def _language_model(model):
+    trained = TrainedModel.of(model)
+    if trained.task.name != TASK_NAME:
+        raise ValueError(f"{trained.name!r} is a {trained.task.name}, not a language model.")
+    return trained
 
 
 def score(model, texts, include_end=None, batch_size=64):
     """Scores texts with a language model.
 
     Args:
-        model: a trained rnnzoo language model (it carries its text pipeline).
+        model: a trained rnnzoo language model (it carries its text pipeline): a `TrainedModel`, a preset name, a
+            path or a keras.Model built by rnnzoo.
         texts: str or list of str. An empty text raises ValueError (it has no tokens to score).
         include_end: bool or None. Also score the `[END]` token (the probability that the text stops there).
             Default: True for word models (trained on whole sentences), False for character models (trained on
@@ -39,9 +42,9 @@ def score(model, texts, include_end=None, batch_size=64):
     Example:
     >>> rnnzoo.score(lm, ["the king is dead", "dead the is king"])  # doctest: +SKIP
     """
-    _check_lm(model)
+    trained = _language_model(model)
     texts, single = as_texts(texts)
-    encoder = text_encoder(model)
+    encoder = trained.encoder
     if include_end is None:
         include_end = encoder.level == "word"
     tokens = encoder.tokenize(texts)
@@ -54,7 +57,7 @@ def score(model, texts, include_end=None, batch_size=64):
         chunk = ids[start:start + batch_size]
         x = pad_sequences([s[:-1] for s in chunk])
         y = pad_sequences([s[1:] for s in chunk])
-        logits = ops.convert_to_numpy(model(x, training=False)).astype("float64")
+        logits = trained.predict(x, batch_size=batch_size).astype("float64")  # compiled, never eager
         shifted = logits - logits.max(-1, keepdims=True)
         logp = shifted - np.log(np.exp(shifted).sum(-1, keepdims=True))  # log-softmax
         picked = np.take_along_axis(logp, y[..., None], axis=-1)[..., 0]
@@ -76,7 +79,7 @@ def generate(model, prompt="", max_length=200, sampler="greedy", seed=None, comp
     """Generates text from a language model, continuing each prompt.
 
     Args:
-        model: a trained rnnzoo language model.
+        model: a trained rnnzoo language model (any form `TrainedModel.of` takes).
         prompt: str or list of str (a batch). "" starts from `[START]` alone.
         max_length: int. Most tokens generated after the prompt; generation also stops at `[END]`.
         sampler: str. "greedy", "random" (temperature), "top_k" or "top_p".
@@ -93,18 +96,18 @@ def generate(model, prompt="", max_length=200, sampler="greedy", seed=None, comp
     """
     from rnnzoo.decoding import decode, get_sampler
 
-    _check_lm(model)
+    trained = _language_model(model)
     prompts, single = as_texts(prompt)
     if not prompts:
         raise ValueError("No prompts given; pass a string (\"\" to start from nothing) or a list of strings.")
     if int(max_length) < 1:
         raise ValueError(f"max_length must be a positive integer; got {max_length!r}.")
     chosen = get_sampler(sampler, **sampler_options)
-    encoder = text_encoder(model)
+    encoder = trained.encoder
     ids = encoder.encode(prompts, add_start=True)
     lengths = np.array([len(s) for s in ids], "int32")
     suppress = (PAD_ID, START_ID) if allow_unknown else (PAD_ID, START_ID, UNK_ID)
-    out = decode(model, pad_sequences(ids), lengths, int(max_length), chosen, seed=seed, compile=compile,
+    out = decode(trained.model, pad_sequences(ids), lengths, int(max_length), chosen, seed=seed, compile=compile,
                  end_id=END_ID, pad_id=PAD_ID, suppress=suppress)
     texts = []
     for row, n, prompt_text in zip(out, lengths, prompts):

@@ -31,15 +31,15 @@ class LanguageModelTask(Task):
     def verbs(self):
         from rnnzoo.tasks.language_model import generation
 
-        def generate(model, prompts, o):
+        def generate(trained, prompts, o):
             options = {k: v for k, v in (("temperature", o.temperature), ("p", o.p), ("k", o.k)) if v is not None}
-            texts = generation.generate(model, prompts, max_length=o.max_length, sampler=o.sampler, seed=o.seed,
+            texts = generation.generate(trained, prompts, max_length=o.max_length, sampler=o.sampler, seed=o.seed,
                                         **options)
             return [{"prompt": p, "text": t} for p, t in zip(prompts, texts)]
 
-        def score(model, texts, o):
+        def score(trained, texts, o):
             return [{"text": t, "log_prob": r["log_prob"], "perplexity": r["perplexity"], "tokens": r["num_tokens"],
-                     "unknown": r["unknown"]} for t, r in zip(texts, generation.score(model, texts))]
+                     "unknown": r["unknown"]} for t, r in zip(texts, generation.score(trained, texts))]
 
         return [
             Verb("generate", "continue prompts with a language model", generate, options=(
@@ -71,15 +71,15 @@ class LanguageModelTask(Task):
                     targets.append(chunk[1:])
         return Examples(inputs, targets)
 
-    def evaluate(self, model, data, examples_metrics, card, **options):
+    def evaluate(self, trained, data, examples_metrics, **options):
         return {"perplexity": math.exp(examples_metrics["loss"])} if "loss" in examples_metrics else {}
 
-    def text_signature(self, model, card, kit, max_new_tokens):
+    def text_signature(self, trained, kit, max_new_tokens):
         from rnnzoo.decoding import GreedySampler, StepModel, decode_loop
         from rnnzoo.text.vocabulary import END_ID, PAD_ID, START_ID, UNK_ID
 
         tf = kit.tf
-        step = StepModel(model)
+        step = StepModel(trained.model)
 
         @tf.function(input_signature=kit.text_spec)
         def generate(texts):
@@ -92,8 +92,10 @@ class LanguageModelTask(Task):
 
         return "generate", generate, f"prompts → greedy continuation ({max_new_tokens} tokens at most)"
 
-    def streaming_units(self, model, sequence_length, streaming):
-        fn, specs = streaming.lm_step(model)
+    def streaming_units(self, trained, sequence_length):
+        from rnnzoo.export.streaming import lm_step
+
+        fn, specs = lm_step(trained.model)
         return [("step", fn, specs)]
 
 

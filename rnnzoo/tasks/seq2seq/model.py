@@ -1,7 +1,7 @@
 """Encoder–decoder (seq2seq) models: the fixed-context baseline and Bahdanau / Luong attention.
 
 The training model is teacher-forced: it reads the source ids and the target ids `[START] y1 ... yn` and
-predicts `y1 ... yn [END]`. Inference (`rnnzoo.seq2seq`) reuses the trained layers by name: `memory` and
+predicts `y1 ... yn [END]`. Inference (`rnnzoo.tasks.seq2seq.translation`) reuses the trained layers by name: `memory` and
 `decoder_init_i` give the encoder's outputs and the decoder's first states, `target_embedding`, `decoder` and
 `logits` run one target step.
 """

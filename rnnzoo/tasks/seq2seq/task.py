@@ -25,8 +25,10 @@ class DecoderTask(Task):
 
         return TextEncoder.from_config(card.target_text)
 
-    def streaming_units(self, model, sequence_length, streaming):
-        (enc, enc_specs), (dec, dec_specs) = streaming.seq2seq_steps(model, sequence_length)
+    def streaming_units(self, trained, sequence_length):
+        from rnnzoo.export.streaming import seq2seq_steps
+
+        (enc, enc_specs), (dec, dec_specs) = seq2seq_steps(trained.model, sequence_length)
         return [("encoder", enc, enc_specs), ("decoder_step", dec, dec_specs)]
 
 
@@ -34,10 +36,10 @@ class Seq2SeqTask(DecoderTask):
     """Sequence-to-sequence with a source and a target text pipeline."""
 
     def verbs(self):
-        def run(model, items, options):
+        def run(trained, items, options):
             from rnnzoo.tasks.seq2seq.translation import translate
 
-            return [{"text": t, "translation": out} for t, out in zip(items, translate(model, items))]
+            return [{"text": t, "translation": out} for t, out in zip(items, translate(trained, items))]
 
         return [Verb("translate", "turn source texts into target texts (greedy; `rnnzoo translate --help` for beam "
                                   "search and ensembles)", run)]
@@ -69,22 +71,21 @@ class Seq2SeqTask(DecoderTask):
         return Examples(([sources[i] for i in keep], [targets[i][:-1] for i in keep]),
                         [targets[i][1:] for i in keep])
 
-    def evaluate(self, model, data, examples_metrics, card, beam_width=1, translation_limit=None, **options):
+    def evaluate(self, trained, data, examples_metrics, beam_width=1, translation_limit=None, **options):
         from rnnzoo.tasks.seq2seq.translation import evaluate_translations
 
         if translation_limit == 0 or not len(data):
             return {}
-        return evaluate_translations(model, data, beam_width=beam_width, limit=translation_limit)
+        return evaluate_translations(trained, data, beam_width=beam_width, limit=translation_limit)
 
-    def text_signature(self, model, card, kit, max_new_tokens):
-        from rnnzoo.decoding import GreedySampler, decode_length, decode_loop
-        from rnnzoo.tasks.seq2seq.translation import LoopStep, Seq2SeqStep, target_encoder
+    def text_signature(self, trained, kit, max_new_tokens):
+        from rnnzoo.decoding import GreedySampler, LoopStep, Seq2SeqStep, decode_length, decode_loop
         from rnnzoo.text.vocabulary import END_ID, PAD_ID, START_ID, UNK_ID
 
         tf = kit.tf
-        target = kit.text_side(target_encoder(model))
-        step = Seq2SeqStep(model)
-        limit = decode_length(card)
+        target = kit.text_side(trained.target_encoder)
+        step = Seq2SeqStep(trained.model)
+        limit = decode_length(trained.card)
 
         @tf.function(input_signature=kit.text_spec)
         def translate(texts):

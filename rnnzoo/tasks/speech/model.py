@@ -1,5 +1,5 @@
 """Acoustic models trained with CTC (Graves et al. 2006): stacked bidirectional recurrent layers over audio
-features → per-frame logits over the labels plus the blank (id 0). `rnnzoo.speech` has data, decoding and
+features → per-frame logits over the labels plus the blank (id 0). `rnnzoo.tasks.speech.recognize` has data, decoding and
 evaluation."""
 
 import keras

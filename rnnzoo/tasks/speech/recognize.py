@@ -11,7 +11,7 @@ Baseline: nearest template by dynamic time warping (DTW) over isolated-word reco
 the classic small-vocabulary recogniser.
 
 Example:
->>> from rnnzoo.speech import spoken_words, fit_recognizer
+>>> from rnnzoo.tasks.speech.recognize import spoken_words, fit_recognizer
 >>> train = spoken_words(2000, voices=TRAIN_VOICES)  # doctest: +SKIP
 """
 
@@ -25,10 +25,12 @@ import wave
 import numpy as np
 
 from rnnzoo import fitting
-from rnnzoo.card import DataRecord, ModelCard, SplitRecord, card_of, fingerprint
+from rnnzoo.card import DataRecord, ModelCard, SplitRecord, fingerprint
+from rnnzoo.metrics import edit_distance
 from rnnzoo.registry import get_spec
-from rnnzoo.saving import load
-from rnnzoo.tasks.speech.task import TASK
+from rnnzoo.trained import TrainedModel
+
+TASK_NAME = "ctc"  # the task this module's verbs serve (`rnnzoo.tasks.speech.task`)
 
 WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
          "yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go")
@@ -156,12 +158,15 @@ def encode_transcripts(transcripts, words=WORDS):
 
 
 def recognize(model, features, beam_width=1, batch_size=64):
-    """Transcripts for a list of (frames, features) arrays; beam_width > 1 uses CTC beam search."""
+    """Transcripts for a list of (frames, features) arrays with a trained CTC model (any form `TrainedModel.of`
+    takes); beam_width > 1 uses CTC beam search."""
     from keras import ops
 
-    if isinstance(model, (str, os.PathLike)):
-        model = load(model)
-    words = card_of(model).get("words") or WORDS
+    trained = TrainedModel.of(model)
+    if trained.task.name != TASK_NAME:
+        raise ValueError(f"{trained.name!r} is a {trained.task.name}, not a CTC speech recogniser.")
+    model = trained.model
+    words = trained.card.get("words") or WORDS
     out = [None] * len(features)
     order = np.argsort([len(f) for f in features], kind="stable")  # similar lengths together: little padding
     for start in range(0, len(order), batch_size):
@@ -178,8 +183,6 @@ def recognize(model, features, beam_width=1, batch_size=64):
 
 def word_error_rate(hypotheses, references):
     """Summed word edit distance / summed reference length."""
-    from rnnzoo.tasks.seq2seq.translation import edit_distance
-
     errors = sum(edit_distance(h.split(), r.split()) for h, r in zip(hypotheses, references))
     return errors / max(sum(len(r.split()) for r in references), 1)
 
@@ -248,10 +251,10 @@ def fit_recognizer(model_name, train, validation, epochs=40, batch_size=32, lear
 
     `test` (optional `SpeechData`, e.g. held-out voices) is transcribed at the end for the word error rate.
     Returns a `FitResult`; with `out`, writes model.keras, metrics.json and history.json."""
-    spec = get_spec(model_name, tasks=[TASK], hint="a CTC recogniser (bilstm_ctc, bigru_ctc)")
+    spec = get_spec(model_name, tasks=[TASK_NAME], hint="a CTC recogniser (bilstm_ctc, bigru_ctc)")
     fitting.seed_everything(seed)
     held = test if test is not None else validation
-    card = ModelCard(model=model_name, task=TASK.name,
+    card = ModelCard(model=model_name, task=TASK_NAME,
                      settings={"words": list(WORDS), "features": "log-mel 40 × 2 stacked", "sample_rate": SAMPLE_RATE},
                      data=DataRecord(source=train.name, fingerprint=train.fingerprint(), examples=len(train)),
                      split=SplitRecord(method="explicit", held_out="test" if test is not None else "validation",

@@ -17,27 +17,26 @@ class CTCTask(Task):
 
     example_batch = staticmethod(example_batch)
 
-    def evaluate_saved(self, model, card, data, beam_width=1, **options):
+    def evaluate_saved(self, trained, data, beam_width=1, **options):
         """Word error rate on a TSV of `audio.wav<TAB>transcript` lines (WAV at any rate, mono or stereo)."""
         from rnnzoo.datasets.files import load_labelled_files
         from rnnzoo.tasks.speech import recognize as speech
 
         files, transcripts = load_labelled_files(data, "WAV file")
-        rate = int(card.get("sample_rate") or speech.SAMPLE_RATE)
-        heard = speech.recognize(model, [speech.log_mel(speech.read_audio(f, rate), rate) for f in files],
+        rate = int(trained.card.get("sample_rate") or speech.SAMPLE_RATE)
+        heard = speech.recognize(trained, [speech.log_mel(speech.read_audio(f, rate), rate) for f in files],
                                  beam_width=beam_width)
         return {"evaluated_on": f"all of {data} ({len(files)} recordings)", "examples": len(files),
                 "wer": speech.word_error_rate(heard, transcripts),
                 "exact_match": sum(h == t for h, t in zip(heard, transcripts)) / len(files), "beam_width": beam_width}
 
     def verbs(self):
-        def recognize(model, files, options):
-            from rnnzoo.card import card_of
+        def recognize(trained, files, options):
             from rnnzoo.tasks.speech import recognize as speech
 
-            rate = int(card_of(model).get("sample_rate") or speech.SAMPLE_RATE)
+            rate = int(trained.card.get("sample_rate") or speech.SAMPLE_RATE)
             features = [speech.log_mel(speech.read_audio(f, rate), rate) for f in files]
-            heard = speech.recognize(model, features, beam_width=options.beam)
+            heard = speech.recognize(trained, features, beam_width=options.beam)
             return [{"file": f, "transcript": t} for f, t in zip(files, heard)]
 
         return [Verb("recognize", "transcribe WAV files (any sample rate, mono or stereo, 16-bit PCM)", recognize,

@@ -2,7 +2,8 @@
 
 import numpy as np
 
-from rnnzoo.task import Examples, LabelTask, register_task
+from rnnzoo.task import Examples, register_task
+from rnnzoo.tasks.labels import LabelTask
 from rnnzoo.tasks.tagging.model import example_batch
 
 

@@ -212,21 +212,18 @@ def encode_flat(trees, vocabulary):
 
 
 def classify(model, texts):
-    """Classes of fully parenthesised expressions with a trained tree model (or its path), like `predict_text`:
+    """Classes of fully parenthesised expressions with a trained tree model (any form `TrainedModel.of` takes),
+    like `predict_text`:
     one `{"label", "probability", "probabilities"}` dict per text. Expressions higher than the model's
     `max_depth`, or with tokens outside its vocabulary, get an error that says so."""
-    import os
+    from rnnzoo.trained import TrainedModel
 
-    from rnnzoo.card import card_of
-    from rnnzoo.saving import load
-
-    if isinstance(model, (str, os.PathLike)):
-        model = load(model, compile=False)
-    card = card_of(model)
+    trained = TrainedModel.of(model)
+    model, card = trained.model, trained.card
     vocabulary = card.get("vocabulary")
     if not vocabulary or card.get("input") != "trees":
         raise ValueError("This model does not read trees (its card has no tree vocabulary); use a model trained by "
-                         "rnnzoo.trees.fit_and_score with a tree model (tree_lstm_classifier, recursive_classifier).")
+                         "rnnzoo.tasks.trees.data.fit_and_score with a tree model (tree_lstm_classifier, recursive_classifier).")
     if isinstance(texts, str):
         texts = [texts]
     trees = []
@@ -236,7 +233,7 @@ def classify(model, texts):
         except ValueError as e:
             raise ValueError(f"{e} Known tokens: {' '.join(sorted(vocabulary))}.") from None
     max_depth = int(model.get_layer("tree").max_depth)
-    probabilities = model.predict(encode_trees(trees, vocabulary, max_depth), batch_size=256, verbose=0)
+    probabilities = trained.predict(list(encode_trees(trees, vocabulary, max_depth)), batch_size=256)
     labels = card.labels or [str(i) for i in range(probabilities.shape[-1])]
     return [{"label": labels[int(p.argmax())], "probability": float(p.max()),
              "probabilities": {label: float(v) for label, v in zip(labels, p)}} for p in probabilities]

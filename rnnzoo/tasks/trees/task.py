@@ -1,6 +1,7 @@
 """The tree-classification task: a binary tree → a class at its root."""
 
-from rnnzoo.task import LabelTask, Verb, register_task
+from rnnzoo.task import Verb, register_task
+from rnnzoo.tasks.labels import LabelTask
 from rnnzoo.tasks.trees.model import example_batch
 
 
@@ -12,13 +13,13 @@ class TreeClassifierTask(LabelTask):
 
     example_batch = staticmethod(example_batch)
 
-    def evaluate_saved(self, model, card, data, **options):
+    def evaluate_saved(self, trained, data, **options):
         """Accuracy on a TSV of `expression<TAB>label` lines, per tree height and overall."""
         from rnnzoo.datasets.files import load_pairs_tsv
         from rnnzoo.tasks.trees.data import classify, depth, parse
 
         pairs = load_pairs_tsv(data)
-        predicted = [r["label"] for r in classify(model, list(pairs.sources))]
+        predicted = [r["label"] for r in classify(trained, list(pairs.sources))]
         right = [p == t for p, t in zip(predicted, pairs.targets)]
         heights = [depth(parse(text)) for text in pairs.sources]
         by_height = {str(h): sum(r for r, g in zip(right, heights) if g == h) / heights.count(h)
@@ -27,10 +28,10 @@ class TreeClassifierTask(LabelTask):
                 "accuracy": sum(right) / len(right), "accuracy_by_height": by_height}
 
     def verbs(self):
-        def run(model, texts, options):
+        def run(trained, texts, options):
             from rnnzoo.tasks.trees.data import classify
 
-            return [{"text": t, "prediction": p} for t, p in zip(texts, classify(model, texts))]
+            return [{"text": t, "prediction": p} for t, p in zip(texts, classify(trained, texts))]
 
         return [Verb("predict", "classify fully parenthesised expressions, e.g. '( 3 max ( 4 min 2 ) )'", run)]
 

@@ -1,0 +1,316 @@
+"""The trained-model object: one Keras model with its card, its task and its text pipelines.
+
+`rnnzoo.load` returns a `TrainedModel`; every verb (`predict_text`, `generate`, `score`, `translate`, `forecast`,
+`recognize`, `caption`, tree `classify`), `evaluate`, `export` and the CLI take one, or anything it can be made
+from: a preset name, a `str` or `pathlib.Path` to a `.keras` file or a training directory, or a `keras.Model`
+built by rnnzoo. `TrainedModel.of` turns any of them into the object, and it is the only place that reads a
+model's card: the object made for a `keras.Model` is kept on that model (until its card is replaced), so load +
+verb + evaluate + export decode the card once.
+
+The object is not a `keras.Model`; code that needs Keras uses `t.model`. It owns one compiled forward call
+(`t.predict`): `tf.function` on TensorFlow, `jax.jit` on JAX, `torch.no_grad` on PyTorch, never the eager
+per-step loop, with token inputs padded up to a length bucket so that shapes do not retrace without bound.
+
+Layering: the object sits above the core (card, saving, task contract, evaluation, the export writers) and below
+the tasks, whose verbs resolve their argument through it.
+
+Example:
+>>> t = rnnzoo.load("dates_bahdanau")  # doctest: +SKIP
+>>> t.card.metrics["exact_match"], t.task.name  # doctest: +SKIP
+>>> rnnzoo.translate(t, "the 3rd of March 1999")  # doctest: +SKIP
+"""
+
+import os
+
+import keras
+import numpy as np
+
+from rnnzoo.card import read_card, stored_card
+from rnnzoo.registry import find_spec
+from rnnzoo.task import TASKS, get_task
+
+_KEPT = "_rnnzoo_trained"  # attribute of a keras.Model holding the object made for it
+
+
+def length_bucket(length, smallest=16):
+    """The padded length a token input of `length` is compiled at: the next of 1, 1.25, 1.5 or 1.75 × a power of
+    two, at least `smallest` (at most 25% padding, and a handful of compiled shapes up to any length).
+
+    Example:
+    >>> [length_bucket(n) for n in (3, 16, 17, 21, 100, 10001)]
+    [16, 16, 20, 24, 112, 10240]
+    """
+    length = max(int(length), 1)
+    if length <= smallest:
+        return smallest
+    power = 1 << (length - 1).bit_length() - 1  # the largest power of two below length
+    for step in (1.25, 1.5, 1.75, 2.0):
+        if length <= int(power * step):
+            return int(power * step)
+    return 2 * power
+
+
+class TrainedModel:
+    """A trained rnnzoo model: `model` (keras.Model), `card` (`ModelCard`), `task` (task object) and `path` (the
+    `.keras` file it was loaded from, or None), with its text pipelines built on first use.
+
+    Make one with `TrainedModel.of(anything)` or `rnnzoo.load(path_or_preset)`; `rnnzoo.train(...)` returns one as
+    `result.trained`.
+
+    Attributes:
+        model: keras.Model.
+        card: `rnnzoo.ModelCard`.
+        task: the task object (`rnnzoo.get_task(card.task)`).
+        path: str or None.
+    """
+
+    def __init__(self, model, card=None, task=None, path=None):
+        if not isinstance(model, keras.Model):
+            raise ValueError(f"TrainedModel wraps a keras.Model; got {type(model).__name__}. Use TrainedModel.of(...) "
+                             "for a path, a preset name or another form.")
+        self.model = model
+        self.card = read_card(model) if card is None else card
+        name = task if task is not None else (self.card.task or getattr(find_spec(model.name), "task", None))
+        if name is None:
+            raise ValueError(f"Cannot tell which task model {model.name!r} solves: it carries no rnnzoo model card. "
+                             f"Build it with rnnzoo.build (or pass task= one of {sorted(TASKS)}).")
+        self.task = get_task(name)
+        self.path = None if path is None else os.fspath(path)
+        self._encoders = {}
+        self._calls = {}
+        self.traces = 0  # compiled forward calls traced so far (one per length bucket and input layout)
+
+    # -- making one ---------------------------------------------------------------------------------------------
+    @classmethod
+    def of(cls, source, compile=False):
+        """The object for `source`: a `TrainedModel` (returned as is), a preset name, a `str` or `pathlib.Path`
+        to a `.keras` file or training directory, or a `keras.Model` built by rnnzoo (the object made for it is
+        kept on the model, so its card is read once). `compile=True` also compiles a loaded model with its
+        task's loss and metrics (for `evaluate` or further training)."""
+        if isinstance(source, cls):
+            if compile:
+                source.ensure_compiled()
+            return source
+        if isinstance(source, (str, os.PathLike)):
+            return load(source, compile=compile)
+        if isinstance(source, keras.Model):
+            kept = getattr(source, _KEPT, None)
+            if kept is not None and kept._stored is stored_card(source):
+                trained = kept
+            else:
+                trained = cls(source)
+                trained.keep()
+            if compile:
+                trained.ensure_compiled()
+            return trained
+        raise ValueError(f"Expected a trained rnnzoo model: a preset name, a path (str or pathlib.Path) to a .keras "
+                         f"file or training directory, a keras.Model built by rnnzoo, or a TrainedModel; got "
+                         f"{type(source).__name__}.")
+
+    def keep(self):
+        """Keeps this object on its keras.Model, so `TrainedModel.of(model)` returns it (until the card changes)."""
+        self._stored = stored_card(self.model)
+        object.__setattr__(self.model, _KEPT, self)
+        return self
+
+    # -- what it carries ----------------------------------------------------------------------------------------
+    @property
+    def name(self):
+        return self.card.model or self.model.name
+
+    @property
+    def settings(self):
+        """Task settings the model needs at inference (`card.settings`)."""
+        return self.card.settings
+
+    @property
+    def encoder(self):
+        """The input `TextEncoder` (built once from the card)."""
+        return self._text_side("text", "carries no text pipeline; it was built without one (train it with "
+                                       "rnnzoo.train, which fits one and records it in the card)")
+
+    @property
+    def target_encoder(self):
+        """The output `TextEncoder` of a seq2seq model or captioner."""
+        return self._text_side("target_text", "carries no target text pipeline; train it with rnnzoo.train")
+
+    def _text_side(self, field, missing):
+        if field not in self._encoders:
+            from rnnzoo.text import TextEncoder
+
+            config = getattr(self.card, field)
+            if not config:
+                raise ValueError(f"Model {self.name!r} {missing}.")
+            self._encoders[field] = TextEncoder.from_config(config)
+        return self._encoders[field]
+
+    @property
+    def outputs(self):
+        """What the task's `encode` needs besides the input encoder (labels, the target encoder, or None)."""
+        return self.task.outputs_from_card(self.card)
+
+    def ensure_compiled(self):
+        """Compiles the Keras model with its task's loss and metrics when it is not compiled (for `evaluate`)."""
+        from rnnzoo.saving import compile_model
+
+        if not getattr(self.model, "compiled", False):
+            compile_model(self.model, self.task)
+        return self
+
+    # -- the compiled forward call ------------------------------------------------------------------------------
+    def predict(self, inputs, batch_size=64):
+        """The model's outputs (NumPy) for a batch of inputs, through one compiled call per length bucket.
+
+        Token inputs of text tasks (right-padded ids) are padded further to `length_bucket(length)`, which leaves
+        the outputs at the real positions unchanged (the padding is masked), and the outputs' time axis is cut
+        back. Other inputs are fed as they are.
+
+        Args:
+            inputs: an array, or a list of arrays (one per model input).
+            batch_size: int. Rows per call.
+        """
+        single = not isinstance(inputs, (list, tuple))
+        inputs = [np.asarray(x) for x in ([inputs] if single else inputs)]
+        rows = len(inputs[0])
+        bucketed = [self.task.text_field is not None and x.ndim == 2 and x.dtype.kind in "iu" for x in inputs]
+        chunks = []
+        for start in range(0, rows, max(int(batch_size), 1)):
+            chunk = [x[start:start + batch_size] for x in inputs]
+            lengths = [x.shape[1] if b else None for x, b in zip(chunk, bucketed)]
+            chunk = [_pad_to(x, length_bucket(n)) if n else x for x, n in zip(chunk, lengths)]
+            out = self._call_for(chunk)(*chunk)
+            out = keras.tree.map_structure(lambda y: np.asarray(keras.ops.convert_to_numpy(y)), out)
+            chunks.append(keras.tree.map_structure(lambda y: _cut(y, chunk, lengths), out))
+        if not chunks:
+            raise ValueError("No inputs to predict from; pass at least one row.")
+        return keras.tree.map_structure(lambda *parts: np.concatenate(parts), *chunks)
+
+    def _call_for(self, chunk):
+        backend = keras.backend.backend()
+        key = (backend,) + tuple((x.shape[1:], x.dtype.str) for x in chunk)
+        if key not in self._calls:
+            model = self.model
+
+            def forward(*xs):
+                self.traces += 1  # runs when traced (TensorFlow, JAX), on every call on PyTorch
+                return model(xs[0] if len(xs) == 1 else list(xs), training=False)
+
+            if backend == "tensorflow":
+                import tensorflow as tf
+
+                signature = [tf.TensorSpec((None,) + x.shape[1:], tf.as_dtype(x.dtype)) for x in chunk]
+                self._calls[key] = tf.function(forward, input_signature=signature)
+            elif backend == "jax":
+                import jax
+
+                self._calls[key] = jax.jit(forward)
+            elif backend == "torch":
+                import torch
+
+                self._calls[key] = torch.no_grad()(forward)
+            else:
+                self._calls[key] = forward
+        return self._calls[key]
+
+    # -- what users do with it ----------------------------------------------------------------------------------
+    def evaluate(self, data, batch_size=64, beam_width=1, translation_limit=None):
+        """Evaluates on a data source, honestly (`rnnzoo.evaluate`): the held-out split recorded in the card
+        when `data` is the training source, all of any other source."""
+        from rnnzoo.evaluation import evaluate_trained
+
+        return evaluate_trained(self, data, batch_size=batch_size, beam_width=beam_width,
+                                translation_limit=translation_limit)
+
+    def export(self, directory, **options):
+        """Writes SavedModel and TFLite files for serving and devices (`rnnzoo.export.export`; the options are
+        its keyword arguments)."""
+        from rnnzoo.export.writer import export_trained
+
+        return export_trained(self, directory, **options)
+
+    def save(self, path, include_optimizer=False):
+        """Saves the model (with its card) atomically to `path` (a `.keras` file); returns the path."""
+        from rnnzoo.saving import save
+
+        return save(self.model, path, include_optimizer=include_optimizer)
+
+    def describe(self):
+        """What the model is, from its card and files (`rnnzoo info`): task, cells and sizes, parameters, data and
+        split, vocabulary sizes, metrics, the training command, versions, and the exports beside its file."""
+        from rnnzoo.saving import describe_model
+
+        return describe_model(self.model, self.card, self.path)
+
+    def __repr__(self):
+        where = f", path={self.path!r}" if self.path else ""
+        return f"<TrainedModel {self.name} ({self.task.name}){where}>"
+
+
+def _pad_to(x, length):
+    if x.shape[1] >= length:
+        return x
+    return np.pad(x, ((0, 0), (0, length - x.shape[1])))
+
+
+def _cut(y, chunk, lengths):
+    """Cuts an output's time axis back to the unpadded length of the token input it follows."""
+    if y.ndim < 3:
+        return y
+    for x, n in zip(reversed(chunk), reversed(lengths)):
+        if n is not None and y.shape[1] == x.shape[1] != n:
+            return y[:, :n]
+    return y
+
+
+def load(path, compile=True):
+    """Loads a model saved by rnnzoo: a preset name (`rnnzoo.presets()`), a `.keras` file or a training directory
+    (`str` or `pathlib.Path`). Returns a `TrainedModel`.
+
+    With `compile=True` the model is ready for `evaluate` and further training: a model saved without its
+    optimizer (as the presets are) is compiled with its task's loss and metrics. The card is read and checked
+    (a card from a newer rnnzoo raises a clear error).
+
+    Example:
+    >>> t = rnnzoo.load("g2p_bahdanau_cmudict")  # doctest: +SKIP
+    >>> t.model.count_params(), t.card.metrics["beam"]["wer"]  # doctest: +SKIP
+    """
+    from rnnzoo.saving import load_model, resolve_model_path
+
+    file = resolve_model_path(path)
+    model = load_model(file, compile=False)
+    try:
+        trained = TrainedModel(model, path=file)
+    except ValueError:
+        raise ValueError(
+            f"{file!r} holds a Keras model ({model.name!r}) without an rnnzoo model card, so rnnzoo cannot tell "
+            "its task, text pipeline or labels. Load it with keras.saving.load_model(path); to use it with rnnzoo, "
+            "build it with rnnzoo.build, train it with rnnzoo.train and save it with TrainedModel.save.") from None
+    trained.keep()
+    if compile:
+        trained.ensure_compiled()
+    return trained
+
+
+def card_of(model):
+    """The `ModelCard` of a trained model in any form `TrainedModel.of` takes.
+
+    Example:
+    >>> rnnzoo.card_of("g2p_bahdanau_cmudict").split.fractions  # doctest: +SKIP
+    [0.9, 0.02, 0.08]
+    """
+    return TrainedModel.of(model).card
+
+
+def evaluate(model, data, batch_size=64, beam_width=1, translation_limit=None):
+    """Evaluates a trained model (any form `TrainedModel.of` takes) on a data source, honestly.
+
+    For the source the model was trained on (same content fingerprint), the held-out split recorded in its card
+    is rebuilt and scored; a source with the training source's name but other content is refused; any other
+    source is scored whole. The result names what was scored (`evaluated_on`) and how many examples.
+
+    Example:
+    >>> rnnzoo.evaluate("g2p_bahdanau_cmudict", "cmudict")["evaluated_on"]  # doctest: +SKIP
+    'held-out test split of cmudict (10084 of 126052 examples; ...)'
+    """
+    return TrainedModel.of(model, compile=True).evaluate(data, batch_size=batch_size, beam_width=beam_width,
+                                                         translation_limit=translation_limit)
