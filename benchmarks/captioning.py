@@ -26,7 +26,8 @@ def main(argv=None):
     ap.add_argument("--out", default=os.path.join(HERE, "results", "captioning.json"))
     args = ap.parse_args(argv)
 
-    from rnnzoo.tasks.captioning.caption import fit_captioner, scenes
+    import rnnzoo
+    from rnnzoo.tasks.captioning.caption import scenes
 
     train = scenes(args.train, seed=0)
     validation, test = scenes(500, seed=1), scenes(args.test, seed=2)
@@ -34,7 +35,7 @@ def main(argv=None):
     print(f"{'model':16s} {'greedy exact':>12s} {'BLEU':>6s} {'beam exact':>10s} {'BLEU':>6s}  epochs  seconds")
     for name in args.models.split(","):
         start = time.time()
-        r = fit_captioner(name, train, validation=validation, test=test, epochs=100, units=args.units,
+        r = rnnzoo.train(name, train, validation_data=validation, test_data=test, epochs=100, units=args.units,
                           learning_rate=2e-3, patience=5, minutes=args.minutes, beam_width=args.beam)
         g, b = r.metrics["greedy"], r.metrics["beam"]
         rows.append({"model": name, "greedy": g, "beam": b, "epochs": r.metrics["epochs_run"],

@@ -33,7 +33,8 @@ def main(argv=None):
 
     from rnnzoo.datasets import PairData, synthetic
     from rnnzoo.tasks.seq2seq.translation import translate
-    from rnnzoo.training import TimeLimit, train
+    from rnnzoo.fitting import TimeLimit
+    from rnnzoo.training import train
 
     train_data = synthetic.dates(args.train, seed=0)
     seen = set(train_data.sources)

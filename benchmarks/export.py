@@ -33,7 +33,7 @@ def classifier_report(work, quantize):
     test = run.splits[2]
     ids = encoder.encode(test.texts)
     length = max(len(s) for s in ids)
-    labels = np.array([rnnzoo.metadata(run.model)["labels"].index(str(l)) for l in test.labels])
+    labels = np.array([rnnzoo.card_of(run.model).labels.index(str(l)) for l in test.labels])
     keras_pred = run.model.predict(pad_sequences(ids), verbose=0).argmax(-1)
     info = export(run.model, os.path.join(work, "sentiment"), quantize=quantize, sequence_length=length,
                   saved_model=False)
@@ -55,8 +55,8 @@ def g2p_report(work, quantize, limit):
     from rnnzoo import datasets
     from rnnzoo.export import TFLiteModel, export
     from rnnzoo.export.streaming import greedy_translate
-    from rnnzoo.tasks.seq2seq.translation import error_rates, evaluate_translations, target_encoder
-    from rnnzoo.saving import text_encoder
+    from rnnzoo.metrics import error_rates
+    from rnnzoo.tasks.seq2seq.translation import evaluate_translations
 
     model = rnnzoo.load(G2P)
     test = datasets.load("cmudict").split((0.9, 0.02, 0.08), seed=0)[2]
@@ -67,7 +67,7 @@ def g2p_report(work, quantize, limit):
     subset = test.subset([i for i, s in enumerate(test.sources) if s in set(words)])
     keras_metrics = evaluate_translations(model, subset)
     info = export(model, os.path.join(work, "g2p"), quantize=quantize, sequence_length=32, saved_model=False)
-    source, target = text_encoder(model), target_encoder(model)
+    source, target = model.encoder, model.target_encoder
     rows = {"keras": {"wer": keras_metrics["wer"], "per": keras_metrics["token_error_rate"]}}
     for q in ("float32",) + tuple(quantize):
         suffix = "" if q == "float32" else f"_{q}"

@@ -48,7 +48,7 @@ def main(argv=None):
 
     import numpy as np
 
-    from rnnzoo.tasks.forecasting.forecast import fit_forecaster
+    import rnnzoo
 
     rows, best = [], {}
     wanted = args.series.split(",")
@@ -60,7 +60,7 @@ def main(argv=None):
         runs = []
         for seed in range(args.seeds):
             start = time.time()
-            r = fit_forecaster(model, series, horizon=horizon, seed=seed, minutes=args.minutes,
+            r = rnnzoo.train(model, series, horizon=horizon, seed=seed, minutes=args.minutes,
                                **{**SERIES[series], **settings})
             runs.append((r.metrics, time.time() - start, r))
         order = np.argsort([m["mase"] for m, _, _ in runs])

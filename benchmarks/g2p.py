@@ -189,7 +189,8 @@ def record_split(model, args):
     if args.train or args.test or args.subset:
         return
     from rnnzoo import datasets, fitting
-    from rnnzoo.card import DataRecord, card_of, set_card
+    from rnnzoo.card import DataRecord, set_card
+    from rnnzoo.trained import card_of
 
     cmudict = datasets.load("cmudict")
     _, split = fitting.split(cmudict, SPLIT, SPLIT_SEED)
@@ -273,7 +274,7 @@ def run_peer(peer, train_data, test_data, workdir=None):
     import sys
     import tempfile
 
-    from rnnzoo.tasks.seq2seq.translation import error_rates
+    from rnnzoo.metrics import error_rates
 
     exe = shutil.which(peer) or os.path.join(os.path.dirname(sys.executable), peer)
     if not os.path.exists(exe):

@@ -46,7 +46,9 @@ def run_seed(args, speech, templates, seed):
     print(f"{rows[0]['model']:24s} {rows[0]['isolated_wer']:12.2%} {'—':>13s} {'':12s}  {'':6s}  {rows[0]['seconds']:7.0f}")
     for name in args.models.split(","):
         start = time.time()
-        result = speech.fit_recognizer(name, train, validation, epochs=200, minutes=args.minutes, units=args.units,
+        import rnnzoo
+
+        result = rnnzoo.train(name, train, validation_data=validation, epochs=200, minutes=args.minutes, units=args.units,
                                        learning_rate=2e-3, patience=6, seed=seed)
         row = {"model": name, "epochs": result.metrics["epochs_run"], "seconds": round(time.time() - start, 1),
                "parameters": result.model.count_params(), "isolated_words": len(isolated)}

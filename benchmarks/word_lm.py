@@ -21,9 +21,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 def shuffled_test(model, texts, n=200, min_tokens=6, seed=0):
     """Fraction of `n` held-out texts that score above a shuffle of their own tokens."""
     import rnnzoo
-    from rnnzoo.saving import text_encoder
-
-    tokenizer = text_encoder(model).tokenizer
+    tokenizer = rnnzoo.TrainedModel.of(model).encoder.tokenizer
     rng = np.random.default_rng(seed)
     candidates = [t for t in tokenizer.tokenize(texts) if len(t) >= min_tokens and len(set(t)) > 1]
     chosen = [candidates[i] for i in rng.choice(len(candidates), size=min(n, len(candidates)), replace=False)]

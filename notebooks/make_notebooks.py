@@ -397,7 +397,7 @@ until `[END]`. Greedy outputs must equal Keras exactly."""),
     ("code", """encoder = TFLiteModel(os.path.join(WORK, "dates", "encoder.tflite"))
 step = TFLiteModel(os.path.join(WORK, "dates", "decoder_step.tflite"))
 print("encoder inputs:", encoder.inputs); print("step inputs:", list(step.inputs))
-source, target = rnnzoo.saving.text_encoder(model), rnnzoo.tasks.seq2seq.translation.target_encoder(model)
+source, target = rnnzoo.TrainedModel.of(model).encoder, rnnzoo.TrainedModel.of(model).target_encoder
 texts = synthetic.dates(10, seed=9).sources
 keras_out = rnnzoo.translate(model, texts)
 same = 0
@@ -416,7 +416,7 @@ print([t.decode() for t in out["translation"].numpy()])"""),
 lm = rnnzoo.train("char_gru_language_model", corpus, epochs=1, units=16 if QUICK else 64, embedding_dim=8, verbose=0).model
 export(lm, os.path.join(WORK, "lm"), quantize=["dynamic"], sequence_length=32)
 lm_step = TFLiteModel(os.path.join(WORK, "lm", "step.tflite"))
-chars = rnnzoo.saving.text_encoder(lm)
+chars = rnnzoo.TrainedModel.of(lm).encoder
 ids = greedy_lm(lm_step, chars.encode("to be")[0], 40)
 print("TFLite:", repr("to be" + chars.decode(ids[5:])))
 print("Keras: ", repr(rnnzoo.generate(lm, "to be", max_length=40, sampler="greedy")))"""),
@@ -448,7 +448,7 @@ Set `RNNZOO_QUICK=1` for the quick mode the tests use (fewer epochs)."""),
 The CO2 series has missing weeks. Models refuse NaN with the rows that hold them; `load("co2")` interpolates
 them in time (pass `fill=None` to see the raw series)."""),
     ("code", """from rnnzoo.datasets import load
-from rnnzoo.tasks.forecasting.forecast import as_series, fit_forecaster
+from rnnzoo.tasks.forecasting.forecast import as_series
 sunspots, co2 = load("sunspots"), load("co2")
 try:
     as_series(load("co2", fill=None), name="raw co2")
@@ -464,8 +464,8 @@ The solar cycle is about 11 years, so the seasonal-naive forecast repeats the va
 forecaster sees the last 22 years; the last 40 years (1969–2008) are the test period, the 40 before them
 the validation period for early stopping. Scaling statistics come from the training years only."""),
     ("code", """epochs = 40 if QUICK else 300
-one_step = fit_forecaster("gru_forecaster", sunspots, input_length=22, horizon=1, season=11, test_size=40,
-                          validation_size=40, units=32 if QUICK else 64, learning_rate=3e-3, epochs=epochs)
+one_step = rnnzoo.train("gru_forecaster", sunspots, input_length=22, horizon=1, season=11, test_size=40,
+                        validation_size=40, units=32 if QUICK else 64, learning_rate=3e-3, epochs=epochs)
 m = one_step.metrics
 print(f"MASE {m['mase']:.3f} (seasonal naive {m['seasonal_naive_mase']:.3f}); "
       f"MAE {m['mae']:.1f} vs seasonal-naive MAE {m['seasonal_naive_mae']:.1f} on {m['forecasts']} held-out years")
@@ -479,8 +479,8 @@ forecast is the last step's. Errors grow with the horizon; the benchmark (`bench
 per-horizon figures for three seeds."""),
     ("code", """runs = {}
 for name in ["gru_forecaster", "lstm_seq_forecaster"]:
-    runs[name] = fit_forecaster(name, sunspots, input_length=22, horizon=11, season=11, test_size=40,
-                                validation_size=40, units=32 if QUICK else 64, learning_rate=3e-3, epochs=epochs)
+    runs[name] = rnnzoo.train(name, sunspots, input_length=22, horizon=11, season=11, test_size=40,
+                              validation_size=40, units=32 if QUICK else 64, learning_rate=3e-3, epochs=epochs)
     print(f"{name:20s} MASE {runs[name].metrics['mase']:.3f}  vs naive {runs[name].metrics['mae_vs_seasonal_naive']:.3f}")
 for name, run in runs.items():
     plt.plot(range(1, 12), run.metrics["mae_per_horizon"], marker="o", label=name)
@@ -491,7 +491,7 @@ plt.xlabel("years ahead"); plt.ylabel("MAE (sunspot number)"); plt.legend(); plt
 CO2 keeps rising, so test-period levels lie outside the training range. `relative=True` models each window
 relative to its last value (the forecaster predicts the change), which removes the level; the season is
 52 weeks and the horizon a whole year."""),
-    ("code", """co2_run = fit_forecaster("lstm_forecaster", co2, input_length=104, horizon=52, season=52, test_size=5 * 52,
+    ("code", """co2_run = rnnzoo.train("lstm_forecaster", co2, input_length=104, horizon=52, season=52, test_size=5 * 52,
                          validation_size=3 * 52, relative=True, units=32 if QUICK else 64, learning_rate=3e-3,
                          epochs=8 if QUICK else 200, batch_size=64)
 m = co2_run.metrics
@@ -553,18 +553,21 @@ print("max |batched − recursive| =", np.abs(batched - recursive).max())"""),
 
 `benchmarks/trees.py` runs the full comparison (20,000 training expressions, four models); here a smaller
 version."""),
-    ("code", """from rnnzoo.tasks.trees.data import fit_and_score
-n = 2000 if QUICK else 20000
+    ("code", """n = 2000 if QUICK else 20000
 ops = ("max", "min")
 train = arithmetic_trees(n, depths=(1, 2, 3, 4), seed=0, operators=ops)
 val = arithmetic_trees(500, depths=(1, 2, 3, 4), seed=1, operators=ops)
 tests = {h: arithmetic_trees(300, depths=(h,), seed=100 + h, operators=ops) for h in (2, 4, 6, 8)}
-results = [fit_and_score(name, train, val, tests, minutes=0.5 if QUICK else 3, units=32 if QUICK else 64,
-                         learning_rate=5e-3, epochs=3 if QUICK else 200)
-           for name in ["tree_lstm_classifier", "lstm_classifier"]]
-for r in results:
-    print(r["model"], {h: round(a, 3) for h, a in r["accuracy"].items()})
-    plt.plot(list(r["accuracy"]), list(r["accuracy"].values()), marker="o", label=r["model"])
+settings = dict(minutes=0.5 if QUICK else 3, units=32 if QUICK else 64, learning_rate=5e-3, epochs=3 if QUICK else 200,
+                batch_size=64, patience=8, verbose=0)
+tree = rnnzoo.train("tree_lstm_classifier", train, validation_data=val, test_data=tests, **settings)
+flat = rnnzoo.train("lstm_classifier", train.as_texts(), validation_data=val.as_texts(),  # the same text, read flat
+                    test_data=tests[2].as_texts(), min_frequency=1, **settings)
+results = {"tree_lstm_classifier": {h: tree.metrics["accuracy"][str(h)] for h in tests},
+           "lstm_classifier": {h: rnnzoo.evaluate(flat.trained, d.as_texts())["accuracy"] for h, d in tests.items()}}
+for name, accuracy in results.items():
+    print(name, {h: round(a, 3) for h, a in accuracy.items()})
+    plt.plot(list(accuracy), list(accuracy.values()), marker="o", label=name)
 plt.axvspan(0.8, 4.2, color="0.9", label="training heights"); plt.axhline(0.1, linestyle=":", color="0.5")
 plt.xlabel("tree height"); plt.ylabel("accuracy"); plt.legend(); plt.show()"""),
 ]
@@ -581,14 +584,14 @@ on new scenes measure what the model understood. Decoding reuses the seq2seq mac
 
 Set `RNNZOO_QUICK=1` for the quick mode the tests use."""),
     ("code", SETUP),
-    ("code", """from rnnzoo.tasks.captioning.caption import scenes, fit_captioner, caption, bleu
+    ("code", """from rnnzoo.tasks.captioning.caption import scenes, caption, bleu
 train = scenes(2000 if QUICK else 8000, seed=0)
 fig, axes = plt.subplots(1, 5, figsize=(13, 3))
 for ax, image, text in zip(axes, train.images, train.captions):
     ax.imshow(image); ax.set_title(text.replace(" left", "\\nleft").replace(" above", "\\nabove"), fontsize=8); ax.axis("off")
 plt.show()"""),
     ("md", "## Train and caption held-out scenes"),
-    ("code", """result = fit_captioner("lstm_captioner", train, validation=scenes(300, seed=1), test=scenes(300 if QUICK else 1000, seed=2),
+    ("code", """result = rnnzoo.train("lstm_captioner", train, validation_data=scenes(300, seed=1), test_data=scenes(300 if QUICK else 1000, seed=2),
                        epochs=3 if QUICK else 30, units=64 if QUICK else 128, learning_rate=3e-3, beam_width=3)
 for mode in ("greedy", "beam"):
     m = result.metrics[mode]
@@ -603,12 +606,11 @@ The captioner exports like a seq2seq model: `encoder.tflite` (image → first de
     ("code", """import tempfile
 from rnnzoo.export import export, TFLiteModel
 from rnnzoo.export.streaming import greedy_translate
-from rnnzoo.tasks.seq2seq.translation import target_encoder
 work = tempfile.mkdtemp()
 info = export(result.model, os.path.join(work, "captioner"), saved_model=False)
 encoder = TFLiteModel(os.path.join(work, "captioner", "encoder.tflite"))
 step = TFLiteModel(os.path.join(work, "captioner", "decoder_step.tflite"))
-words = target_encoder(result.model)
+words = result.trained.target_encoder
 ids, _ = greedy_translate(encoder, step, fresh.images[0], 12)
 print("TFLite:", words.decode(ids[:-1]), "| Keras:", caption(result.model, fresh.images[:1])[0])"""),
 ]
@@ -641,7 +643,7 @@ train = speech.spoken_words(400 if QUICK else 3000, voices=voices, words=words, 
 validation = speech.spoken_words(60 if QUICK else 300, voices=voices, words=words, seed=1)
 test = speech.spoken_words(60 if QUICK else 400, voices=speech.TEST_VOICES, words=words, seed=2)
 print(len(train), "training utterances from", len(voices), "voices;", len(test), "test utterances from", speech.TEST_VOICES)"""),
-    ("code", """result = speech.fit_recognizer("bilstm_ctc", train, validation, epochs=4 if QUICK else 60, units=48 if QUICK else 128,
+    ("code", """result = rnnzoo.train("bilstm_ctc", train, validation_data=validation, epochs=4 if QUICK else 60, units=48 if QUICK else 128,
                                num_layers=1 if QUICK else 2, learning_rate=3e-3, minutes=1 if QUICK else 10)
 greedy = speech.recognize(result.model, test.features)
 beam = speech.recognize(result.model, test.features, beam_width=8)
@@ -786,7 +788,7 @@ out = os.path.join(tempfile.mkdtemp(), "mingru_lm")
 info = export(run.model, out, quantize=("dynamic",), sequence_length=64)
 step = TFLiteModel(os.path.join(out, "step.tflite"))
 print("step inputs:", {k: v[0] for k, v in step.inputs.items()})
-encoder = rnnzoo.saving.text_encoder(run.model)
+encoder = rnnzoo.TrainedModel.of(run.model).encoder
 ids = greedy_lm(step, encoder.encode("ROMEO:", add_start=True)[0], 60)
 tflite_text = "ROMEO:" + encoder.decode(ids[1 + len("ROMEO:"):])
 keras_text = rnnzoo.generate(run.model, "ROMEO:", max_length=60, sampler="greedy")

@@ -95,9 +95,10 @@ def _cmd_train(args):
     from rnnzoo.training import train
 
     spec = get_spec(args.model)
-    result = train(args.model, _load_data(args, spec.task), epochs=args.epochs, out=args.out,
-                   batch_size=args.batch_size, learning_rate=args.learning_rate, seed=args.seed,
-                   distribution=args.distribute, precision=args.precision, **_options(args.set))
+    given = {k: v for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size),
+                               ("learning_rate", args.learning_rate), ("seed", args.seed),
+                               ("distribution", args.distribute), ("precision", args.precision)) if v is not None}
+    result = train(args.model, _load_data(args, spec.task), out=args.out, **given, **_options(args.set))
     print(json.dumps({"model": args.model, "out": args.out, **result.metrics}, indent=2, default=float))
 
 
@@ -241,18 +242,22 @@ def parser():
     p.set_defaults(func=_cmd_hardware)
     p = sub.add_parser("train", help="train a model on a dataset and save it")
     p.add_argument("model", help="registered model name (see `rnnzoo list`)")
-    p.add_argument("--data", required=True, help="embedded dataset name (see `rnnzoo datasets`) or a file")
-    p.add_argument("--epochs", type=int, default=10, help="maximum epochs (early stopping on validation loss)")
+    p.add_argument("--data", required=True, help="embedded dataset name (see `rnnzoo datasets`) or a file; "
+                                                "forecasters: a series name or CSV; speech: spoken_words or a TSV of "
+                                                "audio files; captioners: scenes; tree models: trees")
+    p.add_argument("--epochs", type=int, help="maximum epochs (early stopping on validation loss; default: the "
+                                                "task's, 10 for text tasks)")
     p.add_argument("--out", help="output directory (model.keras, metrics.json, history.json)")
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--learning-rate", type=float, default=1e-3)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--batch-size", type=int, help="default: the task's (32 for text tasks)")
+    p.add_argument("--learning-rate", type=float, help="default: the task's (0.001 for text tasks)")
+    p.add_argument("--seed", type=int)
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
-                   help="model or training option, e.g. --set units=64 --set bidirectional=true")
+                   help="model, training or task option, e.g. --set units=64 --set bidirectional=true, "
+                        "--set input_length=22 (forecasters); an unknown key is refused with the known ones")
     p.add_argument("--distribute", choices=["mirrored", "multi_worker", "data_parallel"],
                    help="data-parallel training (--batch-size is the global batch): mirrored = the local GPUs "
                    "(TensorFlow); multi_worker = the hosts in TF_CONFIG (TensorFlow); data_parallel = JAX's devices")
-    p.add_argument("--precision", default="float32", choices=["float32", "bfloat16", "float16", "auto"],
+    p.add_argument("--precision", choices=["float32", "bfloat16", "float16", "auto"],
                    help="training precision: mixed bfloat16/float16 keeps float32 variables and loss; auto = bfloat16 "
                    "where the CPU has AVX512-BF16 or AMX (or the GPU bf16), else float32. The saved model is float32")
     _add_reader_options(p)

@@ -11,7 +11,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from rnnzoo.saving import task_of
+from rnnzoo.trained import TrainedModel
 
 
 def _tensorflow_only(what):
@@ -49,7 +49,7 @@ def hidden_state_gradients(model, x, y, layer="recurrent_1", loss=None):
         raise ValueError(f"Layer {layer!r} must be a unidirectional recurrent layer; got {type(recurrent).__name__}.")
     if recurrent.return_state:
         raise ValueError(f"Layer {layer!r} returns its states; probe a model whose recurrent layers do not.")
-    task = task_of(model)
+    task = TrainedModel.of(model).task
     loss = loss or task.loss()
     upstream = keras.Model(model.inputs[0] if len(model.inputs) == 1 else model.inputs, recurrent.input)
     downstream = keras.Model(recurrent.output, model.output)

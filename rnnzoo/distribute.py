@@ -1,7 +1,7 @@
 """Data-parallel training on the backends' own engines: `tf.distribute` on TensorFlow, `keras.distribution` on JAX.
 
-`rnnzoo.fitting.fit(..., distribution=NAME)` (and so `rnnzoo.train`, `fit_forecaster`, `fit_recognizer`,
-`fit_captioner` and the tree comparison, CLI `rnnzoo train --distribute NAME`) trains one model on several devices:
+`rnnzoo.fitting.fit(..., distribution=NAME)` (and so `rnnzoo.train` for every task, CLI `rnnzoo train
+--distribute NAME`) trains one model on several devices:
 
 - "mirrored" (TensorFlow): `tf.distribute.MirroredStrategy` over the local GPUs, or over the logical CPU devices
   where there are no GPUs (`tf.config.set_logical_device_configuration` splits a CPU, as the tests do).

@@ -32,6 +32,10 @@ def resolve_data(data, task):
 
 def evaluate_examples(model, examples, batch_size=64):
     """Evaluates `model` on encoded examples with its compiled loss and metrics."""
+    if not getattr(model, "compiled", False):  # e.g. a stateless twin made after training, or a shipped model
+        from rnnzoo.saving import compile_model
+
+        compile_model(model)
     ds = make_dataset(examples.inputs, examples.targets, batch_size)
     metrics = model.evaluate(ds, return_dict=True, verbose=0)
     return {k: float(v) for k, v in metrics.items()}

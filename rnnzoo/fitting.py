@@ -1,8 +1,7 @@
 """One fitting loop under every task: seeding, splitting, callbacks, atomic writes, one result type.
 
-Every task's training entry point (`rnnzoo.train` for text tasks, `fit_forecaster`, `fit_recognizer`,
-`fit_captioner`, the tree comparison) prepares its data and model, then calls `fit`. So every trained model, of
-every task, gets the same callbacks (TerminateOnNaN, early stopping that restores the best weights, resumable
+`rnnzoo.train` has every task prepare its data (`Task.prepare_training` → `Plan`) and builds the model, then
+calls `fit` with one `TrainConfig`. So every trained model, of every task, gets the same callbacks (TerminateOnNaN, early stopping that restores the best weights, resumable
 BackupAndRestore checkpoints, an optional time limit, learning-rate reduction and gradient-norm logging) and lands
 as the same three files, each written atomically: `model.keras` (with its model card), `metrics.json` and
 `history.json`.
@@ -241,10 +240,140 @@ def _fingerprint(data):
     return data.fingerprint() if hasattr(data, "fingerprint") else fingerprint(data)
 
 
-def fit(model, train, validation=None, *, card, epochs=10, batch_size=None, learning_rate=1e-3, clipnorm=1.0,
-        optimizer="adam", patience=3, minutes=None, reduce_lr_patience=None, log_gradient_norm=False, out=None,
-        verbose=0, callbacks=None, shuffle=False, compile=True, finalize=None, evaluate=None, details=None,
-        distribution=None, precision="float32", label_smoothing=0.0):
+@dataclasses.dataclass
+class TrainConfig:
+    """The settings of one training run, for every task (flax's `config` of `train_and_evaluate(config, workdir)`).
+
+    `rnnzoo.train(name, data, config, **overrides)` and `fit(..., config, **overrides)` take one; a keyword that
+    is no field here, no option of the task (`Task.train_options`) and no builder option raises and names the
+    known ones. The card records the config (`card.training["config"]`).
+
+    Attributes:
+        epochs: int. Most epochs (early stopping on the validation loss).
+        batch_size: int or None. Examples per batch (the global batch under `distribution`).
+        learning_rate, optimizer: the optimizer (a Keras optimizer name).
+        clipnorm: float or None. Clip each gradient to this norm (None: no clipping).
+        patience: int. Epochs without validation improvement before stopping; the best weights are restored.
+        seed: int. Weights, dropout and shuffling (and the split, unless the task's `split_seed` is set).
+        minutes: float or None. Time budget: training stops after the epoch that would overrun it.
+        reduce_lr_patience: int or None. Halve the learning rate after this many epochs without improvement.
+        log_gradient_norm: bool. Record the global gradient norm and the clipped fraction per epoch.
+        distribution: None, "mirrored", "multi_worker", "data_parallel" or a strategy object
+            (`rnnzoo.distribute`): data-parallel training.
+        precision: "float32", "bfloat16", "float16" or "auto" (`rnnzoo.precision`): mixed precision for training;
+            the model is float32 again afterwards.
+        label_smoothing: float. Label smoothing of the cross-entropy (0 = none).
+        verbose: int. Keras verbosity (0 silent, 1 progress bars, 2 a line per epoch).
+        callbacks: list. Extra Keras callbacks.
+        init_from: str or None. A saved model of the same architecture and vocabularies to start from.
+        model: dict. Builder overrides (e.g. `{"units": 64}`); may hold `embeddings`, a callable of the fitted
+            text encoder.
+        task: dict. Options only one task has (`Task.train_options`: a text task's `split` or `min_frequency`,
+            a forecaster's `input_length` or `horizon`, ...).
+    """
+
+    epochs: int = 10
+    batch_size: int = 32
+    learning_rate: float = 1e-3
+    clipnorm: float = 1.0
+    optimizer: str = "adam"
+    patience: int = 3
+    seed: int = 0
+    minutes: float = None
+    reduce_lr_patience: int = None
+    log_gradient_norm: bool = False
+    distribution: object = None
+    precision: str = "float32"
+    label_smoothing: float = 0.0
+    verbose: int = 1
+    callbacks: list = dataclasses.field(default_factory=list)
+    init_from: str = None
+    model: dict = dataclasses.field(default_factory=dict)
+    task: dict = dataclasses.field(default_factory=dict)
+
+    @classmethod
+    def make(cls, config=None, task_options=None, model_options=(), defaults=None, **overrides):
+        """A config from `config` (or the defaults, updated by `defaults`), with `overrides` sorted into its
+        fields, the task options (`task_options`: name → default) and the builder options (`model_options`:
+        names; a task's own builder may take more, so None accepts any). Unknown names raise ValueError."""
+        if config is None:
+            config = cls(**(defaults or {}))
+        elif not isinstance(config, cls):
+            raise ValueError(f"config must be a rnnzoo TrainConfig; got {type(config).__name__}. Pass settings as "
+                             "keywords (epochs=5) or TrainConfig(epochs=5).")
+        else:
+            config = dataclasses.replace(config, model=dict(config.model), task=dict(config.task),
+                                         callbacks=list(config.callbacks))
+        fields = {f.name for f in dataclasses.fields(cls)} - {"model", "task"}
+        checked, task_options = task_options is not None, dict(task_options or {})
+        unknown = []
+        for name, value in overrides.items():
+            if name in fields:
+                setattr(config, name, list(value or []) if name == "callbacks" else value)
+            elif name in task_options:
+                config.task[name] = value
+            elif model_options is None or name in model_options:
+                config.model[name] = value
+            else:
+                unknown.append(name)
+        if checked:  # the task's options, with their defaults (a config already made keeps its own)
+            unknown += sorted(set(config.task) - set(task_options))
+            config.task = {**task_options, **config.task}
+        if unknown:
+            raise ValueError(f"Unknown training settings {sorted(unknown)}. Known: training {', '.join(sorted(fields))}; "
+                             f"task {', '.join(sorted(task_options)) or '-'}; model "
+                             f"{', '.join(sorted(set(model_options or ()) - {'metadata', 'name'})) or '-'}.")
+        return config
+
+    def option(self, name):
+        """A task option (its default when not set)."""
+        return self.task[name]
+
+    def record(self):
+        """The config as a JSON-able dict for the model card (callables and objects by name)."""
+        def plain(value):
+            if isinstance(value, (str, int, float, bool)) or value is None:
+                return value
+            if isinstance(value, (list, tuple)):
+                return [plain(v) for v in value]
+            if isinstance(value, dict):
+                return {str(k): plain(v) for k, v in value.items()}
+            return getattr(value, "__name__", type(value).__name__)
+
+        out = {f.name: plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
+        out["task"] = {k: v for k, v in out["task"].items() if not hasattr(self.task.get(k), "fingerprint")}
+        return out
+
+
+@dataclasses.dataclass
+class Plan:
+    """What a task prepares for `rnnzoo.train` (`Task.prepare_training`).
+
+    Attributes:
+        card: `ModelCard`. Task, data, split and settings (training details and metrics are added by the loop).
+        train, validation: what `fit` takes (a `tf.data.Dataset` or an `(x, y)` tuple; validation may be None).
+        build: dict. Builder options the data decides (vocabulary size, number of features, horizon, ...).
+        evaluate: callable `keras.Model -> dict` or None. Held-out metrics at the end of training.
+        finalize: callable `(keras.Model, build) -> keras.Model` or None, where `build(**options)` builds the same
+            registered model with other options (e.g. the stateless twin of a stateful language model).
+        shuffle: bool. Shuffle arrays every epoch.
+        callbacks: list. Keras callbacks the task needs.
+        details: dict. Task extras of the `FitResult` (`result.encoder`, `result.forecaster`, ...).
+    """
+
+    card: ModelCard
+    train: object
+    validation: object = None
+    build: dict = dataclasses.field(default_factory=dict)
+    evaluate: object = None
+    finalize: object = None
+    shuffle: bool = False
+    callbacks: list = dataclasses.field(default_factory=list)
+    details: dict = dataclasses.field(default_factory=dict)
+
+
+def fit(model, train, validation=None, *, card, config=None, out=None, shuffle=False, compile=True, finalize=None,
+        evaluate=None, details=None, **settings):
     """Trains `model`, evaluates it, records its card and writes the three files.
 
     Args:
@@ -253,56 +382,41 @@ def fit(model, train, validation=None, *, card, epochs=10, batch_size=None, lear
         validation: the same kinds, or None (then no early stopping).
         card: `ModelCard`. Completed here with the metrics, the epochs run and the versions, then stored in the
             model.
-        epochs, batch_size, learning_rate, clipnorm, optimizer: training settings (`batch_size` for arrays).
-        patience: int. Epochs without validation improvement before stopping; the best weights are restored.
-        minutes: float or None. Time budget (stops after the epoch that would overrun it).
-        reduce_lr_patience: int or None. Halve the learning rate after this many epochs without improvement.
-        log_gradient_norm: bool. Record the global gradient norm per epoch (`grad_norm`, `clip_fraction`).
+        config: `TrainConfig` or None; `**settings` update it (`epochs=5`, `precision="bfloat16"`, ...).
         out: str or None. Directory for model.keras, metrics.json, history.json and the resumable backup (an
             interrupted run started again with the same arguments resumes from its last finished epoch, and
             its history.json covers every epoch). The three files are replaced together, only at the end: until
             then the previous model in `out` stays as it was and loadable. One training at a time per `out`.
-        verbose: int. Keras verbosity.
-        callbacks: list or None. Extra Keras callbacks (run after the backup, so a backup exists when they stop
-            training).
+            Under `distribution`, only the chief writes the model and its files in `out`; another worker keeps its
+            resumable backup in `out/.worker-K` until training finishes.
         shuffle: bool. Shuffle arrays every epoch (datasets shuffle themselves).
         compile: bool. Compile with the task's loss and metrics (False: the caller compiled the model).
         finalize: callable or None. `model → model` after training (e.g. the stateless twin of a stateful LM).
         evaluate: callable or None. `model → metrics dict` on held-out data.
         details: dict or None. Task extras for the `FitResult`.
-        distribution: None (one device), "mirrored", "multi_worker", "data_parallel", or a strategy /
-            distribution object (`rnnzoo.distribute`). `batch_size` (or the datasets' batches) is the global
-            batch, split over the replicas. Only the chief writes the model and its files in `out`; another
-            worker keeps its resumable backup in `out/.worker-K` until training finishes.
-        precision: "float32" (default), "bfloat16", "float16" or "auto" (`rnnzoo.precision`): mixed precision
-            with float32 variables and loss during training; the model is float32 again afterwards, so it is
-            evaluated, saved and exported in float32. The card records it; with `verbose` a line says which ran.
-        label_smoothing: float. Label smoothing of the cross-entropy (`rnnzoo.losses`); 0 = none.
 
     Returns:
-        A `FitResult`.
+        A `FitResult` (with `result.trained`, the `TrainedModel`).
     """
     from rnnzoo import distribute
 
-    plan = distribute.plan(distribution)
-    distribute.check_batch(plan, batch_size)
+    config = TrainConfig.make(config, model_options=set(), defaults={"verbose": 0}, **settings)
+    plan = distribute.plan(config.distribution)
+    distribute.check_batch(plan, config.batch_size)
+    run = dict(shuffle=shuffle, compile=compile, finalize=finalize, evaluate=evaluate, details=details)
     if plan is not None and not plan.chief and out:
         # A worker other than the chief trains in `out/.worker-K`: its backup lets it resume with the chief when
         # the whole job is started again; its files are removed when training finishes.
         import shutil
 
         scratch = os.path.join(out, f".worker-{plan.index}")
-        result = _fit(model, train, validation, card, epochs, batch_size, learning_rate, clipnorm, optimizer,
-                      patience, minutes, reduce_lr_patience, log_gradient_norm, scratch, verbose, callbacks, shuffle,
-                      compile, finalize, evaluate, details, plan, precision, label_smoothing)
+        result = _fit(model, train, validation, card, config, scratch, plan, **run)
         shutil.rmtree(scratch, ignore_errors=True)
         if os.path.isdir(out) and not os.listdir(out):
             os.rmdir(out)
         return dataclasses.replace(result, out=None)
     with exclusive(out) if out else contextlib.nullcontext():  # one training at a time per output directory
-        return _fit(model, train, validation, card, epochs, batch_size, learning_rate, clipnorm, optimizer, patience,
-                    minutes, reduce_lr_patience, log_gradient_norm, out, verbose, callbacks, shuffle, compile,
-                    finalize, evaluate, details, plan, precision, label_smoothing)
+        return _fit(model, train, validation, card, config, out, plan, **run)
 
 
 def _planned_steps(data, epochs):
@@ -314,17 +428,18 @@ def _planned_steps(data, epochs):
     return batches * int(epochs) if batches >= 0 else None
 
 
-def _fit(model, train, validation, card, epochs, batch_size, learning_rate, clipnorm, optimizer, patience, minutes,
-         reduce_lr_patience, log_gradient_norm, out, verbose, callbacks, shuffle, compile, finalize, evaluate,
-         details, plan=None, precision="float32", label_smoothing=0.0):
+def _fit(model, train, validation, card, config, out, plan, shuffle, compile, finalize, evaluate, details):
     from rnnzoo import distribute, precision as precisions
 
+    epochs, batch_size, verbose = config.epochs, config.batch_size, config.verbose
+    learning_rate, clipnorm, optimizer = config.learning_rate, config.clipnorm, config.optimizer
+    precision, label_smoothing = config.precision, config.label_smoothing
     requested, precision = precision, precisions.resolve(precision)  # a bad name fails before any work
 
     scope = contextlib.nullcontext  # called for a fresh context each time (a strategy's or distribution's scope)
     if isinstance(train, tuple):  # arrays: batches in an order that follows the epoch number, as for text datasets
         train = array_dataset(*train, batch_size=batch_size or 32, shuffle=shuffle,
-                              seed=int(card.training.get("seed") or 0))
+                              seed=int(config.seed))
     if isinstance(validation, tuple):
         validation = array_dataset(*validation, batch_size=batch_size or 32, shuffle=False)
     set_epoch = getattr(train, "set_epoch", None)  # the shuffle order follows the epoch number
@@ -351,15 +466,15 @@ def _fit(model, train, validation, card, epochs, batch_size, learning_rate, clip
     if set_epoch is not None:
         fit_callbacks.append(keras.callbacks.LambdaCallback(on_epoch_begin=lambda epoch, logs=None: set_epoch(epoch)))
     if validation is not None:
-        fit_callbacks.append(keras.callbacks.EarlyStopping(patience=patience, restore_best_weights=True))
-    if reduce_lr_patience:
-        fit_callbacks.append(keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=int(reduce_lr_patience)))
-    if log_gradient_norm:
+        fit_callbacks.append(keras.callbacks.EarlyStopping(patience=config.patience, restore_best_weights=True))
+    if config.reduce_lr_patience:
+        fit_callbacks.append(keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=int(config.reduce_lr_patience)))
+    if config.log_gradient_norm:
         from rnnzoo.diagnostics import GradientNormLogger
 
         fit_callbacks.append(GradientNormLogger())
-    if minutes:
-        fit_callbacks.append(TimeLimit(minutes))
+    if config.minutes:
+        fit_callbacks.append(TimeLimit(config.minutes))
     epoch_log = None
     if out:
         os.makedirs(out, exist_ok=True)
@@ -370,7 +485,7 @@ def _fit(model, train, validation, card, epochs, batch_size, learning_rate, clip
         fit_callbacks.append(keras.callbacks.BackupAndRestore(backup))
         epoch_log = EpochLog(partial)
         fit_callbacks.append(epoch_log)
-    fit_callbacks += list(callbacks or [])
+    fit_callbacks += list(config.callbacks or [])
     kwargs = dict(x=train, shuffle=False)
     if verbose == 1 and not _interactive():
         verbose = 2  # one line per epoch where output is a file or a pipe (CI, `make demo > log`): no \r bars
@@ -402,7 +517,8 @@ def _fit(model, train, validation, card, epochs, batch_size, learning_rate, clip
     card.metrics = metrics
     card.training = {**card.training, "epochs": int(epochs), "epochs_run": metrics["epochs_run"],
                      "batch_size": batch_size, "learning_rate": learning_rate, "clipnorm": clipnorm,
-                     "optimizer": optimizer, "patience": patience, "minutes": minutes,
+                     "optimizer": optimizer, "patience": config.patience, "minutes": config.minutes,
+                     "config": config.record(),
                      **({"label_smoothing": float(label_smoothing)} if label_smoothing else {})}
     card.versions = versions()
     set_card(model, card)

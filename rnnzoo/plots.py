@@ -13,7 +13,7 @@ def plot_history(histories, metric="loss", ax=None):
     """Plots training and validation curves of one or more `fit` histories.
 
     Args:
-        histories: dict of name → history dict (`TrainResult.history` or `keras.callbacks.History.history`).
+        histories: dict of name → history dict (`FitResult.history` or `keras.callbacks.History.history`).
         metric: str. The metric to plot ("loss", "accuracy", ...); `val_<metric>` is drawn dashed.
         ax: matplotlib Axes or None.
 
@@ -60,12 +60,12 @@ def plot_forecast(result, step=1, ax=None, context=None):
     """Plots held-out values, the model's `step`-ahead forecasts and the seasonal-naive ones (walk-forward).
 
     Args:
-        result: a `ForecastResult` from `rnnzoo.tasks.forecasting.forecast.fit_forecaster`.
+        result: the `FitResult` of `rnnzoo.train` for a forecaster.
         step: int. Which horizon step to draw (1 = one step ahead).
         context: int or None. Rows of history drawn before the test period (default: 3 × the test period).
 
     Example:
-    >>> plot_forecast(fit_forecaster("gru_forecaster", "sunspots", input_length=22, season=11))  # doctest: +SKIP
+    >>> plot_forecast(rnnzoo.train("gru_forecaster", "sunspots", input_length=22, season=11))  # doctest: +SKIP
     """
     horizon = result.predictions.shape[1]
     if not 1 <= int(step) <= horizon:

@@ -80,7 +80,7 @@ def get_spec(name, tasks=None, hint=None):
         raise ValueError(f"Unknown model {name!r}.{hint} rnnzoo.list_models() lists all {len(_REGISTRY)} models.")
     spec = _REGISTRY[name]
     names = [getattr(t, "name", t) for t in tasks or ()]
-    if tasks is not None and spec.task not in names:
+    if tasks is not None and set(names).isdisjoint({spec.task}):
         raise ValueError(f"{name!r} is a {spec.task} model; use {hint or 'a model of ' + names[0]}.")
     return spec
 

@@ -33,7 +33,13 @@ def compile_model(model, task=None, optimizer="adam", learning_rate=1e-3, clipno
     >>> model = rnnzoo.build("gru_classifier", vocabulary_size=50, num_classes=2, units=8)  # doctest: +SKIP
     >>> rnnzoo.compile_model(model)  # doctest: +SKIP
     """
-    spec = get_task(task if task is not None else read_card(model).task)
+    if task is None:  # the card's task, else the task the model's registry name belongs to
+        from rnnzoo.registry import find_spec
+
+        task = read_card(model).task or getattr(find_spec(model.name), "task", None)
+        if task is None:
+            raise ValueError(f"Cannot tell which task model {model.name!r} solves; pass task=.")
+    spec = get_task(task)
     config = {"learning_rate": learning_rate}
     if clipnorm is not None:
         config["clipnorm"] = float(clipnorm)

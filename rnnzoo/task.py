@@ -53,6 +53,20 @@ class Verb:
     render: object = None
 
 
+TEXT_OPTIONS = {"split": (0.8, 0.1, 0.1), "split_seed": None, "min_frequency": 2, "max_vocabulary": 20000,
+                "window": None, "text_options": None, "stateful": False}
+"""The training options of text tasks (`Task.train_options`):
+
+    split: tuple. Train/validation/test fractions.
+    split_seed: int or None. Seed of the split alone (default: the config's seed).
+    min_frequency, max_vocabulary: vocabulary settings; rarer tokens become `[UNK]`.
+    window: int or None. Language models: length of training windows.
+    text_options: dict or None. Tokenizer options (`level`, `lowercase`, `normalization`, `max_length`).
+    stateful: bool. Language models: truncated BPTT over the whole text, the state carried from one window to
+        the next (the saved model is the stateless twin).
+"""
+
+
 class Task:
     """Base class of task objects. Subclass it, set `name`, override what the task does differently.
 
@@ -76,6 +90,12 @@ class Task:
     text_field = None
     tokenized = False
     mixed_precision_float32 = ()
+    train_defaults = {}  # `TrainConfig` defaults of this task (e.g. more epochs for a small forecaster)
+
+    @property
+    def train_options(self):
+        """Options of `rnnzoo.train` that only this task has, with their defaults (`TrainConfig.task`)."""
+        return dict(TEXT_OPTIONS) if self.text_field else {}
 
     def __repr__(self):
         return f"<task {self.name}>"
@@ -108,10 +128,16 @@ class Task:
         """Builder options that follow from the outputs (e.g. `num_classes`)."""
         return {}
 
+    def prepare_training(self, spec, data, config, validation_data=None, test_data=None):
+        """What `rnnzoo.train` fits: a `rnnzoo.fitting.Plan` (card, batches, builder options from the data,
+        held-out evaluation). None (the default): a text task, prepared by `rnnzoo.training.prepare_text` through
+        `fit_outputs`, `encode` and `evaluate`."""
+        return None
+
     def encode(self, data, encoder, outputs, window=None):
         """Turns a dataset into `Examples` (model inputs and targets)."""
-        raise ValueError(f"Training from a data source is not available for task {self.name!r}; use its own "
-                         "training function (see the task's module docstring).")
+        raise ValueError(f"Task {self.name!r} encodes no text data; rnnzoo.train prepares it with the task's "
+                         "prepare_training.")
 
     def evaluate(self, trained, data, examples_metrics, **options):
         """Task metrics beyond the compiled loss and metrics (e.g. decoded exact match) of a `TrainedModel` on a

@@ -26,7 +26,8 @@ def _commands(directory):
 
 def _recard(name, data_record, split_record, training):
     import rnnzoo
-    from rnnzoo.card import card_of, set_card, versions
+    from rnnzoo.card import set_card, versions
+    from rnnzoo.trained import card_of
     from rnnzoo.saving import save
 
     directory = os.path.join(HERE, name)

@@ -67,44 +67,47 @@ def dates_bahdanau(out):
 
 
 def sunspots_gru(out):
-    from rnnzoo.tasks.forecasting.forecast import fit_forecaster
+    from rnnzoo.training import train
 
-    fit_forecaster("gru_forecaster", "sunspots", input_length=22, horizon=1, season=11, test_size=40,
-                   validation_size=40, units=64, learning_rate=3e-3, epochs=300, out=out, verbose=0)
+    train("gru_forecaster", "sunspots", input_length=22, horizon=1, season=11, test_size=40, validation_size=40,
+          units=64, learning_rate=3e-3, epochs=300, out=out, verbose=0)
     return ("yearly sunspot numbers 1700-2008 (SIDC, public domain), via statsmodels.datasets.sunspots "
             "(statsmodels, BSD-3-Clause)")
 
 
 def speech_bigru_ctc(out):
     from rnnzoo.tasks.speech import recognize as speech
+    from rnnzoo.training import train as fit
 
     words = speech.WORDS
     train = speech.spoken_words(2400, voices=speech.TRAIN_VOICES, words=words, seed=0, max_words=2)
     validation = speech.spoken_words(200, voices=speech.TRAIN_VOICES, words=words, seed=1, max_words=2)
     test = speech.spoken_words(240, voices=speech.TEST_VOICES, words=words, seed=2, max_words=2)
-    speech.fit_recognizer("bigru_ctc", train, validation, test=test, epochs=30, units=96, num_layers=2,
-                          learning_rate=3e-3, patience=4, minutes=8, out=out)
+    fit("bigru_ctc", train, validation_data=validation, test_data=test, epochs=30, units=96, num_layers=2,
+        learning_rate=3e-3, patience=4, minutes=8, out=out)
     return ("speech synthesized by espeak-ng (Debian package; GPL-3.0-or-later program, its output is not "
             "restricted): the 20 command words, 32 training voices, 6 held-out test voices")
 
 
 def scenes_lstm_captioner(out):
-    from rnnzoo.tasks.captioning.caption import fit_captioner, scenes
+    from rnnzoo.tasks.captioning.caption import scenes
+    from rnnzoo.training import train
 
-    fit_captioner("lstm_captioner", scenes(8000, seed=0), validation=scenes(500, seed=1), test=scenes(500, seed=2),
-                  epochs=25, units=64, learning_rate=3e-3, minutes=5, beam_width=3, out=out)
+    train("lstm_captioner", scenes(8000, seed=0), validation_data=scenes(500, seed=1), test_data=scenes(500, seed=2),
+          epochs=25, units=64, learning_rate=3e-3, minutes=5, beam_width=3, out=out)
     return SYNTHETIC + ": 32x32 scenes of one or two coloured shapes (rnnzoo.tasks.captioning.caption.scenes)"
 
 
 def listops_tree_lstm(out):
-    from rnnzoo.tasks.trees.data import arithmetic_trees, fit_and_score
+    from rnnzoo.tasks.trees.data import arithmetic_trees
+    from rnnzoo.training import train
 
     ops = ("max", "min")  # the ListOps core (benchmarks/trees.py): trained on heights 1-4, tested deeper too
-    fit_and_score("tree_lstm_classifier", arithmetic_trees(20000, depths=(1, 2, 3, 4), seed=0, operators=ops),
-                  arithmetic_trees(1000, depths=(1, 2, 3, 4), seed=1, operators=ops),
-                  {"height 1-4": arithmetic_trees(1000, depths=(1, 2, 3, 4), seed=2, operators=ops),
-                   "height 6": arithmetic_trees(1000, depths=(6,), seed=3, operators=ops)},
-                  minutes=3, units=64, learning_rate=5e-3, out=out)
+    train("tree_lstm_classifier", arithmetic_trees(20000, depths=(1, 2, 3, 4), seed=0, operators=ops),
+          validation_data=arithmetic_trees(1000, depths=(1, 2, 3, 4), seed=1, operators=ops),
+          test_data={"height 1-4": arithmetic_trees(1000, depths=(1, 2, 3, 4), seed=2, operators=ops),
+                     "height 6": arithmetic_trees(1000, depths=(6,), seed=3, operators=ops)},
+          minutes=3, units=64, learning_rate=5e-3, out=out)
     return SYNTHETIC + ": nested max/min expressions over digits (rnnzoo.tasks.trees.data.arithmetic_trees)"
 
 
@@ -115,7 +118,8 @@ RECIPES = {f.__name__: f for f in (sentiment_bilstm, pos_bilstm, dates_bahdanau,
 def finish(name, licence, command):
     """Re-saves a preset for inference: no optimizer state, the data licence and the command in its card."""
     import rnnzoo
-    from rnnzoo.card import card_of, set_card
+    from rnnzoo.card import set_card
+    from rnnzoo.trained import card_of
     from rnnzoo.saving import save
 
     directory = os.path.join(HERE, name)

@@ -95,38 +95,40 @@ def seq2seq(distribution):
 
 
 def forecaster(distribution):
-    from rnnzoo.tasks.forecasting.forecast import fit_forecaster
+    from rnnzoo.training import train
 
     series = (np.sin(np.arange(142) / 5.0) * 10 + 20).astype("float32")  # windows: 96 train, 16 validation
-    return fit_forecaster("gru_forecaster", series, input_length=12, horizon=2, test_size=16, validation_size=17,
+    return train("gru_forecaster", series, input_length=12, horizon=2, test_size=16, validation_size=17,
                           epochs=2, batch_size=16, units=8, distribution=distribution).model
 
 
 def captioner(distribution):
-    from rnnzoo.tasks.captioning.caption import fit_captioner, scenes
+    from rnnzoo.tasks.captioning.caption import scenes
+    from rnnzoo.training import train
 
     # one shape per scene: every caption has three words, so every replica averages its loss over as many tokens
     # as the others (Keras normalizes a masked loss by each replica's own token count)
     def draw(n, seed):
         return scenes(n, seed=seed, two_objects=0.0)
 
-    return fit_captioner("gru_captioner", draw(96, 0), validation=draw(32, 1), test=draw(8, 2), epochs=2,
+    return train("gru_captioner", draw(96, 0), validation_data=draw(32, 1), test_data=draw(8, 2), epochs=2,
                          batch_size=16, units=8, beam_width=1, distribution=distribution).model
 
 
 def trees(distribution):
-    from rnnzoo.tasks.trees.data import arithmetic_trees, fit_and_score
+    from rnnzoo.tasks.trees.data import arithmetic_trees
+    from rnnzoo.training import train
 
     ops = ("max", "min")
-    result = fit_and_score("tree_lstm_classifier", arithmetic_trees(96, depths=(1, 2), seed=0, operators=ops),
-                           arithmetic_trees(32, depths=(1, 2), seed=1, operators=ops),
-                           {"2": arithmetic_trees(16, depths=(2,), seed=2, operators=ops)}, units=8, epochs=2,
-                           batch_size=16, minutes=None, distribution=distribution)
-    return result["keras_model"]
+    return train("tree_lstm_classifier", arithmetic_trees(96, depths=(1, 2), seed=0, operators=ops),
+                 validation_data=arithmetic_trees(32, depths=(1, 2), seed=1, operators=ops),
+                 test_data={"2": arithmetic_trees(16, depths=(2,), seed=2, operators=ops)}, units=8, epochs=2,
+                 batch_size=16, minutes=None, distribution=distribution).model
 
 
 def speech(distribution):
-    from rnnzoo.tasks.speech.recognize import SpeechData, fit_recognizer
+    from rnnzoo.tasks.speech.recognize import SpeechData
+    from rnnzoo.training import train
 
     rng = np.random.default_rng(5)
     words = ["yes", "no", "up", "down"]
@@ -136,7 +138,7 @@ def speech(distribution):
         return SpeechData([rng.normal(size=(30, 8)).astype("float32") for _ in range(n)],
                           [words[i] for i in pick], ["v"] * n)
 
-    return fit_recognizer("bigru_ctc", make(64, 0), make(16, 1), test=make(8, 2), epochs=2, batch_size=16,
+    return train("bigru_ctc", make(64, 0), validation_data=make(16, 1), test_data=make(8, 2), epochs=2, batch_size=16,
                           units=8, num_layers=1, distribution=distribution).model
 
 
@@ -151,7 +153,7 @@ def main(names):
         two = FAMILIES[name](DISTRIBUTION).get_weights()
         report[name] = max(float(np.max(np.abs(a - b))) for a, b in zip(one, two))
     from rnnzoo import distribute
-    from rnnzoo.card import card_of
+    from rnnzoo.trained import card_of
 
     report["replicas"] = distribute.plan(DISTRIBUTION).replicas
     report["card"] = card_of(FAMILIES["text_classifier"](DISTRIBUTION)).training.get("distribution") if not names \

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from rnnzoo.tasks.captioning.caption import COLOURS, SHAPES, bleu, caption, evaluate_captions, fit_captioner, scenes
+import rnnzoo
+from rnnzoo.tasks.captioning.caption import COLOURS, SHAPES, bleu, caption, evaluate_captions, scenes
 
 
 def test_scenes_are_reproducible_and_captions_follow_the_grammar():
@@ -41,8 +42,8 @@ def test_bleu():
 
 @pytest.fixture(scope="module")
 def trained():
-    return fit_captioner("lstm_captioner", scenes(3000, seed=0), validation=scenes(300, seed=1),
-                         test=scenes(300, seed=2), epochs=12, units=64, learning_rate=3e-3, beam_width=3)
+    return rnnzoo.train("lstm_captioner", scenes(3000, seed=0), validation_data=scenes(300, seed=1),
+                        test_data=scenes(300, seed=2), epochs=12, units=64, learning_rate=3e-3, beam_width=3)
 
 
 @pytest.mark.slow
@@ -61,21 +62,20 @@ def test_beam_width_one_is_greedy_and_input_errors(trained):
         caption(trained.model, (data.images * 255).astype("uint8"))
     with pytest.raises(ValueError, match="images of shape"):
         caption(trained.model, np.zeros((1, 16, 16, 3), "float32"))
-    with pytest.raises(ValueError, match="use a captioner"):
-        fit_captioner("lstm_classifier", data)
+    with pytest.raises(ValueError, match="not a captioner"):
+        caption("sentiment_bilstm", data.images)
 
 
 @pytest.mark.slow
 def test_tflite_captions_equal_keras(trained, tmp_path):
     from rnnzoo.export import TFLiteModel, export
     from rnnzoo.export.streaming import greedy_translate
-    from rnnzoo.tasks.seq2seq.translation import target_encoder
 
     info = export(trained.model, str(tmp_path / "captioner"), saved_model=False)
     assert {"model.tflite", "encoder.tflite", "decoder_step.tflite"} <= set(info["files"])
     encoder = TFLiteModel(str(tmp_path / "captioner" / "encoder.tflite"))
     step = TFLiteModel(str(tmp_path / "captioner" / "decoder_step.tflite"))
-    words = target_encoder(trained.model)
+    words = trained.trained.target_encoder
     data = scenes(8, seed=11)
     for image, expected in zip(data.images, caption(trained.model, data.images)):
         ids, _ = greedy_translate(encoder, step, image, 12)

@@ -8,8 +8,9 @@ import pytest
 
 import rnnzoo
 from rnnzoo import datasets
-from rnnzoo.card import CARD_VERSION, DataRecord, ModelCard, SplitRecord, card_of, fingerprint
-from rnnzoo.training import held_out
+from rnnzoo.card import CARD_VERSION, DataRecord, ModelCard, SplitRecord, fingerprint
+from rnnzoo.trained import card_of
+from rnnzoo.evaluation import held_out
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "saved_models")
 G2P = ("g2p_bahdanau_cmudict", "g2p_bahdanau_cmudict_seed1", "g2p_bahdanau_cmudict_dropout25")

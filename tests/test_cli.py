@@ -200,11 +200,10 @@ def test_evaluate_a_committed_model_of_files_on_new_files(name, tmp_path, capsys
 def test_forecast_verb_reads_series_files(tmp_path, capsys):
     import numpy as np
 
-    from rnnzoo.tasks.forecasting.forecast import fit_forecaster
 
     series = np.sin(np.arange(200) / 5.0).astype("float32") * 10 + 20
     out = str(tmp_path / "fc")
-    fit_forecaster("gru_forecaster", series, input_length=12, horizon=3, epochs=2, units=8, out=out, verbose=0)
+    rnnzoo.train("gru_forecaster", series, input_length=12, horizon=3, epochs=2, units=8, out=out, verbose=0)
     (tmp_path / "tail.csv").write_text("value\n" + "\n".join(f"{v:.4f}" for v in series[-20:]) + "\n")
     assert cli(["forecast", out, str(tmp_path / "tail.csv"), "--horizon", "2", "--json"]) == 0
     row = json.loads(capsys.readouterr().out)

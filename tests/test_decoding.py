@@ -141,9 +141,7 @@ def test_score_is_the_sum_of_next_token_log_probs(tiny_lm):
 
 
 def tiny_lm_encoder_id(model, token):
-    from rnnzoo.saving import text_encoder
-
-    return text_encoder(model).vocabulary.word_to_index(token)
+    return rnnzoo.TrainedModel.of(model).encoder.vocabulary.word_to_index(token)
 
 
 def test_suppressed_ids_are_never_generated():

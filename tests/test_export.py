@@ -128,8 +128,8 @@ def test_streaming_tflite_translation_equals_keras(dates_export):
     model, path, _ = dates_export
     encoder = TFLiteModel(os.path.join(path, "encoder.tflite"))
     step = TFLiteModel(os.path.join(path, "decoder_step.tflite"))
-    source_encoder = rnnzoo.saving.text_encoder(model)
-    target_encoder = rnnzoo.tasks.seq2seq.translation.target_encoder(model)
+    source_encoder = rnnzoo.TrainedModel.of(model).encoder
+    target_encoder = rnnzoo.TrainedModel.of(model).target_encoder
     texts = synthetic.dates(20, seed=5).sources
     keras_out = rnnzoo.translate(model, texts)
     for text, expected in zip(texts, keras_out):
@@ -147,7 +147,7 @@ def test_saved_model_translates_raw_strings(dates_export):
     texts = synthetic.dates(8, seed=6).sources
     out = loaded.signatures["translate"](texts=tf.constant(texts))["translation"].numpy()
     assert [o.decode() for o in out] == rnnzoo.translate(model, texts)
-    source = rnnzoo.saving.text_encoder(model)
+    source = rnnzoo.TrainedModel.of(model).encoder
     ids = pad_sequences(source.encode(texts[:2]))
     target = np.array([[2, 5, 6], [2, 7, 0]], "int32")
     numeric = loaded.signatures["serving_default"](source=tf.constant(ids), target=tf.constant(target))["output"]
@@ -161,7 +161,7 @@ def test_language_model_streaming_and_saved_model_generation(tmp_path):
     lm = rnnzoo.train("char_gru_language_model", corpus, epochs=1, units=16, embedding_dim=8, verbose=0).model
     export(lm, str(tmp_path / "lm"), quantize=(), sequence_length=20)
     step = TFLiteModel(str(tmp_path / "lm" / "step.tflite"))
-    encoder = rnnzoo.saving.text_encoder(lm)
+    encoder = rnnzoo.TrainedModel.of(lm).encoder
     expected = rnnzoo.generate(lm, "to be", max_length=30, sampler="greedy")
     ids = greedy_lm(step, encoder.encode("to be")[0], 30)
     assert "to be" + encoder.decode(ids[len("to be"):]) == expected
@@ -195,7 +195,7 @@ def _leftovers(path):
 
 
 def test_strict_export_raises_on_a_failed_form_and_writes_nothing(tmp_path, monkeypatch):
-    import rnnzoo.export as ex
+    import rnnzoo.export.writer as ex
 
     real = ex.convert
 
@@ -217,7 +217,7 @@ def test_strict_export_raises_on_a_failed_form_and_writes_nothing(tmp_path, monk
 
 
 def test_strict_export_raises_on_a_parity_breach(tmp_path, monkeypatch):
-    import rnnzoo.export as ex
+    import rnnzoo.export.writer as ex
 
     class Off(ex.TFLiteModel):  # a file that runs but answers 1e-3 away from Keras (a wrong weight, say)
         def __call__(self, **feeds):
@@ -277,7 +277,7 @@ def test_cli_export(dates_export, tmp_path, capsys):
     from rnnzoo.cli import main
 
     model, _, _ = dates_export
-    rnnzoo.serving.save(model, str(tmp_path / "m.keras"))
+    rnnzoo.TrainedModel.of(model).save(str(tmp_path / "m.keras"))
     assert main(["export", str(tmp_path / "m.keras"), "--out", str(tmp_path / "e"), "--tflite",
                  "--sequence-length", "32"]) == 0
     assert "decoder_step.tflite" in capsys.readouterr().out

@@ -8,7 +8,6 @@ from rnnzoo.datasets import load
 from rnnzoo.tasks.forecasting.forecast import (
     Forecaster,
     as_series,
-    fit_forecaster,
     insample_scale,
     make_windows,
     mase,
@@ -80,8 +79,8 @@ def test_scaling_round_trips_in_relative_mode():
 
 
 def test_sunspot_forecaster_beats_seasonal_naive_and_reloads(tmp_path):
-    result = fit_forecaster("gru_forecaster", "sunspots", input_length=22, horizon=1, season=11, test_size=40,
-                            validation_size=40, units=32, learning_rate=3e-3, epochs=120, out=str(tmp_path))
+    result = rnnzoo.train("gru_forecaster", "sunspots", input_length=22, horizon=1, season=11, test_size=40,
+                          validation_size=40, units=32, learning_rate=3e-3, epochs=120, out=str(tmp_path))
     metrics = result.metrics
     assert metrics["test_from"] == "1969" and metrics["forecasts"] == 40
     assert metrics["mase"] < 1.0, metrics  # the floor, on held-out years
@@ -94,10 +93,10 @@ def test_sunspot_forecaster_beats_seasonal_naive_and_reloads(tmp_path):
     assert next_year.shape == (1,) and 0 <= next_year[0] < 300
 
 
-def test_fit_forecaster_errors():
-    with pytest.raises(ValueError, match="is a classifier model; use a forecaster"):
-        fit_forecaster("bilstm_classifier", np.arange(100.0), input_length=5)
+def test_forecaster_training_errors():
+    with pytest.raises(ValueError, match=r"Unknown training settings \[.input_length.\]. Known: .*task .*min_frequency"):
+        rnnzoo.train("bilstm_classifier", np.arange(100.0), input_length=5)  # a classifier has no input_length
     with pytest.raises(ValueError, match="too few training windows"):
-        fit_forecaster("lstm_forecaster", np.arange(30.0), input_length=20, test_size=5, validation_size=5)
+        rnnzoo.train("lstm_forecaster", np.arange(30.0), input_length=20, test_size=5, validation_size=5)
     with pytest.raises(ValueError, match="carries no forecasting settings"):
         Forecaster(rnnzoo.build("lstm_forecaster", units=4))

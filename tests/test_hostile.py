@@ -22,7 +22,7 @@ import rnnzoo
 from rnnzoo import datasets
 from rnnzoo.cli import main as cli
 from rnnzoo.datasets.files import load_classification_file, load_conll, load_pairs_tsv, load_text_file
-from rnnzoo.saving import load
+from rnnzoo.trained import load
 
 # derandomize: the same generated inputs on every run (CI must not pass or fail by luck); raise max_examples
 # locally to explore further
@@ -55,7 +55,7 @@ def test_predict_text_answers_any_text_or_says_it_is_empty(classifier, text):
         with pytest.raises(ValueError, match="is empty"):
             rnnzoo.predict_text(model, [text])
         return
-    if not rnnzoo.saving.text_encoder(model).tokenize([text])[0]:  # e.g. "\x92": only dropped characters
+    if not rnnzoo.TrainedModel.of(model).encoder.tokenize([text])[0]:  # e.g. "\x92": only dropped characters
         with pytest.raises(ValueError, match="has no tokens after normalization"):
             rnnzoo.predict_text(model, [text])
         return
@@ -135,14 +135,14 @@ def test_series_with_nan_or_inf_are_refused_with_their_rows(values):
 
 
 def test_series_of_wrong_shape_or_type():
-    from rnnzoo.tasks.forecasting.forecast import as_series, fit_forecaster
+    from rnnzoo.tasks.forecasting.forecast import as_series
 
     with pytest.raises(ValueError, match="must be 1-D"):
         as_series(np.zeros((3, 4, 5)))
     with pytest.raises(ValueError, match="must hold numbers"):
         as_series(np.array(["1", "2"]))
     with pytest.raises(ValueError, match="NaN/infinite"):
-        fit_forecaster("gru_forecaster", np.r_[np.arange(50.0), np.nan], input_length=5, epochs=1)
+        rnnzoo.train("gru_forecaster", np.r_[np.arange(50.0), np.nan], input_length=5, epochs=1)
 
 
 # -- model files -----------------------------------------------------------------------------------------------------

@@ -1,5 +1,8 @@
-"""The import graph has no upward edges: the shared core never imports a task, export or the entry points; tasks
-never import export, the CLI or the demo; nothing but the old-name aliases imports an alias."""
+"""The import graph has no upward edges and no cycles (function-level imports included).
+
+Layers, bottom to top: the core; the export writers (`rnnzoo.export.*`, which take a resolved trained model);
+the trained-model object and the training loop (`rnnzoo.trained`, `fitting`, `training`); the tasks; the front
+doors (the package, the `rnnzoo.export` facade, the CLI and the demo)."""
 
 import ast
 import os
@@ -7,20 +10,19 @@ import os
 import pytest
 
 PACKAGE = os.path.join(os.path.dirname(__file__), "..", "rnnzoo")
-ALIASES = {"rnnzoo.serving", "rnnzoo.lm", "rnnzoo.seq2seq", "rnnzoo.forecasting", "rnnzoo.captioning",
-           "rnnzoo.speech", "rnnzoo.trees", "rnnzoo.models"}  # old names kept for one release
-ENTRY = {"rnnzoo.cli", "rnnzoo.demo"}
+OBJECT = {"rnnzoo.trained", "rnnzoo.fitting", "rnnzoo.training", "rnnzoo.diagnostics"}
+FRONT = {"rnnzoo", "rnnzoo.export", "rnnzoo.cli", "rnnzoo.demo"}
 
 
 def _layer(module):
-    """0: core, 1: tasks, 2: export, 3: entry points and the package itself, 4: aliases of old names."""
-    if any(module == a or module.startswith(a + ".") for a in ALIASES):
+    """0: core, 1: export writers, 2: the trained-model object, 3: tasks, 4: front doors."""
+    if module in FRONT:
         return 4
-    if module in ENTRY or module == "rnnzoo":
-        return 3
-    if module.startswith("rnnzoo.export"):
-        return 2
     if module.startswith("rnnzoo.tasks"):
+        return 3
+    if module in OBJECT:
+        return 2
+    if module.startswith("rnnzoo.export."):
         return 1
     return 0
 
@@ -57,16 +59,67 @@ def upward_edges():
     return edges
 
 
+def graph():
+    """module → the rnnzoo modules it imports, leaving out a module's import of its own parent package."""
+    return {name: {t for t in imports(path) if t != name and not name.startswith(t + ".")}
+            for name, path in _modules()}
+
+
+def cycles():
+    """The strongly connected components of more than one module (each an import cycle), sorted."""
+    edges, index, low, stack, on, found = graph(), {}, {}, [], set(), []
+
+    def visit(v):
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on.add(v)
+        for w in edges.get(v, ()):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for v in sorted(edges):
+        if v not in index:
+            visit(v)
+    return sorted(found)
+
+
 def test_no_module_imports_upward():
     assert upward_edges() == []
 
 
+def test_the_import_graph_has_no_cycle():
+    assert cycles() == []
+
+
+def test_the_check_sees_a_cycle(monkeypatch):
+    """Guard against a check that cannot fail: a function-level import of the object back into the core's
+    evaluation module (which the object imports) is a cycle."""
+    core = os.path.join(PACKAGE, "evaluation.py")
+    source = open(core).read()
+    monkeypatch.setattr("builtins.open", _patched_open(core, source + "\n\ndef f():\n    from rnnzoo.trained import "
+                                                                       "TrainedModel\n"))
+    assert any({"rnnzoo.evaluation", "rnnzoo.trained"} <= set(c) for c in cycles())
+
+
 def test_the_check_sees_an_upward_edge(tmp_path, monkeypatch):
     """Guard against a check that cannot fail: a core module importing a task is reported."""
-    core = os.path.join(PACKAGE, "fitting.py")
+    core = os.path.join(PACKAGE, "evaluation.py")
     source = open(core).read()
     monkeypatch.setattr("builtins.open", _patched_open(core, source + "\nfrom rnnzoo.tasks.seq2seq import model\n"))
-    assert any(e.startswith("rnnzoo.fitting (layer 0) imports rnnzoo.tasks.seq2seq") for e in upward_edges())
+    assert any(e.startswith("rnnzoo.evaluation (layer 0) imports rnnzoo.tasks.seq2seq") for e in upward_edges())
 
 
 def _patched_open(path, text):

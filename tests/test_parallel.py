@@ -327,7 +327,7 @@ def test_language_model_exports_and_tflite_greedy_text_equals_generate(cell, tmp
     sizes = sorted(shape[-1] for name, (shape, _) in step.inputs.items() if name.startswith("state_"))
     expected_sizes = {"mingru": [16, 16], "minlstm": [16, 16], "lru": [16] * 4, "qrnn": [16, 16, 16, 16]}[cell]
     assert sizes == expected_sizes
-    encoder = rnnzoo.saving.text_encoder(lm)
+    encoder = rnnzoo.TrainedModel.of(lm).encoder
     expected = rnnzoo.generate(lm, "to be", max_length=30, sampler="greedy")
     ids = greedy_lm(step, encoder.encode("to be", add_start=True)[0], 30)  # [START] t o _ b e, as generate reads it
     assert "to be" + encoder.decode(ids[1 + len("to be"):]) == expected

@@ -115,7 +115,7 @@ def test_bfloat16_trains_in_bfloat16_and_leaves_a_float32_model(tmp_path, capsys
     # afterwards the model is float32: layers, its predictions, the card, and the saved file
     assert all(layer.compute_dtype == "float32" for layer in precision._layers(result.model))
     assert result.card.training["precision"] == "bfloat16"
-    loaded = rnnzoo.load(out)
+    loaded = rnnzoo.load(out).model
     assert all(layer.dtype_policy.name == "float32" for layer in precision._layers(loaded))
     assert rnnzoo.card_of(loaded).training["precision"] == "bfloat16"
     got = keras.ops.convert_to_numpy(result.model.predict(x, verbose=0))
@@ -218,7 +218,7 @@ def test_seq2seq_decodes_with_one_side_kept_float32(kept):
     texts = ["Saturday, July 4, 1987", "12/25/99"]
     expected = rnnzoo.translate(model, texts)
     DECODERS.clear()
-    with config.using(float32_layers=kept), precision.training_precision(model, "bfloat16"):
+    with config.using(float32_layers=kept), precision.training_precision(model.model, "bfloat16"):
         assert rnnzoo.translate(model, texts) == expected
         assert rnnzoo.translate(model, texts[0], beam_width=3)
     DECODERS.clear()

@@ -37,10 +37,10 @@ def test_char_model_validation_loss_matches_its_metrics():
     stated = json.load(open(os.path.join(CHAR, "metrics.json")))["validation_nats_per_char"]
     text = open(TINY_SHAKESPEARE, encoding="utf-8").read()
     held_out = text[int(len(text) * 0.9):][:20000]  # a fifth of the validation text keeps the test quick
-    ids = rnnzoo.saving.text_encoder(model).encode(held_out)[0]
+    ids = rnnzoo.TrainedModel.of(model).encoder.encode(held_out)[0]
     n = (len(ids) - 1) // 100
     x, y = ids[: n * 100].reshape(n, 100), ids[1: n * 100 + 1].reshape(n, 100)
-    logits = np.asarray(model.predict(x, verbose=0), "float64")
+    logits = np.asarray(model.predict(x), "float64")
     logp = logits - logits.max(-1, keepdims=True)
     logp -= np.log(np.exp(logp).sum(-1, keepdims=True))
     nats = -np.take_along_axis(logp, y[..., None], -1).mean()

@@ -228,7 +228,7 @@ def test_user_pairs_file_word_level(tmp_path):
     data = rnnzoo.datasets.load(str(path), task="seq2seq", level="word")
     result = rnnzoo.train("lstm_seq2seq", data, epochs=1, units=8, embedding_dim=8, verbose=0, min_frequency=1,
                           translation_limit=5)
-    assert rnnzoo.text.TextEncoder.from_config(rnnzoo.metadata(result.model)["target_text"]).level == "word"
+    assert rnnzoo.text.TextEncoder.from_config(rnnzoo.card_of(result.model).target_text).level == "word"
     assert isinstance(translate(result.model, "one three"), str)
     with pytest.raises(ValueError, match="level"):
         rnnzoo.datasets.load(str(path), task="seq2seq", level="sentence")

@@ -5,6 +5,7 @@ installs it)."""
 import numpy as np
 import pytest
 
+import rnnzoo
 from rnnzoo.tasks.speech import recognize as speech
 
 needs_espeak = pytest.mark.skipif(not speech.espeak_available(),
@@ -51,7 +52,7 @@ def test_ctc_recogniser_learns_words_of_unheard_voices(tmp_path):
     train = speech.spoken_words(900, voices=voices, words=words, seed=0, max_words=2)
     validation = speech.spoken_words(100, voices=voices, words=words, seed=1, max_words=2)
     test = speech.spoken_words(120, voices=speech.TEST_VOICES, words=words, seed=2, max_words=2)
-    result = speech.fit_recognizer("bigru_ctc", train, validation, epochs=25, units=64, num_layers=1,
+    result = rnnzoo.train("bigru_ctc", train, validation_data=validation, epochs=25, units=64, num_layers=1,
                                    learning_rate=3e-3, patience=4, out=str(tmp_path))
     greedy = speech.word_error_rate(speech.recognize(result.model, test.features), test.transcripts)
     assert greedy < 0.5, greedy  # chance is far above 90%

@@ -10,7 +10,8 @@ import pytest
 import rnnzoo
 from rnnzoo import datasets
 from rnnzoo.cli import main as cli
-from rnnzoo.training import evaluate, train
+from rnnzoo.trained import evaluate
+from rnnzoo.training import train
 
 SMALL = dict(units=8, embedding_dim=8, verbose=0, batch_size=32)
 
@@ -37,9 +38,8 @@ def test_training_writes_model_metrics_and_history(sentiment_run):
 def test_saved_model_alone_turns_text_into_predictions(sentiment_run):
     result, out = sentiment_run
     model = rnnzoo.load(out)
-    meta = rnnzoo.metadata(model)
-    assert meta["labels"] == ["negative", "positive"] and meta["task"] == "classifier"
-    assert len(meta["text"]["vocabulary"]) == len(result.encoder)
+    assert model.card.labels == ["negative", "positive"] and model.card.task == "classifier"
+    assert len(model.card.text["vocabulary"]) == len(result.encoder)
     pred = rnnzoo.predict_text(model, "a gorgeous , witty , seductive movie .")
     assert pred["label"] in ("negative", "positive") and abs(sum(pred["probabilities"].values()) - 1) < 1e-5
     same = rnnzoo.predict_text(result.model, ["a gorgeous , witty , seductive movie ."])[0]
@@ -158,7 +158,7 @@ def test_save_without_optimizer_is_smaller_and_predicts_the_same(sentiment_run, 
                                                                   include_optimizer=False)
     assert os.path.getsize(lean) < 0.6 * os.path.getsize(full)
     x = np.array([[5, 6, 7, 0]])
-    np.testing.assert_allclose(rnnzoo.load(lean).predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6)
+    np.testing.assert_allclose(rnnzoo.load(lean).model.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6)
     with pytest.raises(ValueError, match=".keras"):
         save(model, str(tmp_path / "model.h5"))
 
@@ -198,7 +198,7 @@ def test_warm_start_continues_from_a_saved_model(sentiment_run, tmp_path):
             seen["weights"] = [np.array(w) for w in self.model.get_weights()]
 
     result = train("bilstm_classifier", data, epochs=1, init_from=out, callbacks=[FirstWeights()], **SMALL)
-    for a, b in zip(seen["weights"], rnnzoo.load(out).get_weights()):
+    for a, b in zip(seen["weights"], rnnzoo.load(out).model.get_weights()):
         np.testing.assert_array_equal(a, b)
     assert result.metrics["epochs_run"] == 1
     with pytest.raises(ValueError, match="different"):

@@ -93,9 +93,8 @@ def test_flat_encoding_for_the_sequence_baseline():
     assert ids.shape == (2, 9) and (ids[1, 1:] == 0).all() and {"(", ")"} <= set(vocabulary)
 
 
-def test_fit_and_score_trains_shallow_and_tests_deeper():
-    from rnnzoo.tasks.trees.data import fit_and_score
-    from rnnzoo.tasks.trees.data import encode_flat, encode_trees
+def test_tree_and_flat_models_train_shallow_and_test_deeper():
+    from rnnzoo.tasks.trees.data import encode_trees
 
     ops = ("max", "min")  # the ListOps core: learnable in seconds, so the floor below is a real one
     train, val = arithmetic_trees(300, depths=(1, 2), seed=0, operators=ops), arithmetic_trees(50, depths=(1, 2),
@@ -103,18 +102,21 @@ def test_fit_and_score_trains_shallow_and_tests_deeper():
     tests = {4: arithmetic_trees(40, depths=(4,), seed=2, operators=ops),
              1: arithmetic_trees(200, depths=(1,), seed=3, operators=ops)}
     majority = np.bincount(tests[1].labels).max() / len(tests[1])  # 0.15 here; chance is 0.1
-    for name in ("recursive_classifier", "lstm_classifier"):
-        r = fit_and_score(name, train, val, tests, minutes=0.3, units=16, epochs=10)
-        assert set(r["accuracy"]) == {4, 1} and r["epochs"] >= 1
-        assert r["accuracy"][1] >= majority + 0.15, (name, r["accuracy"], majority)  # measured 0.50 / 0.58
-        # the reported figure is the model's accuracy on that test set, recomputed here
-        card = rnnzoo.card.card_of(r["keras_model"])
-        vocabulary, tree = card.settings["vocabulary"], card.settings["input"] == "trees"
-        x = encode_trees(tests[4].trees, vocabulary, 4) if tree else encode_flat(tests[4].trees, vocabulary)
-        predicted = r["keras_model"].predict(x, verbose=0).argmax(-1)
-        assert r["accuracy"][4] == pytest.approx(float(np.mean(predicted == np.array(tests[4].labels))))
+    settings = dict(minutes=0.3, units=16, epochs=10, batch_size=64, learning_rate=3e-3, patience=8, verbose=0)
+    tree = rnnzoo.train("recursive_classifier", train, validation_data=val, test_data=tests, **settings)
+    assert set(tree.metrics["accuracy"]) == {"4", "1"} and tree.metrics["epochs_run"] >= 1
+    # the reported figure is the model's accuracy on that test set, recomputed here
+    vocabulary = tree.card.settings["vocabulary"]
+    predicted = tree.model.predict(encode_trees(tests[4].trees, vocabulary, 4), verbose=0).argmax(-1)
+    assert tree.metrics["accuracy"]["4"] == pytest.approx(float(np.mean(predicted == np.array(tests[4].labels))))
+    # a flat LSTM reads the same expressions as text
+    flat = rnnzoo.train("lstm_classifier", train.as_texts(), validation_data=val.as_texts(),
+                        test_data=tests[1].as_texts(), min_frequency=1, **settings)
+    for name, accuracy in (("recursive_classifier", tree.metrics["accuracy"]["1"]),
+                           ("lstm_classifier", rnnzoo.evaluate(flat.trained, tests[1].as_texts())["accuracy"])):
+        assert accuracy >= majority + 0.15, (name, accuracy, majority)  # measured 0.50 / 0.58 (fit_and_score)
     with pytest.raises(ValueError, match="Empty datasets"):
-        fit_and_score("recursive_classifier", train, val, {5: arithmetic_trees(0, depths=(5,))})
+        rnnzoo.train("recursive_classifier", train, validation_data=val, test_data={5: arithmetic_trees(0, depths=(5,))})
 
 
 def test_max_min_expressions():

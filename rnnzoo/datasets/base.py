@@ -36,8 +36,10 @@ def _assign(n, fractions, seed, shuffle):
     return part
 
 
-class _Data:
-    """Shared behaviour: length, subsetting by indices, and splitting."""
+class Dataset:
+    """The dataset protocol every task's data follows: `name`, `task` (the task it trains), `len()`,
+    `subset(indices)`, `split(fractions, seed)` into (train, validation, test) and `fingerprint()` (a hash of every
+    example, recorded in the model card). A dataclass subclass names its per-example fields in `_fields`."""
 
     task = None
     _fields = ()
@@ -70,7 +72,7 @@ class _Data:
 
 
 @dataclasses.dataclass
-class TextClassificationData(_Data):
+class TextClassificationData(Dataset):
     """Texts with one label each (e.g. sentiment)."""
 
     texts: list
@@ -89,7 +91,7 @@ class TextClassificationData(_Data):
 
 
 @dataclasses.dataclass
-class TaggedData(_Data):
+class TaggedData(Dataset):
     """Token sequences with one tag per token (e.g. part-of-speech, named entities)."""
 
     tokens: list
@@ -109,7 +111,7 @@ class TaggedData(_Data):
 
 
 @dataclasses.dataclass
-class TextCorpus(_Data):
+class TextCorpus(Dataset):
     """Running text for language models: a list of documents (or lines), kept in order."""
 
     texts: list
@@ -130,7 +132,7 @@ class TextCorpus(_Data):
 
 
 @dataclasses.dataclass
-class PairData(_Data):
+class PairData(Dataset):
     """Source/target string pairs for sequence-to-sequence tasks (translation, G2P, dates)."""
 
     sources: list

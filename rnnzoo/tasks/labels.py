@@ -36,7 +36,8 @@ class LabelTask(Task):
 
 
 def predict_text(model, texts, batch_size=64):
-    """Predicts from raw strings with the text pipeline stored in the model.
+    """Predicts from raw strings with the text pipeline stored in the model (any task with a text pipeline that
+    shapes its outputs with `postprocess`: classifiers, taggers, a user's own).
 
     Returns, for a classifier, a list of `{"label", "probability", "probabilities"}` dicts; for a tagger,
     a list of `[(token, tag), ...]` lists. A single string gives a single result.
@@ -46,7 +47,7 @@ def predict_text(model, texts, batch_size=64):
     {'label': 'positive', 'probability': 0.93, ...}
     """
     trained = TrainedModel.of(model)
-    if not isinstance(trained.task, LabelTask) or trained.task.text_field is None:
+    if trained.task.text_field is None or not hasattr(trained.task, "postprocess"):
         raise ValueError(f"predict_text supports tasks that label texts or tokens; this model is a "
                          f"{trained.task.name}. Use its own verb (rnnzoo --help lists them).")
     texts, single = as_texts(texts)

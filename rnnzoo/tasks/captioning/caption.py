@@ -2,14 +2,14 @@
 
 `scenes(n)` draws images with one or two coloured shapes and a caption that follows from the picture:
 "a red circle", or for two shapes the relation along the axis where they are further apart, the left (or upper)
-one named first: "a red circle left of a blue square", "a green triangle above a red circle". `fit_captioner`
-trains a registered captioner (`lstm_captioner`, `gru_captioner`), `caption` writes captions, and the
-evaluation reports exact match and corpus BLEU-4 on held-out scenes.
+one named first: "a red circle left of a blue square", "a green triangle above a red circle". `rnnzoo.train`
+trains a registered captioner (`lstm_captioner`, `gru_captioner`; `prepare` below), `caption` writes captions,
+and the evaluation reports exact match and corpus BLEU-4 on held-out scenes.
 
 Example:
->>> from rnnzoo.tasks.captioning.caption import scenes, fit_captioner, caption
->>> result = fit_captioner("lstm_captioner", scenes(8000), epochs=20)  # doctest: +SKIP
->>> caption(result.model, scenes(3, seed=9).images, beam_width=3)  # doctest: +SKIP
+>>> from rnnzoo.tasks.captioning.caption import scenes, caption
+>>> result = rnnzoo.train("lstm_captioner", scenes(8000), epochs=20)  # doctest: +SKIP
+>>> caption(result.trained, scenes(3, seed=9).images, beam_width=3)  # doctest: +SKIP
 """
 
 import collections
@@ -19,10 +19,9 @@ import os
 
 import numpy as np
 
-from rnnzoo import fitting
 from rnnzoo.card import DataRecord, ModelCard, SplitRecord, fingerprint
+from rnnzoo.datasets.base import Dataset
 from rnnzoo.decoding import decode_length
-from rnnzoo.registry import get_spec
 from rnnzoo.trained import TrainedModel
 
 TASK_NAME = "captioner"  # the task this module's verbs serve (`rnnzoo.tasks.captioning.task`)
@@ -32,20 +31,18 @@ SHAPES = ("circle", "square", "triangle")
 
 
 @dataclasses.dataclass
-class CaptionData:
+class CaptionData(Dataset):
     """Images (n, size, size, 3) in [0, 1] and one caption each."""
 
     images: np.ndarray
     captions: list
     name: str = "scenes"
     task = "captioner"
+    _fields = ("captions",)
 
-    def __len__(self):
-        return len(self.captions)
-
-    def subset(self, index):
+    def subset(self, index, name=None):
         index = list(index)
-        return CaptionData(self.images[index], [self.captions[i] for i in index], self.name)
+        return CaptionData(self.images[index], [self.captions[i] for i in index], name or self.name)
 
     def fingerprint(self):
         return fingerprint([np.ascontiguousarray(self.images), self.captions])
@@ -195,58 +192,64 @@ def evaluate_captions(model, data, beam_width=1, alpha=0.0):
             "samples": [{"caption": t, "predicted": p} for p, t in list(zip(predicted, data.captions))[:5]]}
 
 
-CaptionResult = fitting.FitResult  # rnnzoo 0.1's name for the result
 
 
-def fit_captioner(model_name, data, validation=None, test=None, epochs=30, batch_size=64, learning_rate=2e-3,
-                  patience=4, minutes=None, seed=0, out=None, verbose=0, beam_width=3, distribution=None,
-                  **model_options):
-    """Trains a registered captioner on `CaptionData` and evaluates it (greedy and beam) on held-out scenes.
+OPTIONS = {"split": (0.8, 0.1, 0.1), "beam_width": 3, "scenes": 8000}
+"""A captioner's training options (`rnnzoo.train`):
 
-    Args:
-        model_name: str. "lstm_captioner" or "gru_captioner" (or your own registered captioner).
-        data: `CaptionData` for training. validation, test: `CaptionData` or None (then fresh scenes).
-        epochs, batch_size, learning_rate, patience, minutes: training settings (early stopping on validation
-            loss, best weights restored; `minutes` is an optional time budget).
-        out: str or None. Directory for `model.keras` (atomic) and `metrics.json`.
-        beam_width: int. Beam width of the second evaluation (0 skips it).
-        **model_options: builder overrides, e.g. `units=64`.
-    """
+    split: tuple. Train/validation/test fractions of user data when no validation_data is given (for the synthetic
+        scenes, fresh scenes are drawn for validation and test instead).
+    beam_width: int. Beam width of the second held-out evaluation (0 or 1 skips it).
+    scenes: int. With data="scenes": how many synthetic scenes to train on.
+"""
+
+
+def prepare(spec, data, config, validation_data=None, test_data=None):
+    """The `Plan` of a captioner (`rnnzoo.train`): the caption vocabulary fitted on the training captions,
+    teacher-forced batches, and held-out exact match and BLEU-4 (greedy and beam)."""
+    from rnnzoo.fitting import Plan
     from rnnzoo.text import TextEncoder, pad_sequences
 
-    spec = get_spec(model_name, tasks=[TASK_NAME], hint="a captioner (lstm_captioner, gru_captioner)")
+    option, seed = config.task.get, config.seed
+    if isinstance(data, str):
+        if data != "scenes":
+            raise ValueError(f"Captioners train on CaptionData or the synthetic 'scenes'; got {data!r}.")
+        data = scenes(int(option("scenes")), seed=seed)
     if not len(data):
         raise ValueError("No training scenes; pass CaptionData with images and captions.")
     size = data.images.shape[1]
-    generated = validation is None or test is None
-    validation = validation if validation is not None else scenes(1000, size, seed=seed + 1000)
-    test = test if test is not None else scenes(1000, size, seed=seed + 2000)
-    encoder = TextEncoder.fit(data.captions, level="word", min_frequency=1)
-    ids = encoder.encode(data.captions, add_start=True, add_end=True)
-    card = ModelCard(model=model_name, task=TASK_NAME, target_text=encoder.get_config(),
+    if validation_data is None and test_data is None and data.name == "scenes":
+        validation, test = scenes(1000, size, seed=seed + 1000), scenes(1000, size, seed=seed + 2000)
+        train, method = data, "generated"
+    elif validation_data is None and test_data is None:
+        (train, validation, test), method = data.split(tuple(option("split")), seed=seed), "fractions"
+    else:
+        train, method = data, "explicit"
+        validation = validation_data if validation_data is not None else scenes(1000, size, seed=seed + 1000)
+        test = test_data if test_data is not None else scenes(1000, size, seed=seed + 2000)
+    encoder = TextEncoder.fit(train.captions, level="word", min_frequency=1)
+    ids = encoder.encode(train.captions, add_start=True, add_end=True)
+    card = ModelCard(model=spec.name, task=TASK_NAME, target_text=encoder.get_config(),
                      settings={"max_target_length": int(max(len(i) for i in ids))},
                      data=DataRecord(source=data.name, fingerprint=data.fingerprint(), examples=len(data)),
-                     split=SplitRecord(method="generated" if generated else "explicit",
-                                       counts={"train": len(data), "validation": len(validation), "test": len(test)},
+                     split=SplitRecord(method=method, counts={"train": len(train), "validation": len(validation),
+                                                              "test": len(test)},
                                        held_out_fingerprint=test.fingerprint(), seed=seed),
-                     training={"call": "rnnzoo.tasks.captioning.fit_captioner", "seed": seed,
-                               "model_options": model_options})
-    fitting.seed_everything(seed)
-    model = spec.builder(name=model_name, **{**spec.defaults, **model_options, "image_size": size,
-                                            "channels": data.images.shape[-1],
-                                            "target_vocabulary_size": len(encoder), "metadata": card.to_dict()})
+                     training={"model_options": dict(config.model)})
+    beam_width = int(option("beam_width") or 0)
 
     def arrays(d):
         seqs = pad_sequences(encoder.encode(d.captions, add_start=True, add_end=True))
         return (d.images, seqs[:, :-1]), seqs[:, 1:]
 
     def held_out_metrics(trained):
+        trained = TrainedModel(trained, card, TASK_NAME)
         metrics = {"greedy": evaluate_captions(trained, test)}
-        if beam_width and beam_width > 1:
+        if beam_width > 1:
             metrics["beam"] = evaluate_captions(trained, test, beam_width=beam_width)
-        metrics.update(train=len(data), test=len(test))
+        metrics.update(train=len(train), test=len(test))
         return metrics
 
-    return fitting.fit(model, arrays(data), arrays(validation), card=card, epochs=epochs, batch_size=batch_size,
-                       learning_rate=learning_rate, patience=patience, minutes=minutes, out=out,
-                       verbose=verbose, shuffle=True, evaluate=held_out_metrics, distribution=distribution)
+    return Plan(card=card, train=arrays(train), validation=arrays(validation),
+                build={"image_size": size, "channels": data.images.shape[-1], "target_vocabulary_size": len(encoder)},
+                evaluate=held_out_metrics, shuffle=True, details={"splits": (train, validation, test)})

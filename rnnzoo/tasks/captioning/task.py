@@ -9,6 +9,19 @@ class CaptionerTask(DecoderTask):
     """Teacher-forced image → text decoder."""
 
     name = "captioner"
+    text_field = None  # images in; the caption vocabulary is fitted by `prepare_training`
+    train_defaults = {"epochs": 30, "batch_size": 64, "learning_rate": 2e-3, "patience": 4, "verbose": 0}
+
+    @property
+    def train_options(self):
+        from rnnzoo.tasks.captioning.caption import OPTIONS
+
+        return dict(OPTIONS)
+
+    def prepare_training(self, spec, data, config, validation_data=None, test_data=None):
+        from rnnzoo.tasks.captioning.caption import prepare
+
+        return prepare(spec, data, config, validation_data, test_data)
 
     def evaluate_saved(self, trained, data, beam_width=1, **options):
         """Exact match and BLEU-4 on a TSV of `image<TAB>caption` lines (new images: the synthetic scenes a

@@ -31,9 +31,9 @@ class ClassifierTask(LabelTask):
         return [{"label": labels[int(np.argmax(p))], "probability": float(np.max(p)),
                  "probabilities": {labels[j]: float(p[j]) for j in range(len(labels))}} for p in probs]
 
-    def text_signature(self, model, card, kit, max_new_tokens):
+    def text_signature(self, trained, kit, max_new_tokens):
         tf = kit.tf
-        labels = tf.constant(card.labels or [], tf.string)
+        model, labels = trained.model, tf.constant(trained.card.labels or [], tf.string)
 
         @tf.function(input_signature=kit.text_spec)
         def predict_text(texts):

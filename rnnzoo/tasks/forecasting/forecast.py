@@ -10,18 +10,15 @@ compared with the seasonal-naive forecast ŷ_{t+h} = y_{t+h−m·⌈h/m⌉} on t
 Koehler (2006): MAE divided by the in-sample MAE of the one-step seasonal-naive forecast on the training rows.
 
 Example:
->>> from rnnzoo.tasks.forecasting.forecast import fit_forecaster
->>> result = fit_forecaster("lstm_forecaster", "sunspots", input_length=30, horizon=1, season=11)  # doctest: +SKIP
->>> result.metrics["mase"]  # doctest: +SKIP
+>>> result = rnnzoo.train("lstm_forecaster", "sunspots", input_length=30, horizon=1, season=11)  # doctest: +SKIP
+>>> result.metrics["mase"], Forecaster(result.trained).forecast(series)  # doctest: +SKIP
 """
 
 import os
 
 import numpy as np
 
-from rnnzoo import fitting
 from rnnzoo.card import DataRecord, ModelCard, SplitRecord, fingerprint
-from rnnzoo.registry import get_spec
 from rnnzoo.trained import TrainedModel
 
 TASK_NAMES = ("forecaster", "sequence_forecaster")  # the tasks this module serves (`rnnzoo.tasks.forecasting.task`)
@@ -54,6 +51,37 @@ def as_series(values, name="series"):
             "rnnzoo.datasets.load('co2', fill='interpolate'); recurrent nets cannot take NaN."
         )
     return array
+
+
+def read_series_csv(path, columns=()):
+    """Rows × features from a CSV file of numbers (a header row is optional; with one, the model's training
+    columns are picked by name when they are all there). Errors say which line and column is not a number."""
+    import csv
+
+    import numpy as np
+
+    from rnnzoo.datasets.files import _read
+
+    rows = [r for r in csv.reader(_read(path).splitlines()) if any(c.strip() for c in r)]
+    if not rows:
+        raise ValueError(f"{path!r} holds no rows; a series file has one row per time step.")
+    header = None
+    try:
+        [float(c) for c in rows[0] if c.strip()]
+    except ValueError:
+        header, rows = [c.strip() for c in rows[0]], rows[1:]
+    pick = [header.index(c) for c in columns] if header and columns and set(columns) <= set(header) else None
+    values = []
+    for number, row in enumerate(rows, start=2 if header else 1):
+        cells = [row[i] for i in pick] if pick else [c for c in row if c.strip()]
+        try:
+            values.append([float(c) for c in cells])
+        except ValueError:
+            raise ValueError(f"{path!r} line {number}: {row} is not all numbers; a series file holds numbers, one "
+                             "row per time step (a header row first is allowed).") from None
+    if len({len(v) for v in values}) > 1:
+        raise ValueError(f"{path!r}: rows have different numbers of columns.")
+    return np.array(values, "float32")
 
 
 def window_origins(start, stop, horizon):
@@ -104,32 +132,17 @@ def mase(actual, predicted, scale):
     return float(np.mean(np.abs(np.asarray(actual) - np.asarray(predicted))) / scale)
 
 
-class Forecaster:
-    """A trained forecaster: turns raw rows into forecasts in the series' units.
+class _Scaling:
+    """Scaling of raw windows and targets with the settings a forecaster's card holds."""
 
-    Args:
-        model: a trained forecaster whose card holds the scaling and window settings (as `fit_forecaster` writes
-            it), in any form `TrainedModel.of` takes.
-    """
-
-    def __init__(self, model):
-        trained = TrainedModel.of(model)
-        meta = trained.card.settings
-        missing = {"input_length", "horizon", "mean", "std"} - set(meta)
-        if missing:
-            raise ValueError(f"Model {trained.name!r} carries no forecasting settings ({sorted(missing)} missing); "
-                             "train it with rnnzoo.tasks.forecasting.forecast.fit_forecaster, or pass metadata= when "
-                             "building.")
-        self.trained = trained
-        self.model = trained.model
-        self.meta = meta
+    def __init__(self, meta, sequence_output):
         self.input_length = int(meta["input_length"])
         self.horizon = int(meta["horizon"])
         self.target = int(meta.get("target", 0))
         self.mean = np.asarray(meta["mean"], "float32")
         self.std = np.asarray(meta["std"], "float32")
         self.relative = bool(meta.get("relative", False))
-        self.sequence_output = trained.task.sequence_output
+        self.sequence_output = bool(sequence_output)
         self.columns = list(meta.get("columns", []))
 
     def inputs(self, windows):
@@ -147,6 +160,27 @@ class Forecaster:
         if self.relative:  # relative to the value the prediction is made from
             y = y - (scaled_x[:, :, self.target, None] if self.sequence_output else scaled_x[:, -1, self.target, None])
         return y
+
+
+class Forecaster(_Scaling):
+    """A trained forecaster: turns raw rows into forecasts in the series' units.
+
+    Args:
+        model: a trained forecaster whose card holds the scaling and window settings (as `rnnzoo.train` writes
+            it), in any form `TrainedModel.of` takes.
+    """
+
+    def __init__(self, model):
+        trained = TrainedModel.of(model)
+        meta = trained.card.settings
+        missing = {"input_length", "horizon", "mean", "std"} - set(meta)
+        if missing:
+            raise ValueError(f"Model {trained.name!r} carries no forecasting settings ({sorted(missing)} missing); "
+                             "train it with rnnzoo.train, or pass metadata= when building.")
+        super().__init__(meta, trained.task.sequence_output)
+        self.trained = trained
+        self.model = trained.model
+        self.meta = meta
 
     def predict(self, windows, batch_size=256):
         """Forecasts (n, horizon) in the series' units for raw windows (n, input_length, features)."""
@@ -175,7 +209,6 @@ class Forecaster:
         return self.predict(x), y
 
 
-ForecastResult = fitting.FitResult  # rnnzoo 0.1's name for the result
 
 
 def evaluate_forecasts(actual, predicted, naive, scale):
@@ -236,43 +269,58 @@ def evaluate_saved_forecaster(trained, data):
     return {"evaluated_on": described, "examples": int(len(origins)), **metrics}
 
 
-def fit_forecaster(model_name, series, input_length, horizon=1, target=0, test_size=0.15, validation_size=0.1,
-                   season=1, relative=False, epochs=300, batch_size=32, learning_rate=1e-3, clipnorm=1.0,
-                   patience=25, minutes=None, seed=0, out=None, verbose=0, distribution=None, **model_options):
-    """Trains a registered forecaster on a series and evaluates it walk-forward on the held-out end of it.
+OPTIONS = {"input_length": 24, "horizon": 1, "target": 0, "test_size": 0.15, "validation_size": 0.1, "season": 1,
+           "relative": False}
+"""A forecaster's training options (`rnnzoo.train(..., input_length=22, season=11)`):
 
-    Args:
-        model_name: str. A registered forecaster ("lstm_forecaster", "gru_forecaster", "lstm_seq_forecaster").
-        series: an embedded series name ("sunspots", "co2"), a `SeriesData`, or an array (time[, features]).
-        input_length: int. Rows the model sees before each forecast.
-        horizon: int. Values predicted from each origin.
-        target: int. Column that is forecast; the other columns are covariates.
-        test_size, validation_size: float (fraction of rows) or int (rows): the last rows are the test period,
-            the rows before them the validation period. Scaling statistics come from the training rows only.
-        season: int. Seasonal period m of the naive baseline and of MASE (11 for yearly sunspots, 52 for weekly
-            CO2, 1 for the plain naive forecast).
-        relative: bool. Model each window relative to its last value (for series with a trend, like CO2, whose
-            future levels lie outside the training range).
-        epochs, batch_size, learning_rate, clipnorm, patience: training settings (early stopping on validation
-            loss, best weights restored). minutes: optional time budget.
-        out: str or None. Directory for `model.keras` (atomic) and `metrics.json`.
-        **model_options: builder overrides, e.g. `units=32`, `dropout=0.1`.
-    """
-    spec = get_spec(model_name, tasks=TASK_NAMES, hint="a forecaster (lstm_forecaster, gru_forecaster, lstm_seq_forecaster)")
+    input_length: int. Rows the model sees before each forecast.
+    horizon: int. Values predicted from each origin.
+    target: int. Column that is forecast; the other columns are covariates.
+    test_size, validation_size: float (fraction of rows) or int (rows): the last rows are the test period, the
+        rows before them the validation period. Scaling statistics come from the training rows only.
+    season: int. Seasonal period m of the naive baseline and of MASE (11 for yearly sunspots, 52 for weekly CO2,
+        1 for the plain naive forecast).
+    relative: bool. Model each window relative to its last value (for series with a trend, like CO2, whose future
+        levels lie outside the training range).
+"""
+
+
+def read_series(series):
+    """(name, values (rows × features), times, columns) of an embedded series name, a CSV file, a `SeriesData` or
+    an array."""
     name, times, columns = "series", None, None
     if isinstance(series, str):
         from rnnzoo.datasets import load
 
-        series = load(series)
+        if os.path.isfile(series):
+            name, series = os.path.basename(series), read_series_csv(series)
+        else:
+            series = load(series)
     if hasattr(series, "times"):
         name, times, columns = series.name, np.asarray(series.times), list(series.columns)
     values = as_series(series, name=name)
+    return name, values, np.arange(len(values)) if times is None else times, columns
+
+
+def prepare(spec, series, config, validation_data=None, test_data=None):
+    """The `Plan` of a forecaster (`rnnzoo.train`): the series split in time (train | validation | test, the last
+    rows held out), scaled by the training rows, cut into windows; evaluated walk-forward on the test period
+    against the seasonal-naive forecast."""
+    from rnnzoo.fitting import Plan
+
+    if validation_data is not None or test_data is not None:
+        raise ValueError("A forecaster holds out the end of its series (test_size, validation_size); pass one series "
+                         "as data, not validation_data or test_data.")
+    option = config.task.get
+    input_length, horizon, target, season = (int(option(k)) for k in ("input_length", "horizon", "target", "season"))
+    relative = bool(option("relative"))
+    name, values, times, columns = read_series(series)
     n, features = values.shape
-    times = np.arange(n) if times is None else times
     columns = columns or [f"x{i}" for i in range(features)]
-    if not 0 <= int(target) < features:
+    if not 0 <= target < features:
         raise ValueError(f"target={target} is not a column of a series with {features} features.")
-    rows = [int(round(s * n)) if isinstance(s, float) else int(s) for s in (test_size, validation_size)]
+    rows = [int(round(s * n)) if isinstance(s, float) else int(s) for s in (option("test_size"),
+                                                                           option("validation_size"))]
     test_start, val_start = n - rows[0], n - rows[0] - rows[1]
     if val_start - input_length - horizon < 10:
         raise ValueError(f"{n} rows leave too few training windows for input_length={input_length}, "
@@ -287,10 +335,9 @@ def fit_forecaster(model_name, series, input_length, horizon=1, target=0, test_s
     std = np.where(std > 0, std, 1.0)
     split = {"train_rows": int(val_start), "validation_rows": int(test_start - val_start),
              "test_rows": int(n - test_start), "test_from": str(times[test_start]), "test_to": str(times[-1])}
-    settings = {"input_length": int(input_length), "horizon": int(horizon), "target": int(target),
-                "mean": mean.tolist(), "std": std.tolist(), "relative": bool(relative), "season": int(season),
-                "columns": columns}
-    card = ModelCard(model=model_name, task=spec.task, settings=settings,
+    settings = {"input_length": input_length, "horizon": horizon, "target": target, "mean": mean.tolist(),
+                "std": std.tolist(), "relative": relative, "season": season, "columns": columns}
+    card = ModelCard(model=spec.name, task=spec.task, settings=settings,
                      data=DataRecord(source=name, fingerprint=fingerprint(np.asarray(values, "float64")), examples=n),
                      split=SplitRecord(method="time", counts={"train": int(val_start),
                                                               "validation": int(test_start - val_start),
@@ -298,29 +345,26 @@ def fit_forecaster(model_name, series, input_length, horizon=1, target=0, test_s
                                        fractions=[float(val_start / n), float((test_start - val_start) / n),
                                                   float((n - test_start) / n)], grouping="order",
                                        held_out_fingerprint=fingerprint(np.asarray(values[test_start:], "float64"))),
-                     training={"call": "rnnzoo.tasks.forecasting.fit_forecaster", "seed": seed,
-                               "model_options": model_options})
-    fitting.seed_everything(seed)
-    model = spec.builder(name=model_name, **{**spec.defaults, **model_options, "num_features": features,
-                                            "horizon": int(horizon), "metadata": card.to_dict()})
-    forecaster = Forecaster(model)
-    sequence = forecaster.sequence_output
+                     training={"model_options": dict(config.model)})
+    from rnnzoo.task import get_task
+
+    scaling = _Scaling(settings, get_task(spec.task).sequence_output)
 
     def arrays(origins):
-        x, y = make_windows(values, origins, input_length, horizon, target, sequence_output=sequence)
-        return forecaster.inputs(x)[0], forecaster.targets(x, y)
+        x, y = make_windows(values, origins, input_length, horizon, target, sequence_output=scaling.sequence_output)
+        return scaling.inputs(x)[0], scaling.targets(x, y)
 
-    details = dict(forecaster=forecaster, split=split, values=values, times=times, test_origins=test_origins)
+    details = dict(split=split, values=values, times=times, test_origins=test_origins)
 
     def held_out_metrics(trained):
+        forecaster = Forecaster(TrainedModel(trained, card, spec.task))
         predictions, actual = forecaster.walk_forward(values, test_origins)
         naive = seasonal_naive(values, test_origins, horizon, season, target)
         metrics = evaluate_forecasts(actual, predictions, naive, insample_scale(values[:val_start], season, target))
-        metrics.update(season=int(season), horizon=int(horizon), input_length=int(input_length), **split)
-        details.update(predictions=predictions, actual=actual, naive=naive)
+        metrics.update(season=season, horizon=horizon, input_length=input_length, **split)
+        details.update(forecaster=forecaster, predictions=predictions, actual=actual, naive=naive)
         return metrics
 
-    return fitting.fit(model, arrays(train_origins), arrays(val_origins), card=card, epochs=epochs,
-                       batch_size=batch_size, learning_rate=learning_rate, clipnorm=clipnorm, patience=patience,
-                       minutes=minutes, out=out, verbose=verbose, shuffle=True, evaluate=held_out_metrics,
-                       details=details, distribution=distribution)
+    return Plan(card=card, train=arrays(train_origins), validation=arrays(val_origins),
+                build={"num_features": features, "horizon": horizon}, evaluate=held_out_metrics, shuffle=True,
+                details=details)

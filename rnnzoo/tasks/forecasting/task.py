@@ -9,6 +9,18 @@ class ForecasterTask(RegressorTask):
     """Window → next `horizon` values of the target column (a regressor's mean squared error on scaled values)."""
 
     name = "forecaster"
+    train_defaults = {"epochs": 300, "patience": 25, "verbose": 0}  # a small series: many short epochs
+
+    @property
+    def train_options(self):
+        from rnnzoo.tasks.forecasting.forecast import OPTIONS
+
+        return dict(OPTIONS)
+
+    def prepare_training(self, spec, data, config, validation_data=None, test_data=None):
+        from rnnzoo.tasks.forecasting.forecast import prepare
+
+        return prepare(spec, data, config, validation_data, test_data)
 
     def example_batch(self, config, batch_size, length, seed):
         return example_batch(self.sequence_output)(config, batch_size, length, seed)
@@ -20,7 +32,7 @@ class ForecasterTask(RegressorTask):
 
     def verbs(self):
         def forecast(trained, files, options):
-            from rnnzoo.tasks.forecasting.forecast import Forecaster
+            from rnnzoo.tasks.forecasting.forecast import Forecaster, read_series_csv
 
             forecaster = Forecaster(trained)
             horizon = options.horizon or forecaster.horizon
@@ -35,37 +47,6 @@ class ForecasterTask(RegressorTask):
                      forecast, options=((("--horizon",), dict(type=int, help="steps ahead (default: the model's "
                                                                                 "horizon)")),),
                      render=lambda r: f"{r['file']}: " + ", ".join(f"{v:.4g}" for v in r["forecast"]))]
-
-
-def read_series_csv(path, columns=()):
-    """Rows × features from a CSV file of numbers (a header row is optional; with one, the model's training
-    columns are picked by name when they are all there). Errors say which line and column is not a number."""
-    import csv
-
-    import numpy as np
-
-    from rnnzoo.datasets.files import _read
-
-    rows = [r for r in csv.reader(_read(path).splitlines()) if any(c.strip() for c in r)]
-    if not rows:
-        raise ValueError(f"{path!r} holds no rows; a series file has one row per time step.")
-    header = None
-    try:
-        [float(c) for c in rows[0] if c.strip()]
-    except ValueError:
-        header, rows = [c.strip() for c in rows[0]], rows[1:]
-    pick = [header.index(c) for c in columns] if header and columns and set(columns) <= set(header) else None
-    values = []
-    for number, row in enumerate(rows, start=2 if header else 1):
-        cells = [row[i] for i in pick] if pick else [c for c in row if c.strip()]
-        try:
-            values.append([float(c) for c in cells])
-        except ValueError:
-            raise ValueError(f"{path!r} line {number}: {row} is not all numbers; a series file holds numbers, one "
-                             "row per time step (a header row first is allowed).") from None
-    if len({len(v) for v in values}) > 1:
-        raise ValueError(f"{path!r}: rows have different numbers of columns.")
-    return np.array(values, "float32")
 
 
 class SequenceForecasterTask(ForecasterTask):

@@ -51,6 +51,10 @@ class Seq2SeqTask(DecoderTask):
     # the first), for a little of bfloat16's speed (benchmarks/RESULTS.md, 2026-12-05).
     mixed_precision_float32 = ("embedding", "encoder_1")
 
+    @property
+    def train_options(self):  # how many distinct test sources are decoded (greedy) for exact match and WER
+        return {**super().train_options, "translation_limit": 2000}
+
     example_batch = staticmethod(example_batch)
 
     def fit_outputs(self, train_data, options):

@@ -9,7 +9,6 @@ import dataclasses
 
 import keras
 import numpy as np
-from keras import ops
 
 from rnnzoo.decoding import DEFAULT_ALPHA, decode_ids, decode_length, step_of
 from rnnzoo.metrics import error_rates

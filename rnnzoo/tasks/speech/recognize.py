@@ -11,8 +11,9 @@ Baseline: nearest template by dynamic time warping (DTW) over isolated-word reco
 the classic small-vocabulary recogniser.
 
 Example:
->>> from rnnzoo.tasks.speech.recognize import spoken_words, fit_recognizer
+>>> from rnnzoo.tasks.speech.recognize import spoken_words
 >>> train = spoken_words(2000, voices=TRAIN_VOICES)  # doctest: +SKIP
+>>> result = rnnzoo.train("bigru_ctc", train, validation_data=spoken_words(200, seed=1))  # doctest: +SKIP
 """
 
 import dataclasses
@@ -24,10 +25,9 @@ import wave
 
 import numpy as np
 
-from rnnzoo import fitting
-from rnnzoo.card import DataRecord, ModelCard, SplitRecord, fingerprint
+from rnnzoo.card import DataRecord, ModelCard, SplitRecord
+from rnnzoo.datasets.base import Dataset
 from rnnzoo.metrics import edit_distance
-from rnnzoo.registry import get_spec
 from rnnzoo.trained import TrainedModel
 
 TASK_NAME = "ctc"  # the task this module's verbs serve (`rnnzoo.tasks.speech.task`)
@@ -89,7 +89,7 @@ def log_mel(samples, sample_rate=SAMPLE_RATE, n_mels=40, frame_ms=25, hop_ms=10,
 
 
 @dataclasses.dataclass
-class SpeechData:
+class SpeechData(Dataset):
     """Utterances as feature arrays (frames, features), their transcripts and who spoke them."""
 
     features: list
@@ -97,17 +97,7 @@ class SpeechData:
     voices: list
     name: str = "spoken words"
     task = "ctc"
-
-    def __len__(self):
-        return len(self.transcripts)
-
-    def fingerprint(self):
-        return fingerprint([self.features, self.transcripts, self.voices])
-
-    def subset(self, index):
-        index = list(index)
-        return SpeechData([self.features[i] for i in index], [self.transcripts[i] for i in index],
-                          [self.voices[i] for i in index], self.name)
+    _fields = ("features", "transcripts", "voices")
 
 
 def spoken_words(n=2000, voices=TRAIN_VOICES, max_words=3, words=WORDS, seed=0, isolated=False, vary=False):
@@ -241,44 +231,78 @@ def length_batches(data, batch_size=32, shuffle=True, seed=0):
     return order.finish(dataset, len(batches))
 
 
-RecognizerResult = fitting.FitResult  # rnnzoo 0.1's name for the result
 
 
-def fit_recognizer(model_name, train, validation, epochs=40, batch_size=32, learning_rate=1e-3, patience=5,
-                   minutes=None, seed=0, out=None, verbose=0, test=None, beam_width=1, distribution=None,
-                   **model_options):
-    """Trains a registered CTC model (`bilstm_ctc`, `bigru_ctc`) on `SpeechData` through the shared fitting loop.
+OPTIONS = {"split": (0.8, 0.1, 0.1), "beam_width": 1, "utterances": 1200}
+"""A CTC recogniser's training options (`rnnzoo.train`):
 
-    `test` (optional `SpeechData`, e.g. held-out voices) is transcribed at the end for the word error rate.
-    Returns a `FitResult`; with `out`, writes model.keras, metrics.json and history.json."""
-    spec = get_spec(model_name, tasks=[TASK_NAME], hint="a CTC recogniser (bilstm_ctc, bigru_ctc)")
-    fitting.seed_everything(seed)
+    split: tuple. Train/validation/test fractions of the data when no validation_data is given.
+    beam_width: int. CTC beam width of the held-out transcription (1: greedy).
+    utterances: int. With data="spoken_words": how many utterances espeak-ng synthesises for training (the test
+        set: a tenth as many, by voices never heard in training).
+"""
+
+
+def speech_data(source, seed=0, utterances=1200):
+    """`SpeechData` from a TSV file of `audio.wav<TAB>transcript` lines, or synthesised by espeak-ng for the name
+    "spoken_words" (training voices; `utterances` of them)."""
+    if not isinstance(source, str):
+        return source
+    if source == "spoken_words":
+        return spoken_words(int(utterances), voices=TRAIN_VOICES, seed=seed)
+    from rnnzoo.datasets.files import load_labelled_files
+
+    files, transcripts = load_labelled_files(source, "WAV file")
+    return SpeechData([log_mel(read_audio(f)) for f in files], list(transcripts), ["?"] * len(files),
+                      os.path.basename(source))
+
+
+def prepare(spec, data, config, validation_data=None, test_data=None):
+    """The `Plan` of a CTC recogniser (`rnnzoo.train`): batches of similar lengths, the word vocabulary in the card,
+    and the held-out word error rate."""
+    from rnnzoo.fitting import Plan
+
+    option, seed, batch_size = config.task.get, config.seed, config.batch_size
+    named = data if isinstance(data, str) else None
+    data = speech_data(data, seed, option("utterances"))
+    if not len(data):
+        raise ValueError("No utterances to train on; pass SpeechData (spoken_words(...)) or a TSV of audio files.")
+    if named == "spoken_words" and validation_data is None and test_data is None:
+        train, validation = data.split((0.9, 0.1, 0.0), seed=seed)[:2]
+        test = spoken_words(max(len(data) // 10, 10), voices=TEST_VOICES, seed=seed + 2)  # voices never heard
+        method = "generated"
+    elif validation_data is None and test_data is None:
+        train, validation, test = data.split(tuple(option("split")), seed=seed)
+        test = test if len(test) else None
+        method = "fractions"
+    else:
+        train, validation, test, method = data, validation_data, test_data, "explicit"
+        if validation is None:
+            raise ValueError("Pass validation_data with test_data (early stopping needs it), or neither to split.")
     held = test if test is not None else validation
-    card = ModelCard(model=model_name, task=TASK_NAME,
+    beam_width = int(option("beam_width"))
+    card = ModelCard(model=spec.name, task=TASK_NAME,
                      settings={"words": list(WORDS), "features": "log-mel 40 × 2 stacked", "sample_rate": SAMPLE_RATE},
-                     data=DataRecord(source=train.name, fingerprint=train.fingerprint(), examples=len(train)),
-                     split=SplitRecord(method="explicit", held_out="test" if test is not None else "validation",
+                     data=DataRecord(source=data.name, fingerprint=data.fingerprint(), examples=len(data)),
+                     split=SplitRecord(method=method, held_out="test" if test is not None else "validation",
+                                       fractions=list(option("split")) if method == "fractions" else None, seed=seed,
                                        counts={"train": len(train), "validation": len(validation),
                                                "test": 0 if test is None else len(test)},
                                        held_out_fingerprint=held.fingerprint()),
-                     training={"call": "rnnzoo.tasks.speech.fit_recognizer", "seed": seed,
-                               "model_options": model_options})
-    model = spec.builder(name=model_name, **{**spec.defaults, **model_options,
-                                            "num_features": train.features[0].shape[1],
-                                            "num_labels": len(WORDS), "metadata": card.to_dict()})
+                     training={"model_options": dict(config.model)})
 
     def held_out_metrics(trained):
         if test is None:
             return {}
-        hypotheses = recognize(trained, test.features, beam_width=beam_width)
+        hypotheses = recognize(TrainedModel(trained, card, TASK_NAME), test.features, beam_width=beam_width)
         return {"wer": word_error_rate(hypotheses, test.transcripts),
                 "exact_match": float(np.mean([h == r for h, r in zip(hypotheses, test.transcripts)])),
-                "test": len(test), "beam_width": int(beam_width)}
+                "test": len(test), "beam_width": beam_width}
 
-    return fitting.fit(model, length_batches(train, batch_size, seed=seed),
-                       length_batches(validation, batch_size, shuffle=False), card=card, epochs=epochs,
-                       learning_rate=learning_rate, patience=patience, minutes=minutes, out=out, verbose=verbose,
-                       evaluate=held_out_metrics, batch_size=batch_size, distribution=distribution)
+    return Plan(card=card, train=length_batches(train, batch_size, seed=seed),
+                validation=length_batches(validation, batch_size, shuffle=False),
+                build={"num_features": train.features[0].shape[1], "num_labels": len(WORDS)},
+                evaluate=held_out_metrics, details={"splits": (train, validation, test)})
 
 
 def read_wav(path):

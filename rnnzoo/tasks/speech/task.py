@@ -11,6 +11,18 @@ class CTCTask(Task):
 
     name = "ctc"
     sequence_output = True
+    train_defaults = {"epochs": 40, "patience": 5, "verbose": 0}
+
+    @property
+    def train_options(self):
+        from rnnzoo.tasks.speech.recognize import OPTIONS
+
+        return dict(OPTIONS)
+
+    def prepare_training(self, spec, data, config, validation_data=None, test_data=None):
+        from rnnzoo.tasks.speech.recognize import prepare
+
+        return prepare(spec, data, config, validation_data, test_data)
 
     def loss(self):
         return keras.losses.CTC()

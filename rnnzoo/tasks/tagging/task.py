@@ -30,9 +30,9 @@ class TaggerTask(LabelTask):
         return [[(tok, labels[int(j)]) for tok, j in zip(toks, np.argmax(p[: len(toks)], -1))]
                 for toks, p in zip(tokens, probs)]
 
-    def text_signature(self, model, card, kit, max_new_tokens):
+    def text_signature(self, trained, kit, max_new_tokens):
         tf = kit.tf
-        labels = tf.constant(card.labels or [], tf.string)
+        model, labels = trained.model, tf.constant(trained.card.labels or [], tf.string)
 
         @tf.function(input_signature=kit.text_spec)
         def predict_text(texts):

@@ -14,6 +14,9 @@ import re
 
 import numpy as np
 
+from rnnzoo.card import DataRecord, ModelCard, SplitRecord, fingerprint
+from rnnzoo.datasets.base import Dataset
+
 OPERATORS = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
              "max": max, "min": min}
 
@@ -142,7 +145,7 @@ def encode_trees(trees, vocabulary, max_depth=None, on_unknown="error"):
 
 
 @dataclasses.dataclass
-class TreeData:
+class TreeData(Dataset):
     """Trees with class labels (e.g. arithmetic expressions and their values)."""
 
     trees: list
@@ -150,12 +153,20 @@ class TreeData:
     label_names: list
     name: str = "trees"
     task = "tree_classifier"
+    _fields = ("trees", "labels")
 
-    def __len__(self):
-        return len(self.trees)
+    def fingerprint(self):
+        return fingerprint([to_text(t) for t in self.trees])  # the labels follow from the trees
 
     def texts(self):
         return [to_text(t) for t in self.trees]
+
+    def as_texts(self):
+        """The same examples as parenthesised text with string labels, for flat sequence classifiers
+        (`rnnzoo.train("lstm_classifier", trees.as_texts())`)."""
+        from rnnzoo.datasets.base import TextClassificationData
+
+        return TextClassificationData(self.texts(), [str(label) for label in self.labels], self.name)
 
     def depths(self):
         return np.array([depth(t) for t in self.trees])
@@ -223,7 +234,7 @@ def classify(model, texts):
     vocabulary = card.get("vocabulary")
     if not vocabulary or card.get("input") != "trees":
         raise ValueError("This model does not read trees (its card has no tree vocabulary); use a model trained by "
-                         "rnnzoo.tasks.trees.data.fit_and_score with a tree model (tree_lstm_classifier, recursive_classifier).")
+                         "rnnzoo.train with a tree model (tree_lstm_classifier, recursive_classifier).")
     if isinstance(texts, str):
         texts = [texts]
     trees = []
@@ -239,77 +250,68 @@ def classify(model, texts):
              "probabilities": {label: float(v) for label, v in zip(labels, p)}} for p in probabilities]
 
 
-def fit_and_score(name, train, validation, tests, minutes=5.0, units=64, seed=0, learning_rate=3e-3, batch_size=64,
-                  epochs=200, patience=8, out=None, distribution=None):
-    """Trains a tree model or a flat sequence classifier on `TreeData` and returns its accuracy per test set.
+OPTIONS = {"split": (0.8, 0.1, 0.1), "trees": 10000, "heights": (1, 2, 3, 4), "operators": ("max", "min")}
+"""A tree classifier's training options (`rnnzoo.train`):
 
-    Training goes through the shared fitting loop (`rnnzoo.fitting.fit`), so with `out` the model lands as
-    model.keras (with its card), metrics.json and history.json like every other task's.
+    split: tuple. Train/validation/test fractions when no validation_data is given.
+    trees, heights, operators: with data="trees", the synthetic expressions drawn (`arithmetic_trees`).
+"""
 
-    Args:
-        name: str. A registered tree model ("tree_lstm_classifier", "recursive_classifier") or a sequence
-            classifier ("lstm_classifier", ...) that reads the parenthesised text instead.
-        train, validation: `TreeData`. Training and early-stopping sets.
-        tests: dict key → `TreeData` (e.g. height → expressions of that height).
-        minutes: float. Training time budget.
-        out: str or None. Output directory.
 
-    Returns a dict with the model, its parameter count, `accuracy` per test key, epochs and seconds (and the
-    `FitResult` under "result").
-    """
-    import time
+def prepare(spec, data, config, validation_data=None, test_data=None):
+    """The `Plan` of a tree model (`rnnzoo.train`): trees encoded for `TreeRecurrent`, trained with as many levels
+    as its training trees have; a copy with more levels (the weights do not depend on `max_depth`) scores deeper
+    test trees. `test_data` may be a dict of named test sets (e.g. by height); the metrics give the accuracy on
+    each (`metrics["accuracy"][name]`)."""
+    from rnnzoo.fitting import Plan
+    from rnnzoo.trained import TrainedModel
 
-    from rnnzoo import fitting
-    from rnnzoo.card import DataRecord, ModelCard, SplitRecord, fingerprint
-    from rnnzoo.registry import build, get_spec
-    from rnnzoo.task import get_task
-
-    spec = get_spec(name)
-    tree_model = getattr(get_task(spec.task), "tree_input", False)
-    empty = [key for key, data in {"train": train, "validation": validation, **tests}.items() if not len(data)]
+    option, seed = config.task.get, config.seed
+    if isinstance(data, str):
+        if data != "trees":
+            raise ValueError(f"Tree models train on TreeData or the synthetic 'trees'; got {data!r}.")
+        data = arithmetic_trees(int(option("trees")), depths=tuple(option("heights")), seed=seed,
+                                operators=tuple(option("operators")))
+    if validation_data is None:
+        if test_data is not None:
+            raise ValueError("Pass validation_data with test_data (early stopping needs it), or neither to split.")
+        train, validation, test = data.split(tuple(option("split")), seed=seed)
+        tests, method = {"test": test}, "fractions"
+    else:
+        train, validation, method = data, validation_data, "explicit"
+        tests = test_data if isinstance(test_data, dict) else ({} if test_data is None else {"test": test_data})
+    empty = [key for key, d in {"train": train, "validation": validation, **tests}.items() if not len(d)]
     if empty:
         raise ValueError(f"Empty datasets: {empty}; every set needs at least one tree.")
-    vocabulary = tree_vocabulary(train.trees) if tree_model else flat_vocabulary(train.trees)
+    vocabulary = tree_vocabulary(train.trees)
     train_depth = max(int(d.depths().max()) for d in (train, validation))
     test_depth = max([train_depth] + [int(d.depths().max()) for d in tests.values()])
+    card = ModelCard(model=spec.name, task=spec.task, labels=list(train.label_names),
+                     settings={"vocabulary": vocabulary, "input": "trees"},
+                     data=DataRecord(source=data.name, fingerprint=data.fingerprint(), examples=len(data)),
+                     split=SplitRecord(method=method, seed=seed,
+                                       fractions=list(option("split")) if method == "fractions" else None,
+                                       counts={"train": len(train), "validation": len(validation),
+                                               **{f"test {k}": len(d) for k, d in tests.items()}},
+                                       held_out_fingerprint=tests["test"].fingerprint() if "test" in tests else None),
+                     training={"model_options": dict(config.model)})
+    build = {"vocabulary_size": len(vocabulary) + 1, "num_classes": len(train.label_names), "max_depth": train_depth}
 
-    def encode(data, depth=None):
-        return encode_trees(data.trees, vocabulary, depth) if tree_model else encode_flat(data.trees, vocabulary)
-
-    card = ModelCard(model=name, task=spec.task, labels=list(train.label_names),
-                     settings={"vocabulary": vocabulary, "input": "trees" if tree_model else "parenthesised text"},
-                     data=DataRecord(source=train.name, fingerprint=fingerprint([to_text(t) for t in train.trees]),
-                                     examples=len(train)),
-                     split=SplitRecord(method="explicit", counts={"train": len(train), "validation": len(validation),
-                                                                 **{f"test {k}": len(d) for k, d in tests.items()}}),
-                     training={"call": "rnnzoo.tasks.trees.fit_and_score", "seed": seed, "units": units})
-
-    def make(depth):
-        return build(name, vocabulary_size=len(vocabulary) + 1, num_classes=len(train.label_names), units=units,
-                     metadata=card.to_dict(), **({"max_depth": depth} if tree_model else {}))
-
-    def deepen(model):
-        # A tree model loops once per level; it trains with as many levels as the training trees have, then a
-        # copy with more levels (the weights do not depend on max_depth) scores deeper test trees
-        if not (tree_model and test_depth > train_depth):
+    def deepen(model, rebuild):
+        if test_depth <= train_depth:
             return model
-        deeper = make(test_depth)
+        deeper = rebuild(**{**build, "max_depth": test_depth})
         deeper.set_weights(model.get_weights())
         return deeper
 
     def accuracy(model):
-        return {"accuracy": {str(key): float(np.mean(model.predict(encode(data, test_depth), batch_size=256,
-                                                                   verbose=0).argmax(-1) == np.array(data.labels)))
-                             for key, data in tests.items()}}
+        trained = TrainedModel(model, card, spec.task)
+        return {"accuracy": {str(key): float(np.mean(
+            trained.predict(list(encode_trees(d.trees, vocabulary, test_depth)), batch_size=256).argmax(-1)
+            == np.array(d.labels))) for key, d in tests.items()}}
 
-    fitting.seed_everything(seed)
-    model = make(train_depth)
-    start = time.time()
-    result = fitting.fit(model, (encode(train, train_depth), np.array(train.labels)),
-                         (encode(validation, train_depth), np.array(validation.labels)), card=card, epochs=epochs,
-                         batch_size=batch_size, learning_rate=learning_rate, patience=patience, minutes=minutes,
-                         out=out, shuffle=True, finalize=deepen, evaluate=accuracy, distribution=distribution)
-    scores = {key: result.metrics["accuracy"][str(key)] for key in tests}
-    return {"model": name, "parameters": result.model.count_params(), "accuracy": scores,
-            "epochs": result.metrics["epochs_run"], "seconds": round(time.time() - start, 1),
-            "keras_model": result.model, "result": result}
+    def arrays(d):
+        return encode_trees(d.trees, vocabulary, train_depth), np.array(d.labels)
+
+    return Plan(card=card, train=arrays(train), validation=arrays(validation), build=build, evaluate=accuracy,
+                finalize=deepen, shuffle=True, details={"splits": (train, validation, tests)})

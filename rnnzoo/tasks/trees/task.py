@@ -10,6 +10,19 @@ class TreeClassifierTask(LabelTask):
 
     name = "tree_classifier"
     tree_input = True  # inputs are `encode_trees` arrays, not token sequences
+    train_defaults = {"epochs": 200, "patience": 8, "batch_size": 64, "learning_rate": 3e-3, "minutes": 5.0,
+                      "verbose": 0}
+
+    @property
+    def train_options(self):
+        from rnnzoo.tasks.trees.data import OPTIONS
+
+        return dict(OPTIONS)
+
+    def prepare_training(self, spec, data, config, validation_data=None, test_data=None):
+        from rnnzoo.tasks.trees.data import prepare
+
+        return prepare(spec, data, config, validation_data, test_data)
 
     example_batch = staticmethod(example_batch)
 
