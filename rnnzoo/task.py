@@ -151,6 +151,21 @@ class Task:
         raise ValueError(f"`rnnzoo evaluate` is not available for {self.name} models; score them with their task's "
                          "own functions (see its module docstring).")
 
+    # -- examples: a small dataset of the task's kind (the shared end-to-end test, tutorials) ---------------------
+    def example_data(self, seed=0):
+        """A small dataset of this task's kind that `rnnzoo.train` takes (tens of examples, learnable in an epoch
+        or two by a tiny model): the shared end-to-end test trains one model of every task on it. None: none."""
+        return None
+
+    def example_requests(self, data, directory):
+        """`(items, evaluation_data)` for a model trained on `example_data`: what the task's first verb takes
+        (texts, or files it writes into `directory`) and what `rnnzoo.evaluate` takes. Text tasks: the first
+        texts of the data, and the data itself."""
+        if not self.text_field:
+            raise NotImplementedError(f"Task {self.name!r} defines no example_requests.")
+        values = getattr(data, self.text_field)[:3]
+        return [" ".join(v) if self.tokenized else v for v in values], data
+
     # -- command line --------------------------------------------------------------------------------------------
     def verbs(self):
         """The command-line verbs of this task's models (`Verb` objects); none by default."""

@@ -2,6 +2,7 @@
 no edit to a shared module; every task's training path goes through the one fitting loop and writes the same
 three files."""
 
+import argparse
 import json
 import os
 
@@ -126,63 +127,44 @@ def _three_files_and_card(result, out, task):
     return card
 
 
-@pytest.mark.parametrize("name, data", [  # the classifier: test_training.py (and its resume test)
-    ("gru_tagger", lambda: datasets.load("pos").subset(range(0, 400, 4))),
-    ("gru_language_model", lambda: datasets.load("shakespeare_lines").subset(range(300))),
-    ("gru_seq2seq", lambda: synthetic.dates(200, seed=0)),
-])
-def test_text_tasks_write_three_files(name, data, tmp_path):
-    out = str(tmp_path / name)
-    limit = {"translation_limit": 20} if name.endswith("seq2seq") else {}
-    result = rnnzoo.train(name, data(), epochs=1, out=out, units=4, embedding_dim=4, verbose=0, **limit)
-    card = _three_files_and_card(result, out, rnnzoo.get_spec(name).task)
-    assert card.split.method == "fractions" and card.data.fingerprint
+def _example_tasks():
+    """Every registered task that has example data (the built-in ones do), so a new task needs no new test code."""
+    return sorted(name for name, task in rnnzoo.task.TASKS.items()
+                  if type(task).example_data is not rnnzoo.Task.example_data)
 
 
-def test_forecaster_writes_three_files(tmp_path):
-    out = str(tmp_path / "forecaster")
-    result = rnnzoo.train("lstm_forecaster", np.sin(np.arange(200) / 5.0), input_length=10, horizon=2, epochs=1,
-                          units=4, out=out)
-    card = _three_files_and_card(result, out, "forecaster")
-    assert card.split.method == "time" and card.split.counts["test"] == 30 and result.predictions.shape[1] == 2
+def _verb_options(verb):
+    parser = argparse.ArgumentParser()
+    for flags, kwargs in verb.options:
+        parser.add_argument(*flags, **kwargs)
+    return parser.parse_args([])
 
 
-def test_captioner_writes_three_files(tmp_path):
-    from rnnzoo.tasks.captioning.caption import scenes
+@pytest.mark.parametrize("task_name", _example_tasks())
+def test_every_task_family_end_to_end(task_name, tmp_path):
+    """Build tiny, `rnnzoo.train` (the three files and the card), `rnnzoo.load`, the family's verb, `evaluate`
+    and the cheapest export, through the same calls for every task family."""
+    task = rnnzoo.get_task(task_name)
+    name = next(n for n in rnnzoo.list_models() if rnnzoo.get_spec(n).task == task_name)
+    data = task.example_data(seed=0)
+    out = str(tmp_path / "run")
+    result = rnnzoo.train(name, data, epochs=1, out=out, verbose=0, batch_size=16, minutes=None,
+                          **{k: v for k, v in rnnzoo.get_spec(name).tiny.items() if k != "batch_size"})
+    card = _three_files_and_card(result, out, task_name)
+    assert card.training["config"]["epochs"] == 1 and card.data.fingerprint == data.fingerprint()
+    assert result.trained.model is result.model and result.trained.card is result.card
 
-    out = str(tmp_path / "captioner")
-    result = rnnzoo.train("gru_captioner", scenes(64, 16), validation_data=scenes(16, 16, seed=1),
-                          test_data=scenes(8, 16, seed=2), epochs=1, units=4, embedding_dim=4, filters=(4,),
-                           beam_width=0, out=out)
-    _three_files_and_card(result, out, "captioner")
-    assert result.metrics["greedy"]["examples"] == 8
+    trained = rnnzoo.load(out)
+    items, evaluation = task.example_requests(data, str(tmp_path))
+    verb = task.verbs()[0]
+    answers = verb.run(trained, items, _verb_options(verb))
+    assert len(answers) == len(items) and json.loads(json.dumps(answers, default=float))
+    assert verb.run(result.trained, items, _verb_options(verb)) == answers  # what training returned, loaded or not
 
-
-def test_recognizer_writes_three_files(tmp_path):
-    from rnnzoo.tasks.speech.recognize import SpeechData
-
-    rng = np.random.default_rng(0)
-
-    def utterances(n):
-        return SpeechData([rng.normal(size=(int(rng.integers(8, 14)), 6)).astype("float32") for _ in range(n)],
-                          [str(rng.choice(["yes", "no", "one two"])) for _ in range(n)], ["v"] * n)
-
-    out = str(tmp_path / "ctc")
-    result = rnnzoo.train("bigru_ctc", utterances(16), validation_data=utterances(8), test_data=utterances(8),
-                          epochs=1, units=4, batch_size=8, out=out)
-    _three_files_and_card(result, out, "ctc")
-    assert 0 <= result.metrics["wer"] and result.metrics["test"] == 8
-
-
-def test_tree_classifier_writes_three_files(tmp_path):
-    from rnnzoo.tasks.trees.data import arithmetic_trees
-
-    out = str(tmp_path / "tree")
-    train, val = arithmetic_trees(64, depths=(1, 2), seed=0), arithmetic_trees(16, depths=(1, 2), seed=1)
-    result = rnnzoo.train("tree_lstm_classifier", train, validation_data=val,
-                          test_data={"3": arithmetic_trees(8, depths=(3,), seed=2)}, units=4, epochs=1, out=out)
-    _three_files_and_card(result, out, "tree_classifier")
-    assert set(result.metrics["accuracy"]) == {"3"}
+    metrics = rnnzoo.evaluate(trained, evaluation)
+    assert metrics["examples"] > 0 and metrics["evaluated_on"]
+    info = rnnzoo.export.export(trained, str(tmp_path / "export"), tflite=False)
+    assert info["signatures"] and info["task"] == task_name
 
 
 def test_regressor_trains_through_the_fitting_loop(tmp_path):

@@ -8,6 +8,7 @@ import os
 from rnnzoo.datasets import embedded, synthetic
 from rnnzoo.datasets.base import (
     PairData,
+    SequenceData,
     SeriesData,
     TaggedData,
     TextClassificationData,
@@ -28,6 +29,8 @@ EMBEDDED = {
     "cmudict": (embedded.cmudict_pairs, "CMU Pronouncing Dictionary word → phonemes, stress removed"),
     "dates": (synthetic.dates, "Dates in many human formats → ISO 8601 (synthetic)"),
     "addition": (synthetic.addition, "'123+45' → '168' (synthetic)"),
+    "adding_problem": (lambda n=2000, length=50, seed=0: SequenceData(*adding_problem(n, length, seed), name="adding_problem"),
+                       "The adding problem: sum the two marked numbers of a sequence (synthetic, for regressors)"),
     "sunspots": (embedded.sunspots, "Yearly sunspot numbers 1700–2008 (statsmodels)"),
     "co2": (embedded.co2, "Weekly Mauna Loa CO2 1958–2001, gaps interpolated (statsmodels)"),
 }

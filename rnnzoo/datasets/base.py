@@ -152,6 +152,40 @@ class PairData(Dataset):
 
 
 @dataclasses.dataclass
+class SequenceData(Dataset):
+    """Real-valued sequences of one length and their targets, for sequence regressors: `inputs` (n, length,
+    features) and `targets` (n, outputs), e.g. the adding problem."""
+
+    inputs: np.ndarray
+    targets: np.ndarray
+    name: str = "sequences"
+    task = "regressor"
+
+    def __post_init__(self):
+        self.inputs = np.asarray(self.inputs, "float32")
+        self.targets = np.asarray(self.targets, "float32")
+        if self.inputs.ndim == 2:
+            self.inputs = self.inputs[..., None]
+        if self.targets.ndim == 1:
+            self.targets = self.targets[:, None]
+        if self.inputs.ndim != 3 or len(self.inputs) != len(self.targets):
+            raise ValueError(f"Sequence data takes inputs (n, length, features) and targets (n, outputs); got "
+                             f"{self.inputs.shape} and {self.targets.shape}.")
+        if not (np.isfinite(self.inputs).all() and np.isfinite(self.targets).all()):
+            raise ValueError("Sequence data holds NaN or infinite values; fill or drop them first.")
+
+    def __len__(self):
+        return len(self.targets)
+
+    def subset(self, indices, name=None):
+        indices = np.asarray(list(indices), "int64")
+        return SequenceData(self.inputs[indices], self.targets[indices], name or self.name)
+
+    def fingerprint(self):
+        return fingerprint([self.inputs, self.targets])
+
+
+@dataclasses.dataclass
 class SeriesData:
     """A (possibly multivariate) time series: `values` has shape (time, features); `times` labels the rows."""
 

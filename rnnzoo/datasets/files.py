@@ -201,3 +201,33 @@ def load_lexicon(path, keep_stress=False, lowercase=False):
         raise ValueError(f"{path!r} holds no lexicon entries.")
     return PairData(sources, targets, name=os.path.basename(path),
                     text_options={"level": "char", "target": {"level": "word", "lowercase": False}})
+
+
+def read_numbers_csv(path, columns=()):
+    """Rows × features from a CSV file of numbers: a series for a forecaster, a sequence for a regressor (a header
+    row is optional; with one, the model's training columns are picked by name when they are all there). Errors
+    say which line and column is not a number."""
+    import io
+
+    import numpy as np
+
+    rows = [r for r in csv.reader(io.StringIO(_read(path), newline="")) if any(c.strip() for c in r)]
+    if not rows:
+        raise ValueError(f"{path!r} holds no rows; a series file has one row per time step.")
+    header = None
+    try:
+        [float(c) for c in rows[0] if c.strip()]
+    except ValueError:
+        header, rows = [c.strip() for c in rows[0]], rows[1:]
+    pick = [header.index(c) for c in columns] if header and columns and set(columns) <= set(header) else None
+    values = []
+    for number, row in enumerate(rows, start=2 if header else 1):
+        cells = [row[i] for i in pick] if pick else [c for c in row if c.strip()]
+        try:
+            values.append([float(c) for c in cells])
+        except ValueError:
+            raise ValueError(f"{path!r} line {number}: {row} is not all numbers; a series file holds numbers, one "
+                             "row per time step (a header row first is allowed).") from None
+    if len({len(v) for v in values}) > 1:
+        raise ValueError(f"{path!r}: rows have different numbers of columns.")
+    return np.array(values, "float32")

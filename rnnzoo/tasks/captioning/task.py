@@ -23,6 +23,28 @@ class CaptionerTask(DecoderTask):
 
         return prepare(spec, data, config, validation_data, test_data)
 
+    def example_data(self, seed=0):
+        from rnnzoo.tasks.captioning.caption import scenes
+
+        data = scenes(96, image_size=16, two_objects=0.0, seed=seed)
+        data.name = "example_scenes"  # user data: split by fractions, not fresh scenes
+        return data
+
+    def example_requests(self, data, directory):
+        import os
+
+        import numpy as np
+        from PIL import Image
+
+        files = []
+        for i, image in enumerate(data.images[:3]):
+            files.append(os.path.join(directory, f"scene{i}.png"))
+            Image.fromarray((np.clip(image, 0, 1) * 255).astype("uint8")).save(files[-1])
+        listing = os.path.join(directory, "captions.tsv")
+        with open(listing, "w") as f:
+            f.write("".join(f"{os.path.basename(p)}\t{c}\n" for p, c in zip(files, data.captions)))
+        return files, listing
+
     def evaluate_saved(self, trained, data, beam_width=1, **options):
         """Exact match and BLEU-4 on a TSV of `image<TAB>caption` lines (new images: the synthetic scenes a
         preset was trained on are generated, never stored, so any file is data the model did not see)."""

@@ -18,6 +18,19 @@ class ClassifierTask(LabelTask):
     def head_options(self, labels):
         return {"num_classes": len(labels)}
 
+    def example_data(self, seed=0):
+        from rnnzoo.datasets import TextClassificationData
+
+        rng = np.random.default_rng(seed)
+        good, bad, plain = ["good", "great", "fine"], ["bad", "poor", "dull"], ["the", "film", "was", "very", "a"]
+        texts, labels = [], []
+        for i in range(80):
+            label = "pos" if i % 2 else "neg"
+            words = list(rng.choice(plain, 3)) + list(rng.choice(good if label == "pos" else bad, 2))
+            texts.append(" ".join(rng.permutation(words)))
+            labels.append(label)
+        return TextClassificationData(texts, labels, name="example_sentiment")
+
     def encode(self, data, encoder, labels, window=None):
         index = {name: i for i, name in enumerate(labels)}
         unknown = sorted({str(y) for y in data.labels} - set(index))

@@ -19,6 +19,7 @@ import os
 import numpy as np
 
 from rnnzoo.card import DataRecord, ModelCard, SplitRecord, fingerprint
+from rnnzoo.datasets.files import read_numbers_csv
 from rnnzoo.trained import TrainedModel
 
 TASK_NAMES = ("forecaster", "sequence_forecaster")  # the tasks this module serves (`rnnzoo.tasks.forecasting.task`)
@@ -51,37 +52,6 @@ def as_series(values, name="series"):
             "rnnzoo.datasets.load('co2', fill='interpolate'); recurrent nets cannot take NaN."
         )
     return array
-
-
-def read_series_csv(path, columns=()):
-    """Rows × features from a CSV file of numbers (a header row is optional; with one, the model's training
-    columns are picked by name when they are all there). Errors say which line and column is not a number."""
-    import csv
-
-    import numpy as np
-
-    from rnnzoo.datasets.files import _read
-
-    rows = [r for r in csv.reader(_read(path).splitlines()) if any(c.strip() for c in r)]
-    if not rows:
-        raise ValueError(f"{path!r} holds no rows; a series file has one row per time step.")
-    header = None
-    try:
-        [float(c) for c in rows[0] if c.strip()]
-    except ValueError:
-        header, rows = [c.strip() for c in rows[0]], rows[1:]
-    pick = [header.index(c) for c in columns] if header and columns and set(columns) <= set(header) else None
-    values = []
-    for number, row in enumerate(rows, start=2 if header else 1):
-        cells = [row[i] for i in pick] if pick else [c for c in row if c.strip()]
-        try:
-            values.append([float(c) for c in cells])
-        except ValueError:
-            raise ValueError(f"{path!r} line {number}: {row} is not all numbers; a series file holds numbers, one "
-                             "row per time step (a header row first is allowed).") from None
-    if len({len(v) for v in values}) > 1:
-        raise ValueError(f"{path!r}: rows have different numbers of columns.")
-    return np.array(values, "float32")
 
 
 def window_origins(start, stop, horizon):
@@ -237,7 +207,7 @@ def evaluate_saved_forecaster(trained, data):
     settings = card.settings
     name = data if isinstance(data, str) else getattr(data, "name", "series")
     if isinstance(data, str):
-        data = load_data(data) if not os.path.isfile(data) else read_series_csv(data, forecaster.columns)
+        data = load_data(data) if not os.path.isfile(data) else read_numbers_csv(data, forecaster.columns)
     values = as_series(getattr(data, "values", data), name=name)
     if values.shape[1] != len(forecaster.mean):
         raise ValueError(f"{name!r} has {values.shape[1]} columns; this forecaster reads {len(forecaster.mean)} "
@@ -293,7 +263,7 @@ def read_series(series):
         from rnnzoo.datasets import load
 
         if os.path.isfile(series):
-            name, series = os.path.basename(series), read_series_csv(series)
+            name, series = os.path.basename(series), read_numbers_csv(series)
         else:
             series = load(series)
     if hasattr(series, "times"):

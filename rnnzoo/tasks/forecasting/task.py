@@ -22,6 +22,23 @@ class ForecasterTask(RegressorTask):
 
         return prepare(spec, data, config, validation_data, test_data)
 
+    def example_data(self, seed=0):
+        import numpy as np
+
+        from rnnzoo.datasets import SeriesData
+
+        t = np.arange(240)
+        values = (np.sin(t / 6.0) * 10 + 20 + np.random.default_rng(seed).normal(0, 0.3, len(t)))[:, None]
+        return SeriesData(values.astype("float32"), t, ["value"], name="example_wave")
+
+    def example_requests(self, data, directory):
+        import os
+
+        path = os.path.join(directory, "tail.csv")
+        with open(path, "w") as f:
+            f.write("value\n" + "".join(f"{v:.5f}\n" for v in data.values[-40:, 0]))
+        return [path], data
+
     def example_batch(self, config, batch_size, length, seed):
         return example_batch(self.sequence_output)(config, batch_size, length, seed)
 
@@ -32,7 +49,8 @@ class ForecasterTask(RegressorTask):
 
     def verbs(self):
         def forecast(trained, files, options):
-            from rnnzoo.tasks.forecasting.forecast import Forecaster, read_series_csv
+            from rnnzoo.datasets.files import read_numbers_csv
+            from rnnzoo.tasks.forecasting.forecast import Forecaster
 
             forecaster = Forecaster(trained)
             horizon = options.horizon or forecaster.horizon
@@ -40,7 +58,7 @@ class ForecasterTask(RegressorTask):
                 raise ValueError(f"This model forecasts {forecaster.horizon} steps ahead; pass --horizon between 1 "
                                  f"and {forecaster.horizon}.")
             return [{"file": f, "horizon": horizon,
-                     "forecast": [float(v) for v in forecaster.forecast(read_series_csv(f, forecaster.columns))
+                     "forecast": [float(v) for v in forecaster.forecast(read_numbers_csv(f, forecaster.columns))
                                   [:horizon]]} for f in files]
 
         return [Verb("forecast", "the next values after the end of series in CSV files (one file per item)",

@@ -55,6 +55,16 @@ class LanguageModelTask(Task):
                                    f"{r['tokens']}  unknown {r['unknown'] or '-'}  {r['text']}")),
         ]
 
+    def example_data(self, seed=0):
+        import numpy as np
+
+        from rnnzoo.datasets import TextCorpus
+
+        rng = np.random.default_rng(seed)
+        subjects, verbs, objects = ["the king", "my lord", "the queen"], ["is", "was", "seems"], ["dead", "here", "gone"]
+        lines = [" ".join(str(rng.choice(part)) for part in (subjects, verbs, objects)) for _ in range(80)]
+        return TextCorpus(lines, name="example_lines")
+
     def window(self, encoder, window=None):
         """The training window: `window`, else the default for the tokenizer level."""
         return int(window or WINDOW[encoder.level])

@@ -57,6 +57,11 @@ class Seq2SeqTask(DecoderTask):
 
     example_batch = staticmethod(example_batch)
 
+    def example_data(self, seed=0):
+        from rnnzoo.datasets import synthetic
+
+        return synthetic.dates(80, seed=seed)
+
     def fit_outputs(self, train_data, options):
         from rnnzoo.text import TextEncoder
 

@@ -24,6 +24,43 @@ class CTCTask(Task):
 
         return prepare(spec, data, config, validation_data, test_data)
 
+    def example_data(self, seed=0):
+        """Log-mel frames of short noise bursts (no espeak-ng needed), one or two words each."""
+        import numpy as np
+
+        from rnnzoo.tasks.speech import recognize as speech
+
+        rng = np.random.default_rng(seed)
+        features, transcripts = [], []
+        for _ in range(48):
+            words = [str(w) for w in rng.choice(["yes", "no", "up"], int(rng.integers(1, 3)))]
+            samples = rng.normal(0, 0.1, int(speech.SAMPLE_RATE * 0.25 * len(words))).astype("float32")
+            features.append(speech.log_mel(samples))
+            transcripts.append(" ".join(words))
+        return speech.SpeechData(features, transcripts, ["noise"] * len(features), name="example_noise")
+
+    def example_requests(self, data, directory):
+        import os
+        import wave
+
+        import numpy as np
+
+        from rnnzoo.tasks.speech import recognize as speech
+
+        files = []
+        for i in range(2):
+            files.append(os.path.join(directory, f"utterance{i}.wav"))
+            samples = np.random.default_rng(i).normal(0, 3000, speech.SAMPLE_RATE // 2).astype("int16")
+            with wave.open(files[-1], "wb") as w:
+                w.setnchannels(1)
+                w.setsampwidth(2)
+                w.setframerate(speech.SAMPLE_RATE)
+                w.writeframes(samples.tobytes())
+        listing = os.path.join(directory, "transcripts.tsv")
+        with open(listing, "w") as f:
+            f.write("".join(f"{os.path.basename(p)}\tyes\n" for p in files))
+        return files, listing
+
     def loss(self):
         return keras.losses.CTC()
 

@@ -20,6 +20,14 @@ class TaggerTask(LabelTask):
     def head_options(self, labels):
         return {"num_tags": len(labels)}
 
+    def example_data(self, seed=0):
+        from rnnzoo.datasets import TaggedData
+
+        rng = np.random.default_rng(seed)
+        words = {"the": "DT", "a": "DT", "cat": "NN", "dog": "NN", "mat": "NN", "sat": "VB", "ran": "VB", "on": "IN"}
+        tokens = [[str(w) for w in rng.choice(list(words), int(rng.integers(3, 7)))] for _ in range(80)]
+        return TaggedData(tokens, [[words[w] for w in sentence] for sentence in tokens], name="example_tags")
+
     def encode(self, data, encoder, labels, window=None):
         index = {name: i for i, name in enumerate(labels)}
         inputs = encoder.encode_tokens(data.tokens)

@@ -24,6 +24,20 @@ class TreeClassifierTask(LabelTask):
 
         return prepare(spec, data, config, validation_data, test_data)
 
+    def example_data(self, seed=0):
+        from rnnzoo.tasks.trees.data import arithmetic_trees
+
+        return arithmetic_trees(96, depths=(1, 2), seed=seed, operators=("max", "min"))
+
+    def example_requests(self, data, directory):
+        import os
+
+        texts = data.texts()
+        listing = os.path.join(directory, "expressions.tsv")
+        with open(listing, "w") as f:
+            f.write("".join(f"{t}\t{data.label_names[y]}\n" for t, y in zip(texts[:8], data.labels[:8])))
+        return texts[:3], listing
+
     example_batch = staticmethod(example_batch)
 
     def evaluate_saved(self, trained, data, **options):
