@@ -10,7 +10,7 @@ import sys
 def provenance(script, argv=None):
     """Date, machine (CPU model and extensions) and the exact command line of this run."""
     # imported here, so that a benchmark's PyTorch-only worker processes never load Keras or TensorFlow
-    from rnnzoo.precision import cpu_info as cpu, describe_cpu  # the CPU line beside every speed figure
+    from rnnzoo.hardware import cpu_info as cpu, describe_cpu  # the CPU line beside every speed figure
 
     args = argv if argv is not None else sys.argv[1:]
     info = cpu()

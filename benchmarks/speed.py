@@ -98,7 +98,8 @@ def worker_ours(cfg, cell, steps, warmup, cudnn=True, precision="float32"):
                 layer.use_cudnn = False
     rnnzoo.compile_model(model, learning_rate=1e-3, clipnorm=None)
     x, y, _ = batch(cfg)  # padded positions are masked out of the loss (the embedding's mask)
-    from rnnzoo.precision import training_precision, xla_training
+    from rnnzoo.precision import training_precision
+    from rnnzoo.xla import xla_training
 
     with training_precision(model, precision):  # float32, or mixed bfloat16 (float32 variables and loss)
         # the training step compiles as rnnzoo's fitting loop compiles it (XLA in float32 on a CPU)
@@ -110,7 +111,7 @@ def _measure_ours(model, x, y, steps, warmup, calls=8, xla=False):
     import keras
     import numpy as np
 
-    from rnnzoo.precision import compiled_with_xla
+    from rnnzoo.xla import compiled_with_xla
 
     with compiled_with_xla(model, xla):
         train = _timed(lambda: model.train_on_batch(x, y), steps, warmup)
@@ -422,7 +423,7 @@ def main(argv=None):
     args.word_backends = args.word_backends or args.backends.split(",")[0]
     peak = matmul_peak(gpu=args.gpu)
     machine = provenance("speed.py", argv)["machine"]
-    from rnnzoo.precision import describe_hardware
+    from rnnzoo.hardware import describe_hardware
 
     threads = describe_hardware()["threads"]
     peaks = {} if args.gpu else matmul_peaks()

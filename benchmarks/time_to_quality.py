@@ -139,7 +139,8 @@ def worker_rnnzoo(job, train_ids, val_ids, vocab):
     import keras
 
     import rnnzoo
-    from rnnzoo.precision import compiled_with_xla, training_precision, xla_training
+    from rnnzoo.precision import training_precision
+    from rnnzoo.xla import compiled_with_xla, xla_training
 
     keras.utils.set_random_seed(0)
     model = rnnzoo.build("char_lstm_language_model", vocabulary_size=vocab, embedding_dim=RECIPE["embed"],

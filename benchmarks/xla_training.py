@@ -1,9 +1,9 @@
-"""Training step time with and without XLA, per model, on this machine: what `rnnzoo.precision.xla_training`'s
+"""Training step time with and without XLA, per model, on this machine: what `rnnzoo.xla.xla_training`'s
 "auto" rests on.
 
 Each model trains `--steps` batches of 64 × 100 (after two untimed ones) in graph mode and compiled by XLA, the two
 modes in turns, `--repeats` turns, each time a freshly built model with the same seed; XLA runs inside
-`rnnzoo.precision.compiled_with_xla`, as the fitting loop runs it. The table gives milliseconds a step (median
+`rnnzoo.xla.compiled_with_xla`, as the fitting loop runs it. The table gives milliseconds a step (median
 over turns [range]) and the median of the per-turn ratios XLA ÷ graph, beside what "auto" picks for the model.
 
     python benchmarks/xla_training.py                 # → results/xla_training.json
@@ -58,7 +58,8 @@ def step_ms(key, xla, steps):
     import keras
 
     import rnnzoo
-    from rnnzoo.precision import compiled_with_xla, training_precision
+    from rnnzoo.precision import training_precision
+    from rnnzoo.xla import compiled_with_xla
 
     name, options, targets, precision = MODELS[key]
     keras.utils.set_random_seed(0)
@@ -99,7 +100,8 @@ def main(argv=None):
     import keras
 
     import rnnzoo
-    from rnnzoo.precision import cpu_info, describe_cpu, xla_training
+    from rnnzoo.hardware import cpu_info, describe_cpu
+    from rnnzoo.xla import xla_training
 
     if keras.backend.backend() != "tensorflow":
         ap.error("this benchmark compares TensorFlow's graph mode with XLA; run it with KERAS_BACKEND=tensorflow")

@@ -37,12 +37,12 @@ __all__ = ["ModelCard", "Task", "TrainedModel", "build", "card_of", "compile_mod
 _LAZY = {  # submodules loaded on first use (those that import TensorFlow keep `import rnnzoo` backend-neutral)
     name: f"rnnzoo.{name}" for name in (
         "text", "datasets", "training", "fitting", "export", "saving", "inference", "decoding", "config", "tasks",
-        "diagnostics", "plots", "reference", "precision", "evaluation", "metrics", "trained",
+        "diagnostics", "plots", "reference", "precision", "evaluation", "metrics", "trained", "hardware", "xla",
     )
 }
 _LAZY_NAMES = {
     "train": ("rnnzoo.training", "train"),
-    "describe_hardware": ("rnnzoo.precision", "describe_hardware"),
+    "describe_hardware": ("rnnzoo.hardware", "describe_hardware"),
     "translate": ("rnnzoo.tasks.seq2seq.translation", "translate"),
     "score": ("rnnzoo.tasks.language_model.generation", "score"),
     "generate": ("rnnzoo.tasks.language_model.generation", "generate"),

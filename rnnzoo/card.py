@@ -5,8 +5,13 @@ says which task it solves, how raw text becomes its inputs, which examples it wa
 were held out (fingerprinted, so `rnnzoo.evaluate` can rebuild exactly that split), and how to reproduce it.
 
 Version history:
-    1: the untyped metadata dict of rnnzoo 0.1 (no "card_version" key). `ModelCard.from_dict` migrates it.
+    1: the untyped metadata dict of rnnzoo 0.1; no committed model has one, and it is no longer read.
     2: this dataclass.
+    3: `training["config"]` records the `TrainConfig` of `rnnzoo.train` (every task). Version 2 cards read as
+       they are (their training dict has no config).
+
+A card dict without "card_version" (e.g. `metadata={"task": ..., "text": ...}` given to a builder) is read as the
+current version.
 
 Example:
 >>> card = ModelCard(model="bilstm_classifier", task="classifier", labels=["negative", "positive"])
@@ -21,8 +26,8 @@ import json
 from rnnzoo.names import METADATA as METADATA_LAYER
 from rnnzoo.version import __version__
 
-CARD_VERSION = 2
-LEGACY_VERSION = 1
+CARD_VERSION = 3
+READABLE_VERSIONS = (2, 3)
 
 
 def fingerprint(obj):
@@ -58,7 +63,7 @@ class DataRecord:
     Attributes:
         source: str. An embedded dataset name, a file path, or a description ("scenes", "series").
         fingerprint: str or None. Hash of every example of the source (see `fingerprint`); None when unknown
-            (cards migrated from version 1 that were not re-saved).
+            (a hand-made card).
         examples: int or None. Number of examples in the source.
         licence: str or None. The data's licence and provenance, where recorded (the committed presets have one).
     """
@@ -131,18 +136,19 @@ class ModelCard:
 
     @classmethod
     def from_dict(cls, content):
-        """Reads a card dict of any known version (version 1, the untyped metadata dict, is migrated)."""
+        """Reads a card dict of a version this rnnzoo knows (`READABLE_VERSIONS`)."""
         if isinstance(content, ModelCard):
             return content
         content = dict(content or {})
-        version = content.get("card_version", LEGACY_VERSION)
+        version = content.setdefault("card_version", CARD_VERSION)
         if not isinstance(version, int) or version > CARD_VERSION:
             raise ValueError(
                 f"This model card has version {version!r}, newer than this rnnzoo understands ({CARD_VERSION}). "
                 "Upgrade rnnzoo (pip install -U rnnzoo) to load the model."
             )
-        if version == LEGACY_VERSION:
-            return cls._from_legacy(content)
+        if version not in READABLE_VERSIONS:
+            raise ValueError(f"Model card version {version!r} is not one this rnnzoo reads {READABLE_VERSIONS}; "
+                             "retrain the model with rnnzoo.train.")
         fields = {f.name for f in dataclasses.fields(cls)}
         unknown = set(content) - fields
         if unknown:
@@ -152,21 +158,6 @@ class ModelCard:
         if content.get("split") is not None:
             content["split"] = SplitRecord(**content["split"])
         return cls(**content)
-
-    @classmethod
-    def _from_legacy(cls, meta):
-        top = ("model", "task", "text", "target_text", "labels")
-        card = cls(**{k: meta.get(k) for k in top})
-        if meta.get("data") is not None:
-            card.data = DataRecord(source=meta["data"])
-        if meta.get("split") is not None:
-            # Version 1 recorded the split arguments of `train`, which were not always the split used.
-            card.split = SplitRecord(method="fractions", fractions=list(meta["split"]), seed=meta.get("seed"))
-        card.settings = {k: v for k, v in meta.items() if k not in top + ("data", "split", "seed")}
-        card.settings = {k: v for k, v in card.settings.items() if v is not None}
-        card.training = {"seed": meta["seed"]} if "seed" in meta else {}
-        card.versions = {"card": "migrated from version 1 (untyped metadata)"}
-        return card
 
     def get(self, key, default=None):
         """A task setting (`settings[key]`), for code that reads one setting."""

@@ -78,7 +78,7 @@ def _load_data(args, task):
 
 
 def _cmd_hardware(args):
-    from rnnzoo.precision import describe_cpu, describe_hardware
+    from rnnzoo.hardware import describe_cpu, describe_hardware
 
     info = describe_hardware()
     if args.json:

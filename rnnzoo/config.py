@@ -32,7 +32,7 @@ class Settings:
             seq2seq task keeps its source side, `("embedding", "encoder_1")`, which narrows bfloat16's WER gap
             to float32 on G2P). A tuple, even an empty one, names them exactly.
         xla_training: "auto", True or False. Whether `fit` compiles the training step with XLA
-            (`rnnzoo.precision.xla_training`). "auto": on TensorFlow on a CPU, in float32, for a model of
+            (`rnnzoo.xla.xla_training`). "auto": on TensorFlow on a CPU, in float32, for a model of
             layers known to run faster under XLA (LSTM/GRU on rnnzoo's kernel; not the attention decoder or
             `Bidirectional`), batches of one length (XLA compiles once per input shape) and at least 500 steps;
             Keras' own default is never on a CPU.

@@ -73,13 +73,9 @@ def held_out(card, data, source):
     if rule is not None and rule.held_out_fingerprint and mine == rule.held_out_fingerprint:
         return data, f"{source}: the model's held-out {rule.held_out} data ({len(data)} examples)"
     if recorded.source is not None and _same_source(recorded.source, source):
-        if recorded.fingerprint is None:  # a card of version 1: nothing to check against
-            if rule is None or not rule.fractions:
-                raise ValueError(f"{source!r} is this model's training source, and its card records no split to "
-                                 "rebuild; evaluate on other data.")
-            part = data.split(tuple(rule.fractions), seed=rule.seed or 0)[2]
-            return part, (f"test split of {source} as recorded by an old card ({len(part)} examples; split "
-                          f"{rule.fractions}, seed {rule.seed}; unverified: the card has no data fingerprint)")
+        if recorded.fingerprint is None:  # a hand-made card: nothing to check a rebuilt split against
+            raise ValueError(f"{source!r} is this model's training source, and its card records no fingerprint to "
+                             "check a rebuilt split against; evaluate on other data.")
         raise ValueError(
             f"{source!r} is the name of this model's training source, but its content differs from what the "
             f"model was trained on (fingerprint {mine}, the card has {recorded.fingerprint}), so its held-out "

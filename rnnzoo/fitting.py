@@ -493,14 +493,16 @@ def _fit(model, train, validation, card, config, out, plan, shuffle, compile, fi
         print(precisions.announce(precision, requested), flush=True)
     # JAX shards each batch over the devices only inside the distribution's scope; the precision holds for
     # training only (the model leaves it float32, to be evaluated, saved and exported as such)
-    xla = precisions.xla_training(model, precision, train, distributed=plan is not None,
+    from rnnzoo import xla as xlas
+
+    xla = xlas.xla_training(model, precision, train, distributed=plan is not None,
                                   steps=_planned_steps(train, epochs))
     card.training = {**card.training, "xla": xla}
     kept = ()
     if precision != "float32":  # the layers kept float32 under mixed precision: the task's, or the user's
         kept = precisions.float32_layer_names(get_task(card.task).mixed_precision_float32, model)
         card.training = {**card.training, "float32_layers": list(kept)}
-    with scope(), precisions.training_precision(model, precision, kept), precisions.compiled_with_xla(model, xla):
+    with scope(), precisions.training_precision(model, precision, kept), xlas.compiled_with_xla(model, xla):
         history = model.fit(epochs=epochs, validation_data=validation, callbacks=fit_callbacks, verbose=verbose,
                             **kwargs).history
     if epoch_log is not None and epoch_log.epochs:

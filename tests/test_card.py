@@ -27,14 +27,15 @@ def test_card_round_trips_through_json_and_the_keras_file(tmp_path):
     assert card_of(rnnzoo.load(str(tmp_path / "m.keras"))) == card
 
 
-def test_legacy_metadata_is_migrated():
-    legacy = {"model": "bahdanau_seq2seq", "task": "seq2seq", "text": {"level": "char"}, "labels": None,
-              "data": "cmudict[train]", "seed": 1, "split": [0.8, 0.1, 0.1], "window": None,
-              "target_text": {"level": "word"}, "max_target_length": 28}
-    card = ModelCard.from_dict(legacy)
+def test_a_partial_card_reads_as_the_current_version_and_rnnzoo_0_1_metadata_is_refused():
+    card = ModelCard.from_dict({"task": "seq2seq", "text": {"level": "char"}, "settings": {"max_target_length": 28}})
     assert card.card_version == CARD_VERSION and card.task == "seq2seq" and card.get("max_target_length") == 28
-    assert card.data.source == "cmudict[train]" and card.data.fingerprint is None
-    assert card.split.fractions == [0.8, 0.1, 0.1] and card.split.seed == 1 and card.training == {"seed": 1}
+    assert ModelCard.from_dict({**card.to_dict(), "card_version": 2}).task == "seq2seq"  # the committed models' cards
+    legacy = {"model": "bahdanau_seq2seq", "task": "seq2seq", "seed": 1, "split": [0.8, 0.1, 0.1], "window": None}
+    with pytest.raises(ValueError, match=r"unknown fields \['seed', 'window'\]"):
+        ModelCard.from_dict(legacy)
+    with pytest.raises(ValueError, match="not one this rnnzoo reads"):
+        ModelCard.from_dict({"card_version": 1, "task": "seq2seq"})
 
 
 def test_a_future_card_version_is_refused_clearly():

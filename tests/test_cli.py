@@ -236,3 +236,31 @@ def test_evaluate_the_committed_char_model_on_the_held_out_end_of_its_text(capsy
         metrics["evaluated_on"]
     # the card's 1.498 nats/char came from the benchmark's own windows; the same held-out text scored here
     assert metrics["loss"] == pytest.approx(card.metrics["validation_nats_per_char"], abs=0.05)
+
+
+@pytest.mark.parametrize("model, data, options", [
+    ("gru_forecaster", "sunspots", ["--set", "input_length=12", "--set", "season=11"]),
+    ("gru_captioner", "scenes", ["--set", "scenes=64", "--set", "image_size=16", "--set", "filters=[4]"]),
+    ("tree_lstm_classifier", "trees", ["--set", "trees=96", "--set", 'heights=[1, 2]']),
+    ("bigru_ctc", "spoken_words", ["--set", "utterances=24", "--set", "num_layers=1"]),
+])
+def test_train_command_trains_every_kind_of_task(model, data, options, tmp_path, capsys):
+    """`rnnzoo train MODEL --data … --epochs 1 --out DIR` for the tasks without a text pipeline: forecasting on a
+    real series, captioning, trees and speech, each writing model.keras, metrics.json and history.json; the JSON
+    on stdout is the metrics."""
+    if data == "spoken_words":
+        from rnnzoo.tasks.speech import recognize as speech
+
+        if not speech.espeak_available():
+            pytest.skip("espeak-ng is not installed (apt-get install espeak-ng; make setup does it)")
+    out = tmp_path / "run"
+    assert cli(["train", model, "--data", data, "--epochs", "1", "--out", str(out), "--set", "units=4",
+                *options]) == 0
+    assert {"model.keras", "metrics.json", "history.json"} <= set(os.listdir(out))
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["epochs_run"] == 1 and printed == {"model": model, "out": str(out), **json.load(
+        open(out / "metrics.json"))}
+    card = rnnzoo.load(str(out), compile=False).card
+    assert card.task == rnnzoo.get_spec(model).task and card.training["config"]["epochs"] == 1
+    assert cli(["train", model, "--data", data, "--set", "no_such_option=1", "--out", str(tmp_path / "x")]) == 2
+    assert "Unknown training settings ['no_such_option']" in capsys.readouterr().err

@@ -62,8 +62,8 @@ def test_seasonal_naive_and_mase_by_hand():
 
 def test_scaling_round_trips_in_relative_mode():
     model = rnnzoo.build("lstm_forecaster", num_features=2, horizon=3, units=4, metadata={
-        "task": "forecaster", "input_length": 6, "horizon": 3, "target": 1, "mean": [1.0, 50.0],
-        "std": [2.0, 10.0], "relative": True})
+        "task": "forecaster", "settings": {"input_length": 6, "horizon": 3, "target": 1, "mean": [1.0, 50.0],
+                                           "std": [2.0, 10.0], "relative": True}})
     forecaster = Forecaster(model)
     rng = np.random.default_rng(0)
     values = rng.normal(size=(30, 2)).astype("float32") * [2, 10] + [1, 50]

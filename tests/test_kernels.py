@@ -64,7 +64,7 @@ def _two_models(cell, jit_compile=False):
 @pytest.mark.parametrize("jit_compile", [False, True], ids=["graph", "xla"])
 def test_compiled_training_matches_keras_loop(cell, padded, jit_compile):
     """`train_on_batch` with the kernel (padded batches included), in graph mode and compiled by XLA (what `fit`
-    does in float32 on a CPU, `rnnzoo.precision.xla_training`), equals Keras' loop in graph mode."""
+    does in float32 on a CPU, `rnnzoo.xla.xla_training`), equals Keras' loop in graph mode."""
     fast, plain = _two_models(cell, jit_compile)
     assert fast.jit_compile is jit_compile and plain.jit_compile is False
     rng = np.random.default_rng(0)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import rnnzoo
-from rnnzoo import precision
+from rnnzoo import hardware, precision, xla
 from rnnzoo.card import ModelCard
 from rnnzoo.fitting import fit
 from model_checks import run_on_backend
@@ -77,10 +77,10 @@ def test_names_aliases_and_a_clear_error():
 ])
 def test_auto_follows_the_hardware(monkeypatch, flags, gpus, expected):
     base = {"model": "test CPU", "cores": 2, "avx2": True, "avx512": True, "avx512_fp16": False}
-    monkeypatch.setattr(precision, "cpu_info", lambda: {**base, **flags})
-    monkeypatch.setattr(precision, "_gpus", lambda: gpus)
+    monkeypatch.setattr(hardware, "cpu_info", lambda: {**base, **flags})
+    monkeypatch.setattr(hardware, "gpus", lambda: gpus)
     assert precision.resolve("auto") == expected
-    assert precision.describe_hardware()["auto_precision"] == expected
+    assert hardware.describe_hardware()["auto_precision"] == expected
     assert "chosen by precision='auto'" in precision.announce(expected, "auto")
 
 
@@ -267,28 +267,28 @@ def test_xla_training_is_chosen_where_it_pays():
 
     model = rnnzoo.build("lstm_language_model", vocabulary_size=20, embedding_dim=6, units=8)
     fixed = array_dataset(*_lm_data(), batch_size=4)
-    many = precision.XLA_MIN_STEPS
-    assert precision.xla_training(model, "float32", fixed, steps=many) is True
-    assert precision.xla_training(model, "float32", fixed, steps=None) is True
-    assert precision.xla_training(model, "float32", fixed, steps=many - 1) is False
-    assert precision.xla_training(model, "bfloat16", fixed, steps=many) is False
-    assert precision.xla_training(model, "float32", fixed, steps=many, distributed=True) is False
+    many = xla.XLA_MIN_STEPS
+    assert xla.xla_training(model, "float32", fixed, steps=many) is True
+    assert xla.xla_training(model, "float32", fixed, steps=None) is True
+    assert xla.xla_training(model, "float32", fixed, steps=many - 1) is False
+    assert xla.xla_training(model, "bfloat16", fixed, steps=many) is False
+    assert xla.xla_training(model, "float32", fixed, steps=many, distributed=True) is False
     ragged = tf.data.Dataset.from_generator(
         lambda: iter([(np.ones((2, 5), "int32"), np.ones((2, 5), "int32"))]),
         output_signature=(tf.TensorSpec((None, None), tf.int32), tf.TensorSpec((None, None), tf.int32)))
-    assert precision.xla_training(model, "float32", ragged, steps=many) is False
+    assert xla.xla_training(model, "float32", ragged, steps=many) is False
     with config.using(fast_kernels=False):
-        assert precision.xla_training(model, "float32", fixed, steps=many) is False
+        assert xla.xla_training(model, "float32", fixed, steps=many) is False
     with config.using(xla_training=False):
-        assert precision.xla_training(model, "float32", fixed, steps=many) is False
+        assert xla.xla_training(model, "float32", fixed, steps=many) is False
     with config.using(xla_training=True):
-        assert precision.xla_training(model, "bfloat16", ragged, steps=1) is True
+        assert xla.xla_training(model, "bfloat16", ragged, steps=1) is True
     plain = rnnzoo.build("rnn_language_model", vocabulary_size=20, embedding_dim=6, units=4)
-    assert precision.xla_training(plain, "float32", fixed, steps=many) is False
+    assert xla.xla_training(plain, "float32", fixed, steps=many) is False
     for name, options in (("bahdanau_seq2seq", {"target_vocabulary_size": 9}),  # its decoder's loop does not compile with XLA
                           ("bilstm_tagger", {"num_tags": 3})):  # slower under XLA
         other = rnnzoo.build(name, vocabulary_size=20, embedding_dim=6, units=4, **options)
-        assert precision.xla_training(other, "float32", fixed, steps=many) is False, name
+        assert xla.xla_training(other, "float32", fixed, steps=many) is False, name
     with pytest.raises(ValueError, match="xla_training takes"):
         config.set(xla_training="yes")
 
@@ -322,9 +322,9 @@ def test_dropout_under_xla_draws_with_philox():
 
     keras_dropout = tf_random.dropout
     model = rnnzoo.build("lstm_language_model", vocabulary_size=20, embedding_dim=6, units=8)
-    with precision.compiled_with_xla(model, False):
+    with xla.compiled_with_xla(model, False):
         assert tf_random.dropout is keras_dropout
-    with precision.compiled_with_xla(model, True):
+    with xla.compiled_with_xla(model, True):
         assert getattr(tf_random.dropout, "rnnzoo_philox", False) and model.jit_compile
         x = tf.ones((8, 50))
         layer = keras.layers.Dropout(0.25, seed=1)
@@ -343,12 +343,12 @@ def test_every_model_auto_compiles_with_xla_trains_under_it():
     picked = []
     for name in rnnzoo.list_models():
         model, _, _, (x, y) = tiny(name)
-        if not precision.xla_training(model, "float32", None):
+        if not xla.xla_training(model, "float32", None):
             continue
         picked.append(name)
         rnnzoo.compile_model(model, learning_rate=1e-2)
         before = [np.array(w) for w in model.trainable_weights]
-        with precision.compiled_with_xla(model, True):
+        with xla.compiled_with_xla(model, True):
             loss = np.ravel(model.train_on_batch(x, y))[0]
             assert model.jit_compile and model.train_function is not None, name
         assert np.isfinite(loss), (name, loss)

@@ -9,7 +9,7 @@ do what cuDNN and PyTorch do instead:
   `dz_t` and `dh_{t-1} = dz_t Uᵀ` only, then forms `dW = Xᵀ dZ`, `dU = H_{t-1}ᵀ dZ` and `db` as large
   multiplies after it (benchmarks/speed.py measures the gain against Keras' loop). The step reads each gate as
   a contiguous block (`_gate_major`), the form XLA's CPU fusions run fast, so the kernels also serve the XLA
-  training step `fit` compiles in float32 on a CPU (`rnnzoo.precision.xla_training`).
+  training step `fit` compiles in float32 on a CPU (`rnnzoo.xla.xla_training`).
 - PyTorch backend (LSTM and GRU): the layer calls PyTorch's own fused `torch.lstm` / `torch.gru` (oneDNN on
   CPU) with the Keras weights (transposed, GRU gates reordered), so training runs PyTorch's kernel.
 
