@@ -214,7 +214,8 @@ def _sentiment_small():
 def test_card_records_the_true_split(sentiment_run):
     result, out = sentiment_run
     card = rnnzoo.card_of(rnnzoo.load(out))
-    assert card.card_version == 2 and card.task == "classifier" and card.labels == ["negative", "positive"]
+    assert card.card_version == 3 and card.task == "classifier" and card.labels == ["negative", "positive"]
+    assert card.training["config"]["epochs"] == result.card.training["epochs"]  # the config that trained it
     assert card.data.source == "sentiment-small" and card.data.fingerprint == _sentiment_small().fingerprint()
     assert card.split.method == "fractions" and card.split.fractions == [0.8, 0.1, 0.1] and card.split.seed == 0
     assert card.split.held_out_fingerprint == result.splits[2].fingerprint()

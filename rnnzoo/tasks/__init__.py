@@ -2,8 +2,10 @@
 owns the task's behaviour) and the task's own verbs and data where it has them. Importing this package registers
 every built-in model and task.
 
-Layering: tasks import the shared core (`rnnzoo.task`, `card`, `registry`, `fitting`, `training`, `decoding`,
-`layers`, `text`, `datasets`); the core never imports a task, and no task imports `export`, `cli` or `demo`.
+Layering: tasks import what lies below them (the core, the export writers `rnnzoo.export.*`, and the trained-model
+object `rnnzoo.trained` with `fitting` and `training`); nothing below imports a task, and no task imports the front
+doors (the package, the `rnnzoo.export` facade, `cli`, `demo`). A verb module names its task (`TASK_NAME`) instead
+of importing the task module back.
 """
 
 from rnnzoo.task import TASKS, Task, get_task, register_task  # noqa: F401

@@ -199,7 +199,7 @@ def arithmetic_trees(n=10000, depths=(1, 2, 3, 4), modulus=10, seed=0, operators
     rng = np.random.default_rng(seed)
     trees = [random_tree(rng, int(rng.choice(depths)), operators=tuple(operators)) for _ in range(n)]
     return TreeData(trees, [evaluate(t, modulus) for t in trees], [str(v) for v in range(modulus)],
-                    name=f"{' '.join(operators)} mod {modulus}")
+                    name=f"{' '.join(operators)} mod {modulus}, heights {'/'.join(map(str, depths))}, seed {seed}")
 
 
 def flat_vocabulary(trees):
