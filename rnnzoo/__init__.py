@@ -29,7 +29,7 @@ from rnnzoo.tasks.labels import predict_text
 from rnnzoo.trained import TrainedModel, card_of, evaluate, load
 from rnnzoo.version import __version__
 
-__all__ = ["ModelCard", "Task", "TrainedModel", "build", "card_of", "compile_model", "cudnn_report",
+__all__ = ["ModelCard", "Task", "TrainConfig", "TrainedModel", "build", "card_of", "compile_model", "cudnn_report",
            "describe_hardware", "evaluate", "generate", "get_spec", "get_task", "list_models", "load", "predict_text",
            "presets", "recurrent_layer", "recurrent_stack", "register_model", "register_task", "score",
            "sequence_input", "train", "translate", "__version__"]
@@ -42,6 +42,7 @@ _LAZY = {  # submodules loaded on first use (those that import TensorFlow keep `
 }
 _LAZY_NAMES = {
     "train": ("rnnzoo.training", "train"),
+    "TrainConfig": ("rnnzoo.fitting", "TrainConfig"),
     "describe_hardware": ("rnnzoo.hardware", "describe_hardware"),
     "translate": ("rnnzoo.tasks.seq2seq.translation", "translate"),
     "score": ("rnnzoo.tasks.language_model.generation", "score"),

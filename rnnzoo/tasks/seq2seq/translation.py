@@ -40,9 +40,15 @@ class Ensemble:
         self.members = members
         self.models = [m.model for m in members]
         self.name = "ensemble(" + ", ".join(m.name for m in self.models) + ")"
-        first = members[0]  # the shared card and text pipelines
-        self.card, self.task = first.card, first.task
-        self.encoder, self.target_encoder = first.encoder, first.target_encoder
+        self.card, self.task = members[0].card, members[0].task  # shared by every member
+
+    @property
+    def encoder(self):
+        return self.members[0].encoder
+
+    @property
+    def target_encoder(self):
+        return self.members[0].target_encoder
 
 
 def resolve(model):
