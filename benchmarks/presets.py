@@ -82,6 +82,8 @@ def evaluate_all(out, argv):
         card, now = _numbers(t.card.metrics), _numbers(got)
         beam = {k.removeprefix("beam."): v for k, v in card.items() if k.startswith("beam.")}
         reference = beam if beam and preset.metric[:1] == ("beam",) else card
+        if "validation_nats_per_char" in reference:  # a character LM's card states its held-out loss by that name
+            now["validation_nats_per_char"] = now.get("loss")
         shared = sorted(k for k in set(reference) & set(now) if k not in ("examples", "epochs_run", "decoded"))
         worst = max((abs(now[k] - reference[k]) for k in shared), default=None)
         rows.append({"name": preset.name, "source": source, "evaluated": True, "evaluated_on": got["evaluated_on"],
