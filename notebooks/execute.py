@@ -7,6 +7,7 @@ which mode the outputs were made, and the notebook's metadata records a hash of 
 (`rnnzoo.sources_sha256`): `tests/test_notebooks.py` fails when a cell was edited after the outputs were made.
 
     python notebooks/execute.py [NAME.ipynb ...]
+    python notebooks/execute.py --strip [NAME.ipynb ...]   # only drop TensorFlow's start-up notices from outputs
 """
 
 import datetime
@@ -30,6 +31,44 @@ def sources_sha256(nb):
         if cell.cell_type == "code":
             digest.update(cell.source.encode("utf-8") + b"\0")
     return digest.hexdigest()
+
+
+# TensorFlow log lines that say nothing is wrong, besides the start-up notices: Grappler's MLIR passes that give
+# up on a graph (the graph runs unoptimized by them), SavedModel's asset notes and its table-initializer warning
+# (3 lines, "probably safe to ignore"), and LiteRT's XNNPACK note.
+LOG_NOTICES = ("tfg_optimizer", "meta_optimizer.cc", "when importing GraphDef to MLIR module in GrapplerHook",
+               "error: 'tfg.While' op", "INFO:tensorflow:Assets written to", "Created TensorFlow Lite XNNPACK delegate",
+               "serializing table_initializer")
+
+
+def strip_native_notices(nb):
+    """Drops TensorFlow's native start-up notices (`rnnzoo.quiet.is_noise`: GPU probes on a CPU-only machine,
+    oneDNN and build notes, the lines the `rnnzoo` command also hides) and the log lines of `LOG_NOTICES` from
+    the notebook's recorded standard error; every other line (Python warnings included) stays. Returns how many
+    lines were dropped."""
+    sys.path.insert(0, os.path.dirname(HERE))
+    from rnnzoo.quiet import is_noise
+
+    dropped = 0
+    for cell in nb.cells:
+        kept = []
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "stream" and output.get("name") == "stderr":
+                lines = output["text"].splitlines(keepends=True)
+                clean, skip = [], 0
+                for line in lines:
+                    if skip or is_noise(line) or any(marker in line for marker in LOG_NOTICES):
+                        skip = max(skip - 1, 2 if "serializing table_initializer" in line else 0)
+                        continue
+                    clean.append(line)
+                dropped += len(lines) - len(clean)
+                if not "".join(clean).strip():
+                    continue
+                output["text"] = "".join(clean)
+            kept.append(output)
+        if cell.cell_type == "code":
+            cell.outputs = kept
+    return dropped
 
 
 def execute(path, mode="quick"):
@@ -56,6 +95,7 @@ def execute(path, mode="quick"):
     note = (f"{BANNER}\n*The outputs below were made by `make notebooks` on {datetime.date.today().isoformat()} in "
             f"**{mode} mode**" + (" (RNNZOO_QUICK=1: small data and few epochs, so figures are rougher than a full "
                                   "run's; unset it for the full run)" if mode == "quick" else "") + ".*")
+    strip_native_notices(nb)
     nb.cells.insert(0, nbformat.v4.new_markdown_cell(note))
     nb.metadata.setdefault("rnnzoo", {})["sources_sha256"] = sources_sha256(nb)
     nb.metadata["rnnzoo"]["mode"] = mode
@@ -67,6 +107,14 @@ def execute(path, mode="quick"):
 def main(argv=None):
     """Executes the named notebooks (default: all); `--full NAME` runs one in full mode to time it."""
     argv = list(argv if argv is not None else sys.argv[1:])
+    if argv[:1] == ["--strip"]:  # clean committed outputs without running them again (their cells are unchanged)
+        import nbformat
+
+        for path in argv[1:] or sorted(glob.glob(os.path.join(HERE, "*.ipynb"))):
+            nb = nbformat.read(path, as_version=4)
+            print(f"{os.path.basename(path)}: {strip_native_notices(nb)} start-up notice lines dropped")
+            nbformat.write(nb, path)
+        return 0
     if argv[:1] == ["--full"]:
         for name in argv[1:]:
             execute(name if os.path.exists(name) else os.path.join(HERE, name), "full")

@@ -92,9 +92,18 @@ class Task:
     mixed_precision_float32 = ()
     train_defaults = {}  # `TrainConfig` defaults of this task (e.g. more epochs for a small forecaster)
 
+    def trainer(self):
+        """The module that prepares this task's training data when it has no text pipeline: it holds `OPTIONS`
+        (the task's options with their defaults) and `prepare(spec, data, config, validation_data, test_data)`
+        (→ `rnnzoo.fitting.Plan`). None (the default): the shared text pipeline, `rnnzoo.training.prepare_text`."""
+        return None
+
     @property
     def train_options(self):
         """Options of `rnnzoo.train` that only this task has, with their defaults (`TrainConfig.task`)."""
+        trainer = self.trainer()
+        if trainer is not None:
+            return dict(trainer.OPTIONS)
         return dict(TEXT_OPTIONS) if self.text_field else {}
 
     def __repr__(self):
@@ -130,9 +139,10 @@ class Task:
 
     def prepare_training(self, spec, data, config, validation_data=None, test_data=None):
         """What `rnnzoo.train` fits: a `rnnzoo.fitting.Plan` (card, batches, builder options from the data,
-        held-out evaluation). None (the default): a text task, prepared by `rnnzoo.training.prepare_text` through
-        `fit_outputs`, `encode` and `evaluate`."""
-        return None
+        held-out evaluation), made by the task's `trainer()`. None: a text task, prepared by
+        `rnnzoo.training.prepare_text` through `fit_outputs`, `encode` and `evaluate`."""
+        trainer = self.trainer()
+        return None if trainer is None else trainer.prepare(spec, data, config, validation_data, test_data)
 
     def encode(self, data, encoder, outputs, window=None):
         """Turns a dataset into `Examples` (model inputs and targets)."""

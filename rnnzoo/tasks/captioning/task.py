@@ -12,16 +12,10 @@ class CaptionerTask(DecoderTask):
     text_field = None  # images in; the caption vocabulary is fitted by `prepare_training`
     train_defaults = {"epochs": 30, "batch_size": 64, "learning_rate": 2e-3, "patience": 4, "verbose": 0}
 
-    @property
-    def train_options(self):
-        from rnnzoo.tasks.captioning.caption import OPTIONS
+    def trainer(self):
+        import rnnzoo.tasks.captioning.caption as trainer
 
-        return dict(OPTIONS)
-
-    def prepare_training(self, spec, data, config, validation_data=None, test_data=None):
-        from rnnzoo.tasks.captioning.caption import prepare
-
-        return prepare(spec, data, config, validation_data, test_data)
+        return trainer
 
     def example_data(self, seed=0):
         from rnnzoo.tasks.captioning.caption import scenes

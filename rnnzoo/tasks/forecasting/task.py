@@ -11,16 +11,10 @@ class ForecasterTask(RegressorTask):
     name = "forecaster"
     train_defaults = {"epochs": 300, "patience": 25, "verbose": 0}  # a small series: many short epochs
 
-    @property
-    def train_options(self):
-        from rnnzoo.tasks.forecasting.forecast import OPTIONS
+    def trainer(self):
+        import rnnzoo.tasks.forecasting.forecast as trainer
 
-        return dict(OPTIONS)
-
-    def prepare_training(self, spec, data, config, validation_data=None, test_data=None):
-        from rnnzoo.tasks.forecasting.forecast import prepare
-
-        return prepare(spec, data, config, validation_data, test_data)
+        return trainer
 
     def example_data(self, seed=0):
         import numpy as np

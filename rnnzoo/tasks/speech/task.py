@@ -13,16 +13,10 @@ class CTCTask(Task):
     sequence_output = True
     train_defaults = {"epochs": 40, "patience": 5, "verbose": 0}
 
-    @property
-    def train_options(self):
-        from rnnzoo.tasks.speech.recognize import OPTIONS
+    def trainer(self):
+        import rnnzoo.tasks.speech.recognize as trainer
 
-        return dict(OPTIONS)
-
-    def prepare_training(self, spec, data, config, validation_data=None, test_data=None):
-        from rnnzoo.tasks.speech.recognize import prepare
-
-        return prepare(spec, data, config, validation_data, test_data)
+        return trainer
 
     def example_data(self, seed=0):
         """Log-mel frames of short noise bursts (no espeak-ng needed), one or two words each."""

@@ -13,16 +13,10 @@ class TreeClassifierTask(LabelTask):
     train_defaults = {"epochs": 200, "patience": 8, "batch_size": 64, "learning_rate": 3e-3, "minutes": 5.0,
                       "verbose": 0}
 
-    @property
-    def train_options(self):
-        from rnnzoo.tasks.trees.data import OPTIONS
+    def trainer(self):
+        import rnnzoo.tasks.trees.data as trainer
 
-        return dict(OPTIONS)
-
-    def prepare_training(self, spec, data, config, validation_data=None, test_data=None):
-        from rnnzoo.tasks.trees.data import prepare
-
-        return prepare(spec, data, config, validation_data, test_data)
+        return trainer
 
     def example_data(self, seed=0):
         from rnnzoo.tasks.trees.data import arithmetic_trees
