@@ -325,10 +325,6 @@ class TrainConfig:
                              f"{', '.join(sorted(set(model_options or ()) - {'metadata', 'name'})) or '-'}.")
         return config
 
-    def option(self, name):
-        """A task option (its default when not set)."""
-        return self.task[name]
-
     def record(self):
         """The config as a JSON-able dict for the model card (callables and objects by name)."""
         def plain(value):
@@ -340,9 +336,7 @@ class TrainConfig:
                 return {str(k): plain(v) for k, v in value.items()}
             return getattr(value, "__name__", type(value).__name__)
 
-        out = {f.name: plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
-        out["task"] = {k: v for k, v in out["task"].items() if not hasattr(self.task.get(k), "fingerprint")}
-        return out
+        return {f.name: plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
 
 
 @dataclasses.dataclass

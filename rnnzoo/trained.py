@@ -186,31 +186,22 @@ class TrainedModel:
         return keras.tree.map_structure(lambda *parts: np.concatenate(parts), *chunks)
 
     def _call_for(self, chunk):
+        from rnnzoo.inference import compiled_call
+
         backend = keras.backend.backend()
         key = (backend,) + tuple((x.shape[1:], x.dtype.str) for x in chunk)
         if key not in self._calls:
-            model = self.model
-
-            def forward(*xs):
-                self.traces += 1  # runs when traced (TensorFlow, JAX), on every call on PyTorch
-                return model(xs[0] if len(xs) == 1 else list(xs), training=False)
-
-            if backend == "tensorflow":
+            signature = None
+            if backend == "tensorflow":  # a free batch axis: one trace per length bucket, whatever the batch
                 import tensorflow as tf
 
                 signature = [tf.TensorSpec((None,) + x.shape[1:], tf.as_dtype(x.dtype)) for x in chunk]
-                self._calls[key] = tf.function(forward, input_signature=signature)
-            elif backend == "jax":
-                import jax
-
-                self._calls[key] = jax.jit(forward)
-            elif backend == "torch":
-                import torch
-
-                self._calls[key] = torch.no_grad()(forward)
-            else:
-                self._calls[key] = forward
+            self._calls[key] = compiled_call(self.model, jit_compile=False, input_signature=signature,
+                                             on_trace=self._traced)
         return self._calls[key]
+
+    def _traced(self):
+        self.traces += 1  # when traced (TensorFlow, JAX); on every call on PyTorch
 
     # -- what users do with it ----------------------------------------------------------------------------------
     def evaluate(self, data, batch_size=64, beam_width=1, translation_limit=None):

@@ -132,7 +132,6 @@ def prepare_text(spec, task, data, config, validation_data=None, test_data=None)
         train_data = data
         val_data, test_data = (data.subset([]) if d is None else d for d in (validation_data, test_data))
         split_record = fitting.explicit_split(train_data, val_data, test_data)
-    fitting.seed_everything(seed)
     min_frequency, max_vocabulary, window = option("min_frequency"), option("max_vocabulary"), option("window")
     stateful = bool(option("stateful"))
     text_options = {**spec.text, **getattr(data, "text_options", {}), **(option("text_options") or {})}
