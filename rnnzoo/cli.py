@@ -2,12 +2,25 @@
 generate, score, forecast, recognize, caption), info, export."""
 
 import argparse
+import contextlib
 import json
 import os
 import sys
 
-
 MODEL_HELP = "a preset name (`rnnzoo presets`), a directory written by `rnnzoo train --out`, or a .keras file"
+
+
+GLOBAL_FLAGS = {"--verbose": "verbose", "--quiet": "quiet", "-q": "quiet"}
+_RESULTS = [sys.stdout]  # where results go; library output (Keras progress, notices) goes to standard error
+
+
+class UsageError(ValueError):
+    """A command line that cannot work as written (exit code 2, like argparse's own errors)."""
+
+
+def _emit(text=""):
+    """Prints a result line on standard output (the only thing `rnnzoo` writes there)."""
+    print(text, file=_RESULTS[0], flush=True)
 
 
 def _value(text):
@@ -21,7 +34,7 @@ def _options(pairs):
     out = {}
     for pair in pairs or []:
         if "=" not in pair:
-            raise ValueError(f"--set takes KEY=VALUE (e.g. --set units=64); got {pair!r}.")
+            raise UsageError(f"--set takes KEY=VALUE (e.g. --set units=64); got {pair!r}.")
         key, value = pair.split("=", 1)
         out[key.strip().replace("-", "_")] = _value(value)
     return out
@@ -32,10 +45,10 @@ def _cmd_list(args):
 
     names = list_models(args.pattern)
     if not names:
-        print(f"No model matches {args.pattern!r}.")
+        _emit(f"No model matches {args.pattern!r}.")
     for name in names:
         spec = get_spec(name)
-        print(f"{name:28s} {spec.task:15s} {spec.description}")
+        _emit(f"{name:28s} {spec.task:15s} {spec.description}")
 
 
 def _cmd_presets(args):
@@ -43,22 +56,22 @@ def _cmd_presets(args):
 
     for preset in presets():
         if args.json:
-            print(json.dumps(preset.record()))
+            _emit(json.dumps(preset.record()))
         else:
-            print(preset.line())
+            _emit(preset.line())
 
 
 def _cmd_datasets(args):
     from rnnzoo.datasets import list_datasets
 
     for name, desc in list_datasets().items():
-        print(f"{name:18s} {desc}")
+        _emit(f"{name:18s} {desc}")
 
 
 def _cmd_fetch(args):
     from rnnzoo.datasets import fetch_data
 
-    print(fetch_data())
+    _emit(fetch_data())
 
 
 def _reader_options(args):
@@ -82,31 +95,37 @@ def _cmd_hardware(args):
 
     info = describe_hardware()
     if args.json:
-        print(json.dumps(info))
+        _emit(json.dumps(info))
         return
-    print(f"CPU: {describe_cpu(info['cpu'])}; {info['threads']} threads usable")
-    print(f"GPUs ({info['backend']} backend): " + (", ".join(f"{g['name']} (bf16: {'yes' if g['bf16'] else 'no'})"
+    _emit(f"CPU: {describe_cpu(info['cpu'])}; {info['threads']} threads usable")
+    _emit(f"GPUs ({info['backend']} backend): " + (", ".join(f"{g['name']} (bf16: {'yes' if g['bf16'] else 'no'})"
                                                         for g in info["gpus"]) or "none"))
-    print(f"precision='auto' trains in {info['auto_precision']} here")
+    _emit(f"precision='auto' trains in {info['auto_precision']} here")
 
 
 def _cmd_train(args):
     from rnnzoo.registry import get_spec
     from rnnzoo.training import train
 
-    spec = get_spec(args.model)
+    try:
+        spec = get_spec(args.model)
+    except ValueError as e:  # an unknown model name: the command line is wrong, like an invalid choice
+        raise UsageError(str(e)) from None
     given = {k: v for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size),
                                ("learning_rate", args.learning_rate), ("seed", args.seed),
                                ("distribution", args.distribute), ("precision", args.precision)) if v is not None}
-    result = train(args.model, _load_data(args, spec.task), out=args.out, **given, **_options(args.set))
-    print(json.dumps({"model": args.model, "out": args.out, **result.metrics}, indent=2, default=float))
+    options = _options(args.set)
+    if args.quiet and "verbose" not in options:
+        given["verbose"] = 0  # --quiet: no Keras progress either
+    result = train(args.model, _load_data(args, spec.task), out=args.out, **given, **options)
+    _emit(json.dumps({"model": args.model, "out": args.out, **result.metrics}, indent=2, default=float))
 
 
 def _cmd_evaluate(args):
     from rnnzoo.trained import load
 
     trained = load(args.dir)
-    print(json.dumps(trained.evaluate(_load_data(args, trained.task.name), args.batch_size, beam_width=args.beam,
+    _emit(json.dumps(trained.evaluate(_load_data(args, trained.task.name), args.batch_size, beam_width=args.beam,
                                       translation_limit=args.limit), indent=2, default=float))
 
 
@@ -132,7 +151,7 @@ def _items(args):
     if items == ["-"] or (not items and not args.file and not sys.stdin.isatty()):
         items = [line.rstrip("\n") for line in sys.stdin if line.strip()]
     if not items:
-        raise ValueError(f"Nothing to {args.command}: give texts as arguments, --file FILE, or lines on standard "
+        raise UsageError(f"Nothing to {args.command}: give texts as arguments, --file FILE, or lines on standard "
                          "input.")
     return items
 
@@ -146,11 +165,11 @@ def _cmd_verb(args):
     if args.command not in mine:
         offered = _verbs()[args.command][1]
         fits = [f"rnnzoo {name}" for name in mine] + ["rnnzoo evaluate", "rnnzoo info", "rnnzoo export"]
-        raise ValueError(f"{args.dir!r} is a {task.name} model, and `rnnzoo {args.command}` is for "
+        raise UsageError(f"{args.dir!r} is a {task.name} model, and `rnnzoo {args.command}` is for "
                          f"{' and '.join(offered)} models. For this model use: {', '.join(fits)}.")
     verb = mine[args.command]
     for result in verb.run(trained, _items(args), args):
-        print(json.dumps(result, ensure_ascii=False, default=float) if args.json or verb.render is None
+        _emit(json.dumps(result, ensure_ascii=False, default=float) if args.json or verb.render is None
               else verb.render(result))
 
 
@@ -163,7 +182,7 @@ def _cmd_translate(args):
         line = {"text": text, "translation": out if isinstance(out, str) else out.text}
         if not isinstance(out, str) and out.n_best:
             line["n_best"] = [{"translation": t, "score": s} for t, s in out.n_best[: args.n_best]]
-        print(json.dumps(line, ensure_ascii=False))
+        _emit(json.dumps(line, ensure_ascii=False))
 
 
 def _cmd_info(args):
@@ -171,7 +190,7 @@ def _cmd_info(args):
 
     info = load(args.dir, compile=False).describe()
     if args.json:
-        print(json.dumps(info, indent=2, default=str))
+        _emit(json.dumps(info, indent=2, default=str))
         return
     data, split = info["data"] or {}, info["split"] or {}
     lines = [f"{info['model']} ({info['task']}): {info['path']}",
@@ -191,7 +210,7 @@ def _cmd_info(args):
     lines.append("  versions    " + (", ".join(f"{k} {v}" for k, v in (info["versions"] or {}).items()) or "-"))
     lines.append("  exports     " + ("; ".join(f"{d}: {', '.join(files)}" for d, files in info["exports"].items())
                                      or "none beside it (rnnzoo export MODEL --out DIR)"))
-    print("\n".join(lines))
+    _emit("\n".join(lines))
 
 
 def _cmd_export(args):
@@ -202,12 +221,12 @@ def _cmd_export(args):
     info = load(args.dir, compile=False).export(args.out, saved_model=args.saved_model or both, tflite=args.tflite or both,
                   quantize=args.quantize or [], sequence_length=args.sequence_length, overwrite=args.overwrite,
                   strict=not args.no_strict, parity_data=args.check_data)
-    print(f"parity checked on {info.get('parity_inputs', 'nothing (no TFLite files)')}")
-    print(f"exported {info['model']} ({info['task']}) to {args.out}")
+    _emit(f"parity checked on {info.get('parity_inputs', 'nothing (no TFLite files)')}")
+    _emit(f"exported {info['model']} ({info['task']}) to {args.out}")
     for line in describe_files(info):
-        print("  " + line)
+        _emit("  " + line)
     for name, sig in info["signatures"].items():
-        print(f"  saved_model signature {name!r}: {sig['kind']}")
+        _emit(f"  saved_model signature {name!r}: {sig['kind']}")
 
 
 def _add_reader_options(p):
@@ -217,9 +236,14 @@ def _add_reader_options(p):
 
 
 def parser():
-    ap = argparse.ArgumentParser(prog="rnnzoo", description="A Keras 3 model zoo of recurrent neural networks.")
+    ap = argparse.ArgumentParser(prog="rnnzoo", description="A Keras 3 model zoo of recurrent neural networks. "
+                                 "Results go to standard output; progress and notices to standard error. Exit codes: "
+                                 "0 done, 1 runtime error, 2 usage error.")
+    ap.add_argument("--version", action="store_true", help="print rnnzoo's version and exit")
     ap.add_argument("--verbose", action="store_true", help="show TensorFlow's native start-up lines (hidden by "
-                    "default: GPU probes on a CPU-only machine, build notes)")
+                    "default: GPU probes on a CPU-only machine, build notes); allowed anywhere on the line")
+    ap.add_argument("-q", "--quiet", action="store_true", help="no progress bars or training progress (allowed "
+                    "anywhere on the line)")
     sub = ap.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("list", help="list registered models")
@@ -260,6 +284,8 @@ def parser():
     p.add_argument("--precision", choices=["float32", "bfloat16", "float16", "auto"],
                    help="training precision: mixed bfloat16/float16 keeps float32 variables and loss; auto = bfloat16 "
                    "where the CPU has AVX512-BF16 or AMX (or the GPU bf16), else float32. The saved model is float32")
+    p.add_argument("--json", action="store_true", help="the result is one JSON object on standard output either "
+                   "way (progress goes to standard error), so `rnnzoo train ... --json | jq` works")
     _add_reader_options(p)
     p.set_defaults(func=_cmd_train)
 
@@ -269,6 +295,7 @@ def parser():
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--beam", type=int, default=1, help="seq2seq: beam width of the decoded metrics (1: greedy)")
     p.add_argument("--limit", type=int, help="seq2seq: decode at most this many distinct sources")
+    p.add_argument("--json", action="store_true", help="the result is JSON either way (kept for symmetry)")
     _add_reader_options(p)
     p.set_defaults(func=_cmd_evaluate)
 
@@ -317,24 +344,59 @@ def parser():
     return ap
 
 
+def _global_flags(argv):
+    """Takes --verbose, --quiet/-q and --version from anywhere on the command line (before a `--`)."""
+    found, rest = set(), []
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            rest += argv[i:]
+            break
+        if arg in GLOBAL_FLAGS or arg == "--version":
+            found.add(GLOBAL_FLAGS.get(arg, "version"))
+        else:
+            rest.append(arg)
+    return found, rest
+
+
 def main(argv=None):
-    args = parser().parse_args(argv)
-    if not args.verbose:  # before TensorFlow loads: its native start-up notices are hidden (rnnzoo.quiet)
+    """Runs `rnnzoo ARGS`; returns the exit code: 0 done, 1 a runtime error (bad data, a missing file, a model
+    that cannot do it), 2 a usage error (the command line itself), 130 interrupted."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    flags, argv = _global_flags(argv)
+    if "version" in flags:  # answered before anything imports TensorFlow
+        from rnnzoo.version import __version__
+
+        print(f"rnnzoo {__version__}")
+        return 0
+    if "verbose" not in flags:  # before TensorFlow loads: its native start-up notices are hidden (rnnzoo.quiet)
         from rnnzoo.quiet import quiet_native_logs
 
         quiet_native_logs()
+    from rnnzoo import progress
+
+    progress.set_quiet("quiet" in flags)
+    try:
+        args = parser().parse_args(argv)
+    except SystemExit as e:  # argparse: --help (0) or a usage error (2)
+        return e.code if isinstance(e.code, int) else 2
+    args.verbose, args.quiet = "verbose" in flags, "quiet" in flags
     from rnnzoo import config
 
     config.from_environment()  # RNNZOO_FAST_KERNELS=0: Keras' own recurrent loop
+    _RESULTS[0] = sys.stdout
     try:
         if getattr(args, "distribute", None) == "multi_worker":
             from rnnzoo import distribute
 
             distribute.start("multi_worker")  # before TensorFlow runs anything (collective ops are set up once)
-        args.func(args)
-    except (ValueError, OSError, RuntimeError) as e:  # OSError: a missing file, an existing export, a full disk
+        with contextlib.redirect_stdout(sys.stderr):  # Keras progress and notices: standard error
+            args.func(args)
+    except UsageError as e:
         print(f"rnnzoo {args.command}: error: {e}", file=sys.stderr)
         return 2
+    except (ValueError, OSError, RuntimeError) as e:  # OSError: a missing file, an existing export, a full disk
+        print(f"rnnzoo {args.command}: error: {e}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print(f"rnnzoo {args.command}: interrupted. A training with --out resumes from its last finished epoch "
               "when you run the same command again.", file=sys.stderr)

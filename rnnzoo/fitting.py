@@ -15,6 +15,7 @@ import contextlib
 import dataclasses
 import json
 import os
+import sys
 import time
 
 import keras
@@ -484,7 +485,7 @@ def _fit(model, train, validation, card, config, out, plan, shuffle, compile, fi
     if verbose == 1 and not _interactive():
         verbose = 2  # one line per epoch where output is a file or a pipe (CI, `make demo > log`): no \r bars
     if verbose:  # with the progress lines (verbose=0 asked for silence; the card records it either way)
-        print(precisions.announce(precision, requested), flush=True)
+        print(precisions.announce(precision, requested), file=sys.stderr, flush=True)  # a notice, not a result
     # JAX shards each batch over the devices only inside the distribution's scope; the precision holds for
     # training only (the model leaves it float32, to be evaluated, saved and exported as such)
     from rnnzoo import xla as xlas

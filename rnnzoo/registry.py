@@ -35,6 +35,16 @@ class ModelSpec:
 _REGISTRY = {}
 
 
+def load_builtins():
+    """Registers the built-in models and tasks (imports `rnnzoo.tasks` once; `import rnnzoo` alone stays light).
+    Every lookup here and in `rnnzoo.task` calls it first."""
+    import importlib
+    import sys
+
+    if "rnnzoo.tasks" not in sys.modules:
+        importlib.import_module("rnnzoo.tasks")
+
+
 def register_model(name, builder, *, task, defaults=None, tiny=None, description="", text=None):
     """Registers a model builder under `name`.
 
@@ -74,6 +84,7 @@ def get_spec(name, tasks=None, hint=None):
     use instead)."""
     if not isinstance(name, str):
         raise ValueError(f"Model names are strings; got {type(name).__name__}. See rnnzoo.list_models().")
+    load_builtins()
     if name not in _REGISTRY:
         close = difflib.get_close_matches(name, list(_REGISTRY), n=5, cutoff=0.5)
         hint = f" Did you mean: {', '.join(close)}?" if close else ""
@@ -112,6 +123,7 @@ def build(name, **overrides):
 
 def find_spec(name):
     """The `ModelSpec` registered under `name`, or None."""
+    load_builtins()
     return _REGISTRY.get(name)
 
 
@@ -122,6 +134,7 @@ def list_models(pattern=None):
     >>> "bilstm_classifier" in list_models("*classifier")
     True
     """
+    load_builtins()
     names = sorted(_REGISTRY)
     if pattern is not None:
         names = [n for n in names if fnmatch.fnmatchcase(n, pattern)]

@@ -64,13 +64,9 @@ def compile_model(model, task=None, optimizer="adam", learning_rate=1e-3, clipno
 
 
 def resolve_model_path(path):
-    """Returns the `.keras` file for `path`: a `.keras` file, a training output directory, or the name of a
-    committed preset (`rnnzoo presets`) where no file or folder of that name exists."""
-    from rnnzoo.presets import preset_path
-
+    """Returns the `.keras` file for `path`: a `.keras` file or a training output directory (preset names and
+    URLs are resolved by `rnnzoo.load`)."""
     path = os.fspath(path)
-    if not os.path.exists(path) and preset_path(path) is not None:
-        path = preset_path(path)
     if os.path.isdir(path):
         path = os.path.join(path, MODEL_FILE)
     if not os.path.exists(path):

@@ -213,6 +213,10 @@ def get_task(name):
     if isinstance(name, Task):
         return name
     if name not in TASKS:
+        from rnnzoo.registry import load_builtins
+
+        load_builtins()
+    if name not in TASKS:
         raise ValueError(f"Unknown task {name!r}; registered tasks: {sorted(TASKS)}.")
     return TASKS[name]
 

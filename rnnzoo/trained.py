@@ -254,20 +254,28 @@ def _cut(y, chunk, lengths):
 
 
 def load(path, compile=True):
-    """Loads a model saved by rnnzoo: a preset name (`rnnzoo.presets()`), a `.keras` file or a training directory
-    (`str` or `pathlib.Path`). Returns a `TrainedModel`.
+    """Loads a model saved by rnnzoo: a preset name (`rnnzoo.presets()`), a preset URL (`https://…/NAME.tar.gz`
+    or `file://…`, cached after the first download and checked against its manifest), a `.keras` file or a
+    training directory (`str` or `pathlib.Path`). Returns a `TrainedModel`.
+
+    This is the one place that resolves a name, a path or a URL: every verb, `evaluate`, `export` and the CLI
+    come through it (`TrainedModel.of`).
 
     With `compile=True` the model is ready for `evaluate` and further training: a model saved without its
     optimizer (as the presets are) is compiled with its task's loss and metrics. The card is read and checked
     (a card from a newer rnnzoo raises a clear error).
 
     Example:
-    >>> t = rnnzoo.load("g2p_bahdanau_cmudict")  # doctest: +SKIP
+    >>> t = rnnzoo.load("g2p_bahdanau_ls_long_seed2_cmudict")  # doctest: +SKIP
     >>> t.model.count_params(), t.card.metrics["beam"]["wer"]  # doctest: +SKIP
     """
+    from rnnzoo.presets import MANIFEST_FILE, locate, verify
     from rnnzoo.saving import load_model, resolve_model_path
 
-    file = resolve_model_path(path)
+    folder = locate(os.fspath(path))  # a preset name or URL → its folder (None: a path)
+    if folder is not None and os.path.isfile(os.path.join(folder, MANIFEST_FILE)):
+        verify(folder)
+    file = resolve_model_path(os.fspath(path) if folder is None else folder)
     model = load_model(file, compile=False)
     try:
         trained = TrainedModel(model, path=file)
@@ -286,7 +294,7 @@ def card_of(model):
     """The `ModelCard` of a trained model in any form `TrainedModel.of` takes.
 
     Example:
-    >>> rnnzoo.card_of("g2p_bahdanau_cmudict").split.fractions  # doctest: +SKIP
+    >>> rnnzoo.card_of("g2p_bahdanau_ls_long_seed2_cmudict").split.fractions  # doctest: +SKIP
     [0.9, 0.02, 0.08]
     """
     return TrainedModel.of(model).card
@@ -300,7 +308,7 @@ def evaluate(model, data, batch_size=64, beam_width=1, translation_limit=None):
     source is scored whole. The result names what was scored (`evaluated_on`) and how many examples.
 
     Example:
-    >>> rnnzoo.evaluate("g2p_bahdanau_cmudict", "cmudict")["evaluated_on"]  # doctest: +SKIP
+    >>> rnnzoo.evaluate("g2p_bahdanau_ls_long_seed2_cmudict", "cmudict")["evaluated_on"]  # doctest: +SKIP
     'held-out test split of cmudict (10084 of 126052 examples; ...)'
     """
     return TrainedModel.of(model, compile=True).evaluate(data, batch_size=batch_size, beam_width=beam_width,

@@ -12,7 +12,7 @@ from rnnzoo import datasets
 from rnnzoo.cli import main as cli
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CHAR_LM = os.path.join(ROOT, "saved_models", "char_lstm_tiny_shakespeare")
+CHAR_LM = os.path.join(ROOT, "saved_models", "char_lstm_512_tiny_shakespeare")
 WORD_LM = os.path.join(ROOT, "saved_models", "word_lstm_shakespeare")
 G2P = os.path.join(ROOT, "saved_models", "g2p_bahdanau_cmudict_seed1")
 COMMITTED = sorted(os.path.join(ROOT, "saved_models", d) for d in os.listdir(os.path.join(ROOT, "saved_models"))
@@ -72,20 +72,21 @@ def test_wrong_task_missing_file_and_bad_format_errors(classifier, tmp_path, cap
         (["caption", "scenes_lstm_captioner", str(tmp_path / "missing.png")], "No such image file"),
         (["caption", "scenes_lstm_captioner", str(tmp_path / "latin1.txt")], "is not an image file.*PNG or JPEG"),
         (["recognize", "listops_tree_lstm", "x.wav"], "is a tree_classifier model.*For this model use: rnnzoo predict"),
-        (["recognize", "speech_bigru_ctc", str(tmp_path / "missing.wav")], "No such WAV file"),
-        (["recognize", "speech_bigru_ctc", str(tmp_path / "latin1.txt")], "is not a PCM WAV file"),
+        (["recognize", "speech_bigru_ctc", str(tmp_path / "missing.wav")], "No such audio file"),
+        (["recognize", "speech_bigru_ctc", str(tmp_path / "latin1.txt")], "is not an audio file soundfile can read"),
         (["predict", "listops_tree_lstm", "( 9 min"], "ends too early.*Known tokens: 0 1 2"),
         (["predict", "listops_tree_lstm", "( 3 plus 4 )"], "Unknown token 'plus'"),
         (["generate", "no_such_preset", "x"], "No saved model at.*preset name"),
     ]
     (tmp_path / "latin1.txt").write_bytes("caf\xe9\n".encode("latin-1"))
     (tmp_path / "broken.keras").write_bytes(b"PK\x03\x04 truncated")
-    for argv, message in cases:
-        assert cli(argv) == 2, argv
+    for argv, message in cases:  # 2: the command line cannot work (a verb for another task); 1: runtime errors
+        code = cli(argv)
         import re
 
         err = capsys.readouterr().err
         assert re.search(message, err), (argv, err)
+        assert code == (2 if re.search(r"is a \w+ model, and `rnnzoo", err) else 1), (argv, code)
 
 
 def test_predict_verb_on_a_classifier(classifier, capsys):
@@ -136,7 +137,7 @@ ON_FILES = {"scenes_lstm_captioner": ("exact_match", 0.8), "listops_tree_lstm": 
 
 def test_every_committed_model_has_an_evaluate_test():
     # the best char LM's evaluate test: tests/test_reference_models.py::test_best_char_model_scores_its_test_end_...
-    char_lms = {os.path.basename(CHAR_LM), "char_lstm_512_tiny_shakespeare"}
+    char_lms = {os.path.basename(CHAR_LM)}
     assert {os.path.basename(p) for p in COMMITTED} == set(ON_SOURCE) | set(ON_FILES) | char_lms
 
 
@@ -193,7 +194,7 @@ def test_evaluate_a_committed_model_of_files_on_new_files(name, tmp_path, capsys
     assert metrics["evaluated_on"].startswith(f"all of {listing}") and metrics["examples"] > 0
     assert (metrics[key] <= bound) if key == "wer" else (metrics[key] >= bound), metrics
     (tmp_path / "list.tsv").write_text("nothing.png\tno file\n")
-    assert cli(["evaluate", name, "--data", listing]) == 2
+    assert cli(["evaluate", name, "--data", listing]) == 1
     assert "do not exist" in capsys.readouterr().err or name == "listops_tree_lstm"
 
 
@@ -216,26 +217,13 @@ def test_forecast_verb_reads_series_files(tmp_path, capsys):
                           (["forecast", out, str(tmp_path / "short.csv")], "needs the last 12"),
                           (["forecast", out, str(tmp_path / "tail.csv"), "--horizon", "5"], "forecasts 3 steps"),
                           (["forecast", WORD_LM, str(tmp_path / "tail.csv")], "For this model use: rnnzoo generate")]:
-        assert cli(argv) == 2, argv
+        assert cli(argv) == (2 if "For this model use" in message else 1), argv
         import re
 
         assert re.search(message, capsys.readouterr().err), argv
 
 
 TINY_SHAKESPEARE = os.path.join(ROOT, "..", "shared", "data", "tinyshakespeare.txt")
-
-
-@pytest.mark.slow
-def test_evaluate_the_committed_char_model_on_the_held_out_end_of_its_text(capsys):
-    if not os.path.exists(TINY_SHAKESPEARE):
-        pytest.skip(f"{TINY_SHAKESPEARE} is not beside this checkout (the standard char-LM text lives in ../shared)")
-    assert cli(["evaluate", CHAR_LM, "--data", TINY_SHAKESPEARE]) == 0
-    metrics = json.loads(capsys.readouterr().out)
-    card = rnnzoo.card_of(rnnzoo.load(CHAR_LM, compile=False))
-    assert metrics["evaluated_on"].startswith("held-out validation text of") and "first 1003854" in \
-        metrics["evaluated_on"]
-    # the card's 1.498 nats/char came from the benchmark's own windows; the same held-out text scored here
-    assert metrics["loss"] == pytest.approx(card.metrics["validation_nats_per_char"], abs=0.05)
 
 
 @pytest.mark.parametrize("model, data, options", [
@@ -262,5 +250,53 @@ def test_train_command_trains_every_kind_of_task(model, data, options, tmp_path,
         open(out / "metrics.json"))}
     card = rnnzoo.load(str(out), compile=False).card
     assert card.task == rnnzoo.get_spec(model).task and card.training["config"]["epochs"] == 1
-    assert cli(["train", model, "--data", data, "--set", "no_such_option=1", "--out", str(tmp_path / "x")]) == 2
+    assert cli(["train", model, "--data", data, "--set", "no_such_option=1", "--out", str(tmp_path / "x")]) == 1
     assert "Unknown training settings ['no_such_option']" in capsys.readouterr().err
+
+
+def test_version_answers_without_importing_tensorflow():
+    code = ("import sys\nfrom rnnzoo.cli import main\nassert main(['--version']) == 0\n"
+            "heavy = sorted(m for m in ('tensorflow', 'keras', 'torch', 'jax') if m in sys.modules)\n"
+            "print('imported:', heavy)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.splitlines() == [f"rnnzoo {rnnzoo.__version__}", "imported: []"]
+    import tomllib
+
+    project = tomllib.load(open(os.path.join(ROOT, "pyproject.toml"), "rb"))["project"]
+    assert "version" not in project and project["dynamic"] == ["version"]  # one place: rnnzoo/version.py
+
+
+def test_python_dash_m_runs_the_command_with_exit_codes_for_usage_and_runtime_errors(tmp_path):
+    run = [sys.executable, "-m", "rnnzoo"]
+    ok = subprocess.run(run + ["--help"], capture_output=True, text=True, timeout=300)
+    assert ok.returncode == 0 and "usage: rnnzoo" in ok.stdout and "--version" in ok.stdout
+    usage = subprocess.run(run + ["train"], capture_output=True, text=True, timeout=300)  # --data missing
+    assert usage.returncode == 2 and "the following arguments are required" in usage.stderr
+    missing = subprocess.run(run + ["info", str(tmp_path / "nothing.keras")], capture_output=True, text=True,
+                             timeout=300)
+    assert missing.returncode == 1 and "No saved model at" in missing.stderr and not missing.stdout
+
+
+def test_verbose_and_quiet_are_accepted_anywhere(capsys, monkeypatch):
+    from rnnzoo import progress
+
+    assert cli(["presets", "--quiet"]) == 0 and progress.quiet()
+    first = capsys.readouterr().out
+    assert cli(["-q", "presets"]) == 0
+    assert cli(["presets", "--verbose"]) == 0 and not progress.quiet()
+    assert capsys.readouterr().out == first * 2
+
+
+def test_train_json_pipes_cleanly_with_progress_on_stderr(tmp_path):
+    """`rnnzoo train ... --json | python -m json.tool`: standard output holds the result alone."""
+    data = tmp_path / "films.csv"
+    data.write_text("text,label\n" + "good fun film,pos\nbad dull film,neg\n" * 20)
+    train = subprocess.run([sys.executable, "-m", "rnnzoo", "train", "gru_classifier", "--data", str(data),
+                            "--epochs", "2", "--set", "units=4", "--set", "min_frequency=1", "--json",
+                            "--out", str(tmp_path / "clf")], capture_output=True, text=True, timeout=600)
+    assert train.returncode == 0, train.stderr[-2000:]
+    assert "Epoch 2/2" in train.stderr and "training in float32" in train.stderr  # progress went to stderr
+    tool = subprocess.run([sys.executable, "-m", "json.tool"], input=train.stdout, capture_output=True, text=True)
+    assert tool.returncode == 0, train.stdout[:2000]
+    assert json.loads(train.stdout)["model"] == "gru_classifier"

@@ -134,3 +134,21 @@ def test_missing_fetched_corpus_names_the_fix(monkeypatch, tmp_path):
     monkeypatch.setenv("RNNZOO_DATA_DIR", str(tmp_path))
     with pytest.raises(FileNotFoundError, match="rnnzoo fetch-data"):
         load("sentiment")
+
+
+def test_csv_quoted_fields_may_hold_newlines_and_delimiters(tmp_path):
+    from rnnzoo.datasets.files import read_numbers_csv
+
+    csv = tmp_path / "reviews.csv"
+    csv.write_bytes(b'text,label\r\n"first line\r\nsecond line, still the review",pos\r\n"plain",neg\r\n'
+                    b'"a ""quoted"" word",pos\r\n')
+    data = load_classification_file(csv)
+    assert data.texts == ["first line\r\nsecond line, still the review", "plain", 'a "quoted" word']
+    assert list(data.labels) == ["pos", "neg", "pos"]
+    series = tmp_path / "series.csv"
+    series.write_text('"value\nof the year",other\n1,2\n3,4\n')
+    np.testing.assert_array_equal(read_numbers_csv(series, ["value\nof the year"]), [[1], [3]])
+    broken = tmp_path / "broken.csv"
+    broken.write_text('text,label\n"never closed,pos\nmore,neg\n')
+    with pytest.raises(ValueError, match="broken.csv"):
+        load_classification_file(broken)

@@ -216,7 +216,7 @@ def test_cli_translate(dates_model, capsys):
     assert main(["translate", dates_model[1], "3 March 1999", "--beam", "3"]) == 0
     line = json.loads(capsys.readouterr().out.strip().splitlines()[0])
     assert line["text"] == "3 March 1999" and isinstance(line["translation"], str)
-    assert main(["translate", dates_model[1], ""]) == 2
+    assert main(["translate", dates_model[1], ""]) == 1
     assert main(["translate", dates_model[1], "3 March 1999", "--beam", "3", "--ensemble", dates_model[1]]) == 0
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1]) == line  # a model with itself: the same
 
@@ -232,3 +232,26 @@ def test_user_pairs_file_word_level(tmp_path):
     assert isinstance(translate(result.model, "one three"), str)
     with pytest.raises(ValueError, match="level"):
         rnnzoo.datasets.load(str(path), task="seq2seq", level="sentence")
+
+
+def test_sampling_draws_differ_between_batches_of_texts(dates_model, monkeypatch):
+    """Each batch of texts gets its own sampling seed: text i and text i + batch_size do not share their draws."""
+    from rnnzoo.tasks.seq2seq import translation
+
+    seeds, real = [], translation.decode_ids
+
+    def recording(*args, **kwargs):
+        seeds.append(kwargs["seed"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(translation, "decode_ids", recording)
+    model = dates_model[1]
+    texts = ["March 3, 1999"] * 5
+    first = translate(model, texts, sampler="random", seed=7, batch_size=2)
+    assert len(seeds) == 3 and seeds[0] == 7 and len(set(seeds)) == 3, seeds
+    seeds.clear()
+    assert translate(model, texts, sampler="random", seed=7, batch_size=2) == first  # still reproducible
+    assert seeds == [7, translation.chunk_seed(7, 2), translation.chunk_seed(7, 4)]
+    seeds.clear()
+    translate(model, texts, batch_size=2)
+    assert seeds == [None, None, None]  # no seed asked: none made up

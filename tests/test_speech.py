@@ -31,7 +31,7 @@ def test_input_errors():
         speech.encode_transcripts(["three apples"])
     with pytest.raises(ValueError, match="1-D waveform"):
         speech.log_mel(np.zeros((2, 100)))
-    with pytest.raises(FileNotFoundError, match="No such WAV"):
+    with pytest.raises(FileNotFoundError, match="No such audio file"):
         speech.read_wav("/nonexistent.wav")
     np.testing.assert_array_equal(speech.encode_transcripts(["zero go", "one"]), [[1, 20], [2, 0]])
 
@@ -94,5 +94,25 @@ def _wav_round_trip_from_the_shell(model_dir, words, tmp_path):
     assert rate == speech.SAMPLE_RATE and len(heard) == 3
     assert sum(h == s for h, s in zip(heard, said + said[:1])) >= 2, (heard, said)  # a held-out voice
     (tmp_path / "notes.txt").write_text("not audio")
-    assert cli(["recognize", model_dir, str(tmp_path / "notes.txt")]) == 2
-    assert cli(["recognize", model_dir, str(tmp_path / "missing.wav")]) == 2
+    assert cli(["recognize", model_dir, str(tmp_path / "notes.txt")]) == 1
+    assert cli(["recognize", model_dir, str(tmp_path / "missing.wav")]) == 1
+
+
+@pytest.mark.parametrize("subtype", ["PCM_16", "PCM_24", "PCM_32", "FLOAT", "DOUBLE", "PCM_U8"])
+def test_wav_in_any_sample_format_reads_the_same_samples(tmp_path, subtype):
+    import soundfile
+
+    t = np.arange(1600) / 16000.0
+    wave = (0.5 * np.sin(2 * np.pi * 440 * t)).astype("float32")
+    path = tmp_path / f"{subtype}.wav"
+    soundfile.write(path, np.stack([wave, wave], 1), 16000, subtype=subtype)  # stereo: mixed down
+    samples, rate = speech.read_wav(path)
+    assert rate == 16000 and samples.dtype == np.float32 and samples.shape == wave.shape
+    np.testing.assert_allclose(samples, wave, atol=1e-2 if subtype == "PCM_U8" else 1e-4)
+
+
+def test_unreadable_audio_says_what_is_read(tmp_path):
+    bad = tmp_path / "notes.wav"
+    bad.write_text("not audio")
+    with pytest.raises(ValueError, match="WAV \\(any sample format\\), FLAC and OGG"):
+        speech.read_wav(bad)

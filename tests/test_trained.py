@@ -18,9 +18,9 @@ def _run_verb(name, model):
         return rnnzoo.predict_text(model, ["a gripping , funny film", "the cat sat on the mat"])
     if name == "dates_bahdanau":
         return rnnzoo.translate(model, ["the 3rd of March 2001", "12/25/99"], beam_width=2)
-    if name == "g2p_bahdanau_cmudict":
+    if name == "g2p_bahdanau_ls_long_seed2_cmudict":
         return rnnzoo.translate(model, ["keras", "zoo"])
-    if name == "char_lstm_tiny_shakespeare":
+    if name == "char_lstm_512_tiny_shakespeare":
         return rnnzoo.generate(model, "ROMEO:", max_length=12)
     if name == "word_lstm_shakespeare":
         return [r["log_prob"] for r in rnnzoo.score(model, ["to be or not to be", "my lord"])]

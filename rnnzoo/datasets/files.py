@@ -1,6 +1,7 @@
 """Loaders for users' own files: plain text, CSV/TSV text+label, CoNLL token/tag columns, TSV pairs."""
 
 import csv
+import io
 import os
 
 from rnnzoo.datasets.base import PairData, TaggedData, TextClassificationData, TextCorpus
@@ -15,9 +16,10 @@ def _check_file(path):
     return path
 
 
-def _read(path):
+def _read(path, newline=None):
+    """The whole UTF-8 file (`newline=""` keeps line endings as they are, for the csv module)."""
     try:
-        with open(_check_file(path), encoding="utf-8-sig") as f:
+        with open(_check_file(path), encoding="utf-8-sig", newline=newline) as f:
             return f.read()
     except UnicodeDecodeError as e:
         raise ValueError(f"{path!r} is not UTF-8 text ({e.reason} at byte {e.start}); convert it to UTF-8.") from None
@@ -61,10 +63,16 @@ def load_classification_file(path, text_column="text", label_column="label", del
     >>> data = load_classification_file("reviews.csv", text_column="review", label_column="sentiment")  # doctest: +SKIP
     """
     path = _check_file(path)
-    rows = list(csv.DictReader(_read(path).splitlines(), delimiter=_delimiter(path, delimiter)))
+    # the csv module reads the whole stream: a quoted field may hold a newline or the delimiter
+    reader = csv.DictReader(io.StringIO(_read(path, newline=""), newline=""), delimiter=_delimiter(path, delimiter))
+    try:
+        rows = [(reader.line_num, row) for row in reader]
+    except csv.Error as e:
+        raise ValueError(f"{path!r} line {reader.line_num}: not valid CSV ({e}). Quote fields that hold the "
+                         "delimiter, a quote or a newline.") from None
     if not rows:
         raise ValueError(f"{path!r} has no data rows (a header row and at least one example are needed).")
-    columns = list(rows[0].keys())
+    columns = list(rows[0][1].keys())
     for role, column in (("text", text_column), ("label", label_column)):
         if column not in columns:
             raise ValueError(
@@ -72,7 +80,7 @@ def load_classification_file(path, text_column="text", label_column="label", del
                 f"Pass {role}_column= one of them (CLI: --{role}-column)."
             )
     texts, labels = [], []
-    for i, row in enumerate(rows, start=2):
+    for i, row in rows:
         text, label = (row[text_column] or "").strip(), (row[label_column] or "").strip()
         if not label:
             raise ValueError(f"{path!r} line {i}: the label is empty; every example needs a label.")
@@ -207,11 +215,9 @@ def read_numbers_csv(path, columns=()):
     """Rows × features from a CSV file of numbers: a series for a forecaster, a sequence for a regressor (a header
     row is optional; with one, the model's training columns are picked by name when they are all there). Errors
     say which line and column is not a number."""
-    import io
-
     import numpy as np
 
-    rows = [r for r in csv.reader(io.StringIO(_read(path), newline="")) if any(c.strip() for c in r)]
+    rows = [r for r in csv.reader(io.StringIO(_read(path, newline=""), newline="")) if any(c.strip() for c in r)]
     if not rows:
         raise ValueError(f"{path!r} holds no rows; a series file has one row per time step.")
     header = None

@@ -23,6 +23,7 @@ import warnings
 import numpy as np
 
 from rnnzoo.names import EMBEDDING, EXPORT_FILE, ONE_HOT, TARGET, TARGET_EMBEDDING
+from rnnzoo.progress import Progress
 from rnnzoo.text.vocabulary import START_ID
 from rnnzoo.version import __version__
 from rnnzoo.export.tflite import (
@@ -179,8 +180,11 @@ def _tflite_files(trained, directory, quantize, sequence_length, target_length, 
     units = [("model", full, specs, samples, expected)]
     units += [(base, fn, fn_specs, None, None) for base, fn, fn_specs in
               task.streaming_units(trained, sequence_length)]
+    forms = ("float32",) + tuple(q for q in quantize if q != "float32")
+    bar = Progress(len(units) * len(forms), "converting to TFLite (quantized forms calibrate)")
     for base, fn, fn_specs, inputs, outputs in units:
-        for q in ("float32",) + tuple(q for q in quantize if q != "float32"):
+        for q in forms:
+            bar.add(1)
             if q == "int8" and base != "model":
                 continue  # the step models keep float activations: their states feed back every step
             file = f"{base}.tflite" if q == "float32" else f"{base}_{q}.tflite"
@@ -201,6 +205,7 @@ def _tflite_files(trained, directory, quantize, sequence_length, target_length, 
                          for x, y in zip(inputs, outputs)]
                 _parity(entry, diffs, outputs, q)
             report[file] = entry
+    bar.close()
     if fused:
         report.update(_fused_files(model, directory, quantize, sequence_length))
     return report, checked_on

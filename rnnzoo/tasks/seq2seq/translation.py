@@ -6,8 +6,10 @@ captioning and the streaming export; the metrics are `rnnzoo.metrics`'.
 """
 
 import dataclasses
+import sys
 
 import keras
+
 import numpy as np
 
 from rnnzoo.decoding import DEFAULT_ALPHA, decode_ids, decode_length, step_of
@@ -108,6 +110,7 @@ def translate(model, texts, beam_width=1, sampler="greedy", alpha=DEFAULT_ALPHA,
     >>> rnnzoo.translate(model, "the 3rd of March 1999", beam_width=5)  # doctest: +SKIP
     '1999-03-03'
     """
+    from rnnzoo.progress import Progress
     from rnnzoo.text import as_texts, pad_sequences
 
     trained = resolve(model)
@@ -129,10 +132,14 @@ def translate(model, texts, beam_width=1, sampler="greedy", alpha=DEFAULT_ALPHA,
     if max_length is None:
         max_length = decode_length(trained.card, [len(s) for s in ids])
     results = []
+    bar = Progress(len(ids) if len(ids) > batch_size else None, "translating", enabled=None if len(ids) > batch_size
+                   else False)
     for start in range(0, len(ids), batch_size):
         chunk = ids[start:start + batch_size]
         out = decode_ids(owner, pad_sequences(chunk), max_length, beam_width=beam_width, sampler=sampler,
-                         alpha=alpha, seed=seed, attention=details and attention and step.attention)
+                         alpha=alpha, seed=chunk_seed(seed, start),
+                         attention=details and attention and step.attention)
+        bar.add(len(chunk))
         for row in range(len(chunk)):
             beams = []
             for k in range(out["tokens"].shape[1]):
@@ -150,7 +157,16 @@ def translate(model, texts, beam_width=1, sampler="greedy", alpha=DEFAULT_ALPHA,
                 weights = out["attention"][row, 0, :n, : len(chunk[row])]
             results.append(Translation(text, toks, score, tokens[start + row], weights,
                                        [(b[0], b[2]) for b in beams] if out["scores"] is not None else None))
+    bar.close()
     return results[0] if single else results
+
+
+def chunk_seed(seed, start):
+    """The sampling seed of the batch of texts from index `start`: `seed` for the first, a distinct seed derived
+    from `(seed, start)` for each later one (so text i and text i + batch_size do not get the same draws)."""
+    if seed is None or start == 0:
+        return seed
+    return int(np.random.SeedSequence([int(seed), int(start)]).generate_state(1)[0] >> 1)
 
 
 def evaluate_translations(model, data, beam_width=1, alpha=DEFAULT_ALPHA, limit=None, batch_size=128):
@@ -190,8 +206,9 @@ class ErrorRateCheckpoint(keras.callbacks.Callback):
     >>> rnnzoo.train("bahdanau_seq2seq", data, callbacks=[checkpoint]); checkpoint.best_epoch  # doctest: +SKIP
     """
 
-    def __init__(self, data, start=1, restore=True, limit=None):
+    def __init__(self, data, start=1, restore=True, limit=None, verbose=0):
         super().__init__()
+        self.verbose = int(verbose)
         if not len(data):
             raise ValueError("ErrorRateCheckpoint needs validation pairs to decode; got none.")
         self.data, self.start, self.restore, self.limit = data, int(start), bool(restore), limit
@@ -204,7 +221,9 @@ class ErrorRateCheckpoint(keras.callbacks.Callback):
         self.scores.append({"epoch": epoch + 1, "wer": m["wer"], "token_error_rate": m["token_error_rate"]})
         if logs is not None:
             logs.update(val_wer=m["wer"], val_token_error_rate=m["token_error_rate"])
-        print(f"epoch {epoch + 1}: validation WER {m['wer']:.2%}, PER {m['token_error_rate']:.2%} (greedy)", flush=True)
+        if self.verbose:  # the figures are in the epoch's logs (Keras' progress line, the history) either way
+            print(f"epoch {epoch + 1}: validation WER {m['wer']:.2%}, PER {m['token_error_rate']:.2%} (greedy)",
+                  file=sys.stderr, flush=True)
         if (m["wer"], m["token_error_rate"]) < self.best:  # ties on WER go to the lower phoneme error rate
             self.best, self.best_epoch = (m["wer"], m["token_error_rate"]), epoch + 1
             self.best_weights = [np.array(w) for w in self.model.get_weights()]

@@ -21,7 +21,6 @@ import functools
 import os
 import shutil
 import subprocess
-import wave
 
 import numpy as np
 
@@ -118,10 +117,14 @@ def spoken_words(n=2000, voices=TRAIN_VOICES, max_words=3, words=WORDS, seed=0, 
             text = " ".join(rng.choice(words, count))
             jobs.append((text, voices[rng.integers(len(voices))], int(rng.integers(130, 211)),
                          int(rng.integers(25, 76))))
-    for text, voice, speed, pitch in jobs:
-        features.append(log_mel(synthesize(text, voice, speed, pitch)))
-        transcripts.append(text)
-        speakers.append(voice)
+    from rnnzoo.progress import Progress
+
+    with Progress(len(jobs), "synthesising speech with espeak-ng", enabled=None if len(jobs) > 20 else False) as bar:
+        for text, voice, speed, pitch in jobs:
+            features.append(log_mel(synthesize(text, voice, speed, pitch)))
+            transcripts.append(text)
+            speakers.append(voice)
+            bar.add(1)
     return SpeechData(features, transcripts, speakers)
 
 
@@ -306,24 +309,23 @@ def prepare(spec, data, config, validation_data=None, test_data=None):
 
 
 def read_wav(path):
-    """Mono float32 samples and the sample rate of a 16-bit PCM WAV file (for recognising your own recordings)."""
+    """Mono float32 samples in [-1, 1] and the sample rate of an audio file: WAV in any sample format (8/16/24/32-bit
+    PCM, 32/64-bit float), and FLAC or OGG, read by soundfile (libsndfile). Several channels are averaged."""
+    import soundfile
+
+    path = os.fspath(path)
     if not os.path.exists(path):
-        raise FileNotFoundError(f"No such WAV file: {path}")
+        raise FileNotFoundError(f"No such audio file: {path}")
+    if os.path.isdir(path):
+        raise ValueError(f"{path} is a directory; pass an audio file.")
     try:
-        w = wave.open(os.fspath(path))
-    except (wave.Error, EOFError) as e:
-        raise ValueError(f"{path} is not a PCM WAV file ({e}); convert it first, e.g. `sox input.mp3 -b 16 "
-                         "output.wav` or `ffmpeg -i input.m4a -acodec pcm_s16le output.wav`.") from None
-    with w:
-        if w.getsampwidth() != 2:
-            raise ValueError(f"{path}: only 16-bit PCM WAV is supported; got {8 * w.getsampwidth()}-bit. Convert "
-                             "it with `sox input.wav -b 16 output.wav`.")
-        data = np.frombuffer(w.readframes(w.getnframes()), "<i2").astype("float32") / 32768.0
-        if w.getnchannels() > 1:
-            data = data.reshape(-1, w.getnchannels()).mean(1)
-        if not len(data):
-            raise ValueError(f"{path} holds no samples.")
-        return data, w.getframerate()
+        data, rate = soundfile.read(path, dtype="float32", always_2d=True)
+    except (soundfile.LibsndfileError, RuntimeError, TypeError, ValueError) as e:
+        raise ValueError(f"{path} is not an audio file soundfile can read ({e}); WAV (any sample format), FLAC and "
+                         "OGG are read. Convert other formats first, e.g. `ffmpeg -i input.m4a output.wav`.") from None
+    if not len(data):
+        raise ValueError(f"{path} holds no samples.")
+    return data.mean(1) if data.shape[1] > 1 else data[:, 0], int(rate)
 
 
 def read_audio(path, sample_rate=SAMPLE_RATE):

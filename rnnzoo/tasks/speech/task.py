@@ -82,7 +82,7 @@ class CTCTask(Task):
             heard = speech.recognize(trained, features, beam_width=options.beam)
             return [{"file": f, "transcript": t} for f, t in zip(files, heard)]
 
-        return [Verb("recognize", "transcribe WAV files (any sample rate, mono or stereo, 16-bit PCM)", recognize,
+        return [Verb("recognize", "transcribe audio files (WAV in any sample format and rate, FLAC, OGG; mono or stereo)", recognize,
                      options=((("--beam",), dict(type=int, default=1, help="CTC beam width (1: greedy)")),),
                      render=lambda r: f"{r['file']}: {r['transcript']}")]
 
