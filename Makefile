@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONUNBUFFERED := 1
 
-.PHONY: demo test test-quick test-all mutation notebooks bench setup setup-dev data system clean help
+.PHONY: demo test test-quick test-all mutation notebooks bench dist setup setup-dev data system clean help
 
 help:
 	@echo "make demo      set up, train a real model, evaluate, export, print results"
@@ -14,17 +14,18 @@ help:
 	@echo "make mutation  break three core formulas one at a time and show the tests catch each"
 	@echo "make notebooks re-run the notebooks in place, with their outputs and figures"
 	@echo "make bench     speed of our LSTM/GRU models side by side with PyTorch (benchmarks/speed.py)"
+	@echo "make dist      the wheel (presets inside) and sdist in dist/, and each preset as dist/presets/NAME.tar.gz"
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
-$(VENV)/.runtime: requirements.txt pyproject.toml | $(PY)
+# The project installs through its own metadata (pyproject.toml: dependencies and extras), never a second list.
+$(VENV)/.runtime: requirements.txt pyproject.toml setup.py | $(PY)
 	$(PY) -m pip install --quiet -r requirements.txt
-	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@
 
-$(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
+$(VENV)/.dev: requirements-dev.txt pyproject.toml $(VENV)/.runtime
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
@@ -67,5 +68,12 @@ notebooks: setup-dev data system
 bench: setup-dev
 	$(PY) benchmarks/speed.py
 
+# The wheel (code + presets as package data) and the sdist, built from this checkout with the venv's setuptools;
+# the presets also as archives to serve at a URL (rnnzoo.load("https://host/NAME.tar.gz")).
+dist: setup-dev
+	rm -rf dist build
+	$(PY) -m build --no-isolation --outdir dist .
+	$(PY) -m rnnzoo presets --pack dist/presets
+
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .hypothesis dist build

@@ -4,7 +4,7 @@ First 90% of ../shared/data/tinyshakespeare.txt trains, the last 10% validates (
 length, no state carried in). With `--test-fraction 0.05` the last 5% is a test part instead, scored once, at
 the end, with the model the validation part (the 5% before it) selected. Not a test. Examples:
 
-    python benchmarks/char_lm.py --minutes 50 --out saved_models/char_lstm_tiny_shakespeare   # the 2026-11 model
+    python benchmarks/char_lm.py --minutes 50 --out saved_models/char_lstm_tiny_shakespeare   # the 2026-11 model (weights since removed)
     KERAS_BACKEND=torch python benchmarks/char_lm.py --minutes 58 --units 512 --dropout 0.25 --precision auto \
         --schedule cosine --test-fraction 0.05 --out DIR                                          # see RESULTS.md
 

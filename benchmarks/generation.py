@@ -4,7 +4,7 @@
 The PyTorch peer is the usual hand-written loop: `nn.Embedding` → `nn.LSTM` (one step, states carried) →
 `nn.Linear` → softmax → `torch.multinomial`, under `torch.no_grad()`. Not a test:
 
-    python benchmarks/generation.py [--model saved_models/char_lstm_tiny_shakespeare] [--tokens 2000]
+    python benchmarks/generation.py [--model saved_models/char_lstm_512_tiny_shakespeare] [--tokens 2000]
 
 Without --model (or when it is missing) a randomly initialised model with the reference sizes is used: speed
 does not depend on the weights. Writes benchmarks/results/generation.json.
@@ -55,7 +55,7 @@ def torch_eager(vocabulary, embedding_dim, units, layers, tokens, repeats):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--model", default=os.path.join(HERE, "..", "saved_models", "char_lstm_tiny_shakespeare"))
+    ap.add_argument("--model", default=os.path.join(HERE, "..", "saved_models", "char_lstm_512_tiny_shakespeare"))
     ap.add_argument("--tokens", type=int, default=2000)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--layers", type=int, default=2, help="LSTM layers of the random model (without --model)")

@@ -3,7 +3,7 @@
 Before the trained-model object, `rnnzoo.score` called `model(x)` eagerly; rnnzoo's TensorFlow kernel is a
 `tf.while_loop`, so eagerly every step is a Python-level iteration (issue 35: 5,000 characters took 27.7 s eagerly,
 0.78 s compiled, on an Intel Xeon with AMX). This benchmark scores the same text both ways in one run with the
-`char_lstm_tiny_shakespeare` preset: the eager call exactly as the old `score` made it, and `rnnzoo.score` (a
+`char_lstm_512_tiny_shakespeare` preset (the 2026-12-06 run used the 2 × 256 `char_lstm_tiny_shakespeare`, since removed): the eager call exactly as the old `score` made it, and `rnnzoo.score` (a
 `tf.function` per length bucket, traced on first use). Both give the same log-probabilities (checked). Figures
 are characters (tokens) per second, the median of `--repeats` runs with the range; "first call" includes the
 trace. Results: results/scoring.json.
@@ -18,6 +18,7 @@ import time
 from common import median_range, provenance, write_json
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+PRESET = "char_lstm_512_tiny_shakespeare"  # the char LM preset
 TEXT = os.path.join(HERE, "..", "..", "shared", "data", "tinyshakespeare.txt")
 
 
@@ -47,7 +48,7 @@ def main(argv=None):
     print(f"{'chars':>7s} {'eager chars/s':>22s} {'compiled chars/s':>24s} {'first call s':>12s} {'ratio':>6s}")
     for length in (int(n) for n in args.lengths.split(",")):
         sample = text[10000:10000 + length]
-        trained = rnnzoo.load("char_lstm_tiny_shakespeare", compile=False)  # fresh: the first call traces
+        trained = rnnzoo.load(PRESET, compile=False)  # fresh: the first call traces
         start = time.perf_counter()
         compiled_lp = rnnzoo.score(trained, sample)["log_prob"]
         first = time.perf_counter() - start
@@ -69,7 +70,7 @@ def main(argv=None):
                      "log_prob": compiled_lp, "traces": trained.traces})
         print(f"{length:7d} {e:10.0f} [{e_range[0]:.0f}, {e_range[1]:.0f}] {c:11.0f} [{c_range[0]:.0f}, "
               f"{c_range[1]:.0f}] {first:12.2f} {rows[-1]['ratio_compiled_to_eager']:5.1f}x", flush=True)
-    report = {"results": rows, "preset": "char_lstm_tiny_shakespeare", "repeats": args.repeats,
+    report = {"results": rows, "preset": PRESET, "repeats": args.repeats,
               **provenance("scoring.py", argv)}
     write_json(report, args.out)
     return report

@@ -19,9 +19,12 @@ Example:
 True
 """
 
+from __future__ import annotations
+
 import dataclasses
 import hashlib
 import json
+from typing import Any
 
 from rnnzoo.names import METADATA as METADATA_LAYER
 from rnnzoo.version import __version__
@@ -30,7 +33,7 @@ CARD_VERSION = 3
 READABLE_VERSIONS = (2, 3)
 
 
-def fingerprint(obj):
+def fingerprint(obj: Any) -> str:
     """A short content hash of JSON-able data (lists of strings, numbers, nested lists; NumPy arrays allowed).
 
     Example:
@@ -68,10 +71,10 @@ class DataRecord:
         licence: str or None. The data's licence and provenance, where recorded (the committed presets have one).
     """
 
-    source: str = None
-    fingerprint: str = None
-    examples: int = None
-    licence: str = None
+    source: str | None = None
+    fingerprint: str | None = None
+    examples: int | None = None
+    licence: str | None = None
 
 
 @dataclasses.dataclass
@@ -92,12 +95,12 @@ class SplitRecord:
     """
 
     method: str = "fractions"
-    fractions: list = None
-    seed: int = None
-    grouping: str = None
+    fractions: list | None = None
+    seed: int | None = None
+    grouping: str | None = None
     counts: dict = dataclasses.field(default_factory=dict)
     held_out: str = "test"
-    held_out_fingerprint: str = None
+    held_out_fingerprint: str | None = None
 
 
 @dataclasses.dataclass
@@ -117,25 +120,25 @@ class ModelCard:
         versions: dict. rnnzoo, keras, tensorflow and backend versions.
     """
 
-    model: str = None
-    task: str = None
-    text: dict = None
-    target_text: dict = None
-    labels: list = None
-    data: DataRecord = None
-    split: SplitRecord = None
+    model: str | None = None
+    task: str | None = None
+    text: dict | None = None
+    target_text: dict | None = None
+    labels: list | None = None
+    data: DataRecord | None = None
+    split: SplitRecord | None = None
     settings: dict = dataclasses.field(default_factory=dict)
     training: dict = dataclasses.field(default_factory=dict)
     metrics: dict = dataclasses.field(default_factory=dict)
     versions: dict = dataclasses.field(default_factory=dict)
     card_version: int = CARD_VERSION
 
-    def to_dict(self):
+    def to_dict(self) -> dict:
         """The card as a JSON-able dict (what the `.keras` file stores)."""
         return json.loads(json.dumps(dataclasses.asdict(self), default=_json_default))
 
     @classmethod
-    def from_dict(cls, content):
+    def from_dict(cls, content: dict) -> ModelCard:
         """Reads a card dict of a version this rnnzoo knows (`READABLE_VERSIONS`)."""
         if isinstance(content, ModelCard):
             return content
@@ -159,7 +162,7 @@ class ModelCard:
             content["split"] = SplitRecord(**content["split"])
         return cls(**content)
 
-    def get(self, key, default=None):
+    def get(self, key: str, default: Any = None) -> Any:
         """A task setting (`settings[key]`), for code that reads one setting."""
         return self.settings.get(key, default)
 
@@ -170,7 +173,7 @@ def _json_default(value):
     return float(value)
 
 
-def versions():
+def versions() -> dict:
     """The versions a card records: rnnzoo, keras, the backend and (when imported) tensorflow."""
     import sys
 
@@ -186,7 +189,7 @@ def versions():
 
 
 
-def stored_card(model):
+def stored_card(model: Any) -> dict | None:
     """The card dict stored in `model` (its `metadata` layer), undecoded; None when it has none."""
     try:
         layer = model.get_layer(METADATA_LAYER)
@@ -195,7 +198,7 @@ def stored_card(model):
     return layer.metadata
 
 
-def read_card(model):
+def read_card(model: Any) -> ModelCard:
     """Decodes the `ModelCard` a keras.Model carries (an empty card when it carries none).
 
     `rnnzoo.TrainedModel.of` is the one caller: everything else asks the trained-model object for its card, so
@@ -205,7 +208,7 @@ def read_card(model):
     return ModelCard() if content is None else ModelCard.from_dict(content)
 
 
-def set_card(model, card):
+def set_card(model: Any, card: ModelCard) -> Any:
     """Stores `card` in the model (saved with it by `model.save`)."""
     try:
         layer = model.get_layer(METADATA_LAYER)

@@ -52,8 +52,14 @@ def _cmd_list(args):
 
 
 def _cmd_presets(args):
-    from rnnzoo.presets import presets
+    from rnnzoo.presets import pack, presets, sha256_of
 
+    if args.pack:  # archives to serve at a URL, each line: path and sha256 (for a `#sha256=` URL fragment)
+        for preset in presets():
+            archive = pack(preset.name, args.pack)
+            _emit(json.dumps({"name": preset.name, "archive": archive, "sha256": sha256_of(archive)}) if args.json
+                  else f"{archive}  sha256={sha256_of(archive)}")
+        return
     for preset in presets():
         if args.json:
             _emit(json.dumps(preset.record()))
@@ -250,8 +256,11 @@ def parser():
     p.add_argument("pattern", nargs="?", help="shell-style filter, e.g. '*lstm*'")
     p.set_defaults(func=_cmd_list)
 
-    p = sub.add_parser("presets", help="list the committed trained models, one per task family (load by name)")
+    p = sub.add_parser("presets", help="list the presets: trained models that come with rnnzoo, one per task family "
+                       "(load by name, path or URL)")
     p.add_argument("--json", action="store_true", help="one JSON object per line, for scripts")
+    p.add_argument("--pack", metavar="DIR", help="write each preset as DIR/NAME.tar.gz (manifest inside) to serve at "
+                   "a URL: rnnzoo.load('https://host/NAME.tar.gz#sha256=...')")
     p.set_defaults(func=_cmd_presets)
 
     p = sub.add_parser("datasets", help="list embedded datasets")

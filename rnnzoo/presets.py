@@ -188,6 +188,11 @@ def preset_path(name: str) -> str | None:
 
 
 # -- manifests ------------------------------------------------------------------------------------------------
+def sha256_of(path: str) -> str:
+    """The sha256 of a file, hex."""
+    return _sha256(path)
+
+
 def _sha256(path: str) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as f:

@@ -56,7 +56,7 @@ class Progress:
 
     def __init__(self, total: int | None, label: str, enabled: bool | None = None, unit: str = "") -> None:
         self.total, self.label, self.unit = total, label, unit
-        self.done = 0
+        self.done: float = 0
         self.shown = _shown(enabled)
         self._start = time.monotonic()
         self._drawn = 0.0

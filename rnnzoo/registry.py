@@ -1,10 +1,14 @@
 """The model registry: `register_model`, `build`, `list_models`."""
 
+from __future__ import annotations
+
 import dataclasses
 import difflib
 import fnmatch
 import inspect
 import re
+from collections.abc import Callable, Iterable
+from typing import Any
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -14,14 +18,14 @@ class ModelSpec:
     """One registered model: its builder, the task it solves, defaults and tiny test settings."""
 
     name: str
-    builder: object
+    builder: Callable[..., Any]
     task: str
     defaults: dict
     tiny: dict
     description: str = ""
     text: dict = dataclasses.field(default_factory=dict)
 
-    def options(self):
+    def options(self) -> list[str]:
         """Names of the keyword arguments `build(name, ...)` accepts."""
         params = inspect.signature(self.builder).parameters
         names = {p for p, v in params.items() if v.kind == v.KEYWORD_ONLY and p != "name"}
@@ -32,10 +36,10 @@ class ModelSpec:
         return sorted(names)
 
 
-_REGISTRY = {}
+_REGISTRY: dict[str, ModelSpec] = {}
 
 
-def load_builtins():
+def load_builtins() -> None:
     """Registers the built-in models and tasks (imports `rnnzoo.tasks` once; `import rnnzoo` alone stays light).
     Every lookup here and in `rnnzoo.task` calls it first."""
     import importlib
@@ -45,7 +49,8 @@ def load_builtins():
         importlib.import_module("rnnzoo.tasks")
 
 
-def register_model(name, builder, *, task, defaults=None, tiny=None, description="", text=None):
+def register_model(name: str, builder: Callable[..., Any], *, task: str, defaults: dict | None = None,
+                   tiny: dict | None = None, description: str = "", text: dict | None = None) -> ModelSpec:
     """Registers a model builder under `name`.
 
     Args:
@@ -77,7 +82,7 @@ def register_model(name, builder, *, task, defaults=None, tiny=None, description
     return spec
 
 
-def get_spec(name, tasks=None, hint=None):
+def get_spec(name: str, tasks: Iterable[Any] | None = None, hint: str | None = None) -> ModelSpec:
     """Returns the `ModelSpec` registered under `name`; an unknown name raises ValueError with close matches.
 
     With `tasks` (task names or task objects), a model of another task raises ValueError naming `hint` (what to
@@ -96,7 +101,7 @@ def get_spec(name, tasks=None, hint=None):
     return spec
 
 
-def build(name, **overrides):
+def build(name: str, **overrides: Any) -> Any:
     """Builds the registered model `name` with its defaults updated by `overrides`.
 
     Args:
@@ -121,13 +126,13 @@ def build(name, **overrides):
     return spec.builder(name=name, **{**spec.defaults, **overrides})
 
 
-def find_spec(name):
+def find_spec(name: str) -> ModelSpec | None:
     """The `ModelSpec` registered under `name`, or None."""
     load_builtins()
     return _REGISTRY.get(name)
 
 
-def list_models(pattern=None):
+def list_models(pattern: str | None = None) -> list[str]:
     """Lists registered model names, optionally filtered by a shell-style pattern such as "*lstm*".
 
     Example:

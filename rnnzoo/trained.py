@@ -20,19 +20,27 @@ Example:
 >>> rnnzoo.translate(t, "the 3rd of March 1999")  # doctest: +SKIP
 """
 
+from __future__ import annotations
+
 import os
+from typing import Any, Union
 
 import keras
 import numpy as np
 
-from rnnzoo.card import read_card, stored_card
+from rnnzoo.card import ModelCard, read_card, stored_card
 from rnnzoo.registry import find_spec
-from rnnzoo.task import TASKS, get_task
+from rnnzoo.task import TASKS, Task, get_task
 
 _KEPT = "_rnnzoo_trained"  # attribute of a keras.Model holding the object made for it
 
 
-def length_bucket(length, smallest=16):
+#: What `TrainedModel.of` (and every verb) takes: a preset name or URL, a path, a keras.Model built by rnnzoo, or
+#: the object itself.
+ModelSource = Union[str, "os.PathLike[str]", keras.Model, "TrainedModel"]
+
+
+def length_bucket(length: int, smallest: int = 16) -> int:
     """The padded length a token input of `length` is compiled at: the next of 1, 1.25, 1.5 or 1.75 × a power of
     two, at least `smallest` (at most 25% padding, and a handful of compiled shapes up to any length).
 
@@ -64,7 +72,8 @@ class TrainedModel:
         path: str or None.
     """
 
-    def __init__(self, model, card=None, task=None, path=None):
+    def __init__(self, model: keras.Model, card: ModelCard | None = None, task: Task | str | None = None,
+                 path: str | os.PathLike | None = None) -> None:
         if not isinstance(model, keras.Model):
             raise ValueError(f"TrainedModel wraps a keras.Model; got {type(model).__name__}. Use TrainedModel.of(...) "
                              "for a path, a preset name or another form.")
@@ -76,13 +85,13 @@ class TrainedModel:
                              f"Build it with rnnzoo.build (or pass task= one of {sorted(TASKS)}).")
         self.task = get_task(name)
         self.path = None if path is None else os.fspath(path)
-        self._encoders = {}
-        self._calls = {}
+        self._encoders: dict[str, Any] = {}
+        self._calls: dict[Any, Any] = {}
         self.traces = 0  # compiled forward calls traced so far (one per length bucket and input layout)
 
     # -- making one ---------------------------------------------------------------------------------------------
     @classmethod
-    def of(cls, source, compile=False):
+    def of(cls, source: ModelSource, compile: bool = False) -> TrainedModel:
         """The object for `source`: a `TrainedModel` (returned as is), a preset name, a `str` or `pathlib.Path`
         to a `.keras` file or training directory, or a `keras.Model` built by rnnzoo (the object made for it is
         kept on the model, so its card is read once). `compile=True` also compiles a loaded model with its
@@ -107,7 +116,7 @@ class TrainedModel:
                          f"file or training directory, a keras.Model built by rnnzoo, or a TrainedModel; got "
                          f"{type(source).__name__}.")
 
-    def keep(self):
+    def keep(self) -> TrainedModel:
         """Keeps this object on its keras.Model, so `TrainedModel.of(model)` returns it (until the card changes)."""
         self._stored = stored_card(self.model)
         object.__setattr__(self.model, _KEPT, self)
@@ -115,22 +124,22 @@ class TrainedModel:
 
     # -- what it carries ----------------------------------------------------------------------------------------
     @property
-    def name(self):
+    def name(self) -> str:
         return self.card.model or self.model.name
 
     @property
-    def settings(self):
+    def settings(self) -> dict:
         """Task settings the model needs at inference (`card.settings`)."""
         return self.card.settings
 
     @property
-    def encoder(self):
+    def encoder(self) -> Any:
         """The input `TextEncoder` (built once from the card)."""
         return self._text_side("text", "carries no text pipeline; it was built without one (train it with "
                                        "rnnzoo.train, which fits one and records it in the card)")
 
     @property
-    def target_encoder(self):
+    def target_encoder(self) -> Any:
         """The output `TextEncoder` of a seq2seq model or captioner."""
         return self._text_side("target_text", "carries no target text pipeline; train it with rnnzoo.train")
 
@@ -145,11 +154,11 @@ class TrainedModel:
         return self._encoders[field]
 
     @property
-    def outputs(self):
+    def outputs(self) -> Any:
         """What the task's `encode` needs besides the input encoder (labels, the target encoder, or None)."""
         return self.task.outputs_from_card(self.card)
 
-    def ensure_compiled(self):
+    def ensure_compiled(self) -> TrainedModel:
         """Compiles the Keras model with its task's loss and metrics when it is not compiled (for `evaluate`)."""
         from rnnzoo.saving import compile_model
 
@@ -158,7 +167,7 @@ class TrainedModel:
         return self
 
     # -- the compiled forward call ------------------------------------------------------------------------------
-    def predict(self, inputs, batch_size=64):
+    def predict(self, inputs: Any, batch_size: int = 64) -> Any:
         """The model's outputs (NumPy) for a batch of inputs, through one compiled call per length bucket.
 
         Token inputs of text tasks (right-padded ids) are padded further to `length_bucket(length)`, which leaves
@@ -204,7 +213,8 @@ class TrainedModel:
         self.traces += 1  # when traced (TensorFlow, JAX); on every call on PyTorch
 
     # -- what users do with it ----------------------------------------------------------------------------------
-    def evaluate(self, data, batch_size=64, beam_width=1, translation_limit=None):
+    def evaluate(self, data: Any, batch_size: int = 64, beam_width: int = 1,
+                 translation_limit: int | None = None) -> dict:
         """Evaluates on a data source, honestly (`rnnzoo.evaluate`): the held-out split recorded in the card
         when `data` is the training source, all of any other source."""
         from rnnzoo.evaluation import evaluate_trained
@@ -212,27 +222,27 @@ class TrainedModel:
         return evaluate_trained(self, data, batch_size=batch_size, beam_width=beam_width,
                                 translation_limit=translation_limit)
 
-    def export(self, directory, **options):
+    def export(self, directory: str | os.PathLike, **options: Any) -> dict:
         """Writes SavedModel and TFLite files for serving and devices (`rnnzoo.export.export`; the options are
         its keyword arguments)."""
         from rnnzoo.export.writer import export_trained
 
         return export_trained(self, directory, **options)
 
-    def save(self, path, include_optimizer=False):
+    def save(self, path: str | os.PathLike, include_optimizer: bool = False) -> str:
         """Saves the model (with its card) atomically to `path` (a `.keras` file); returns the path."""
         from rnnzoo.saving import save
 
         return save(self.model, path, include_optimizer=include_optimizer)
 
-    def describe(self):
+    def describe(self) -> dict:
         """What the model is, from its card and files (`rnnzoo info`): task, cells and sizes, parameters, data and
         split, vocabulary sizes, metrics, the training command, versions, and the exports beside its file."""
         from rnnzoo.saving import describe_model
 
         return describe_model(self.model, self.card, self.path)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         where = f", path={self.path!r}" if self.path else ""
         return f"<TrainedModel {self.name} ({self.task.name}){where}>"
 
@@ -253,7 +263,7 @@ def _cut(y, chunk, lengths):
     return y
 
 
-def load(path, compile=True):
+def load(path: str | os.PathLike, compile: bool = True) -> TrainedModel:
     """Loads a model saved by rnnzoo: a preset name (`rnnzoo.presets()`), a preset URL (`https://…/NAME.tar.gz`
     or `file://…`, cached after the first download and checked against its manifest), a `.keras` file or a
     training directory (`str` or `pathlib.Path`). Returns a `TrainedModel`.
@@ -290,7 +300,7 @@ def load(path, compile=True):
     return trained
 
 
-def card_of(model):
+def card_of(model: ModelSource) -> ModelCard:
     """The `ModelCard` of a trained model in any form `TrainedModel.of` takes.
 
     Example:
@@ -300,7 +310,8 @@ def card_of(model):
     return TrainedModel.of(model).card
 
 
-def evaluate(model, data, batch_size=64, beam_width=1, translation_limit=None):
+def evaluate(model: ModelSource, data: Any, batch_size: int = 64, beam_width: int = 1,
+             translation_limit: int | None = None) -> dict:
     """Evaluates a trained model (any form `TrainedModel.of` takes) on a data source, honestly.
 
     For the source the model was trained on (same content fingerprint), the held-out split recorded in its card

@@ -11,7 +11,7 @@ import pytest
 
 PACKAGE = os.path.join(os.path.dirname(__file__), "..", "rnnzoo")
 OBJECT = {"rnnzoo.trained", "rnnzoo.fitting", "rnnzoo.training", "rnnzoo.diagnostics"}
-FRONT = {"rnnzoo", "rnnzoo.export", "rnnzoo.cli", "rnnzoo.demo"}
+FRONT = {"rnnzoo", "rnnzoo.__main__", "rnnzoo.export", "rnnzoo.cli", "rnnzoo.demo"}
 
 
 def _layer(module):
@@ -139,3 +139,17 @@ def _patched_open(path, text):
 def test_no_task_name_dispatch_outside_task_definitions(pattern):
     offenders = [name for name, path in _modules() if pattern in open(path).read()]
     assert offenders == []
+
+
+def test_library_code_prints_nothing_on_standard_output():
+    """Only the front doors (the CLI and the demo) print results; library code writes notices to standard error,
+    and only when asked (verbose)."""
+    found = []
+    for name, path in _modules():
+        if name in ("rnnzoo.cli", "rnnzoo.demo", "rnnzoo.__main__"):
+            continue
+        for node in ast.walk(ast.parse(open(path).read())):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print" \
+                    and not any(k.arg == "file" for k in node.keywords):
+                found.append(f"{name}:{node.lineno}")
+    assert not found, found
