@@ -66,7 +66,7 @@ plt.tight_layout(); plt.show()"""),
 (`benchmarks/char_lm.py`, `benchmarks/word_lm.py`); use them when they are present."""),
     ("code", """char_lm, word_lm = char_run.model, word_run.model
 if not QUICK:
-    for name, attr in [("char_lstm_512_tiny_shakespeare", "char_lm"), ("word_lstm_shakespeare", "word_lm")]:
+    for name, attr in [("char_lstm_tiny_shakespeare", "char_lm"), ("word_lstm_shakespeare", "word_lm")]:
         path = os.path.join(ROOT, "saved_models", name)
         if os.path.exists(os.path.join(path, "model.keras")):
             globals()[attr] = rnnzoo.load(path)
