@@ -223,11 +223,12 @@ def _cmd_export(args):
     from rnnzoo.export import describe_files
     from rnnzoo.trained import load
 
-    both = not (args.saved_model or args.tflite)
+    both = not (args.saved_model or args.tflite or args.onnx)  # no format named: SavedModel and TFLite
     info = load(args.dir, compile=False).export(args.out, saved_model=args.saved_model or both, tflite=args.tflite or both,
+                  onnx=args.onnx,
                   quantize=args.quantize or [], sequence_length=args.sequence_length, overwrite=args.overwrite,
                   strict=not args.no_strict, parity_data=args.check_data)
-    _emit(f"parity checked on {info.get('parity_inputs', 'nothing (no TFLite files)')}")
+    _emit(f"parity checked on {info.get('parity_inputs', 'a padded batch of 3 at length 11 (ONNX)' if args.onnx else 'nothing')}")
     _emit(f"exported {info['model']} ({info['task']}) to {args.out}")
     for line in describe_files(info):
         _emit("  " + line)
@@ -336,11 +337,14 @@ def parser():
     p.add_argument("--json", action="store_true", help="print the whole card as JSON")
     p.set_defaults(func=_cmd_info)
 
-    p = sub.add_parser("export", help="export a saved model to SavedModel and builtins-only TFLite")
+    p = sub.add_parser("export", help="export a saved model to SavedModel and builtins-only TFLite (and ONNX)")
     p.add_argument("dir", help=MODEL_HELP)
     p.add_argument("--out", required=True, help="export directory (must not exist unless --overwrite)")
     p.add_argument("--saved-model", action="store_true", help="write the SavedModel (default: both formats)")
     p.add_argument("--tflite", action="store_true", help="write the TFLite files (default: both formats)")
+    p.add_argument("--onnx", action="store_true", help="write ONNX files with native LSTM/GRU/RNN operators "
+                   "(model.onnx, step.onnx for language models, model_dynamic.onnx with --quantize dynamic); alone, "
+                   "it writes ONNX only")
     p.add_argument("--quantize", action="append", choices=["dynamic", "float16", "int8"],
                    help="also write a quantized variant (repeatable)")
     p.add_argument("--sequence-length", type=int, help="static input length of the TFLite files (default 64)")

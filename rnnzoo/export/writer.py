@@ -159,6 +159,42 @@ def _write(path, content):
     return len(content)
 
 
+def _onnx_files(trained, directory, quantize):
+    """Writes `model.onnx` (and `step.onnx` for language models, `model_dynamic.onnx` when "dynamic" is in
+    `quantize`) into `directory` (`rnnzoo.export.onnx`); returns the export.json entries: bytes, operator types,
+    the recurrent operators, and max |ONNX Runtime − Keras| on a padded batch of 3 at length 11 (valid
+    positions), with its tolerance. A model ONNX cannot express gets an entry saying why."""
+    import rnnzoo.export.onnx as onnx_export
+
+    model = trained.model
+    report = {}
+    try:
+        proto = onnx_export.to_onnx(model)
+    except onnx_export.OnnxExportError as e:
+        return {"model.onnx": {"error": str(e), "quantization": "float32", "format": "onnx"}}
+    x = onnx_export.parity_inputs(model)
+    expected = [np.asarray(model(x, training=False))]
+    units = [("model.onnx", proto, "float32", lambda p: onnx_export.max_valid_difference(model, p, x))]
+    if trained.task.name == "language_model":
+        try:
+            units.append(("step.onnx", onnx_export.to_onnx(model, step=True), "float32",
+                          lambda p: onnx_export.step_difference(model, p, x)))
+        except onnx_export.OnnxExportError as e:
+            report["step.onnx"] = {"error": str(e), "quantization": "float32", "format": "onnx"}
+    if "dynamic" in quantize:
+        units.append(("model_dynamic.onnx", onnx_export.dynamic_int8(proto), "dynamic",
+                      lambda p: onnx_export.max_valid_difference(model, p, x)))
+    for file, content, quantization, measure in units:
+        ops = onnx_export.op_types(content)
+        entry = {"format": "onnx", "bytes": _write(os.path.join(directory, file), content.SerializeToString()),
+                 "quantization": quantization, "ops": ops, "opset": onnx_export.OPSET,
+                 "recurrence": ", ".join(o for o in ops if o in onnx_export.RECURRENT_OPS + ("DynamicQuantizeLSTM",))
+                 or "none", "inputs": [i.name for i in content.graph.input]}
+        _parity(entry, [measure(content)], expected, quantization)
+        report[file] = entry
+    return report
+
+
 def _tflite_files(trained, directory, quantize, sequence_length, target_length, representative, fused=True,
                   parity_data=None):
     """Converts the full-sequence model and (for LMs, seq2seq and captioners) the streaming steps of a
@@ -261,6 +297,10 @@ def describe_files(info):
             parity = ("" if "max_abs_diff_vs_keras" not in entry else
                       f"  |Δ| {entry['max_abs_diff_vs_keras']:.1e}" + ("" if entry["within_tolerance"] else
                                                                        f" > tolerance {entry['tolerance']:.1e}"))
+            if entry.get("format") == "onnx":
+                lines.append(f"{name:28s} {entry['bytes'] / 1024:9.1f} KiB  opset {entry['opset']}  "
+                             f"{entry['recurrence']:10s} {len(entry['ops'])} ONNX op types{parity}")
+                continue
             lines.append(f"{name:28s} {entry['bytes'] / 1024:9.1f} KiB  {entry['latency_ms']:8.3f} ms  "
                          f"{entry['recurrence']:10s} {len(entry['ops'])} builtin ops{parity}")
         else:
@@ -279,7 +319,8 @@ def failures(info):
         if "error" in entry:
             found.append(f"{name} ({entry.get('quantization', 'float32')}): conversion failed: {entry['error'][:300]}")
         elif entry.get("within_tolerance") is False:
-            found.append(f"{name} ({entry['quantization']}): max |TFLite − Keras| = {entry['max_abs_diff_vs_keras']:.3g}"
+            runtime = "ONNX Runtime" if name.endswith(".onnx") else "TFLite"
+            found.append(f"{name} ({entry['quantization']}): max |{runtime} − Keras| = {entry['max_abs_diff_vs_keras']:.3g}"
                          f" on {info.get('parity_inputs', 'the check inputs')}, over its tolerance "
                          f"{entry['tolerance']:.3g}")
     return found
@@ -287,7 +328,7 @@ def failures(info):
 
 def export_trained(trained, directory, saved_model=True, tflite=True, quantize=("dynamic",), sequence_length=None,
            target_length=None, overwrite=False, representative=None, metrics=None, fused=True, strict=True,
-           parity_data=None):
+           parity_data=None, onnx=False):
     """Exports a `TrainedModel` for serving and devices (`rnnzoo.export.export` takes any form of a trained model).
 
     Args:
@@ -298,6 +339,11 @@ def export_trained(trained, directory, saved_model=True, tflite=True, quantize=(
         tflite: bool. Write builtins-only TFLite files: `model.tflite` (batch 1, inputs right-padded to
             `sequence_length`), streaming `step.tflite` (language models) or `encoder.tflite` +
             `decoder_step.tflite` (seq2seq), and the quantized variants.
+        onnx: bool. Also write ONNX files with ONNX's own LSTM / GRU / RNN operators (`rnnzoo.export.onnx`):
+            `model.onnx` (dynamic batch and time axes; token models take int64 ids and compute their lengths),
+            `step.onnx` for language models (ids and states in, logits and states out), and
+            `model_dynamic.onnx` (ONNX Runtime's dynamic int8) when "dynamic" is in `quantize`.
+            `onnx=True, saved_model=False, tflite=False` writes ONNX alone (and runs on any Keras backend).
         quantize: iterable of "dynamic", "float16", "int8" (int8 for the full model only).
         fused: bool. Also write `model_fused.tflite` (and its dynamic/float16 variants) for models with an LSTM:
             the fused `UNIDIRECTIONAL_SEQUENCE_LSTM` form built through a tf-keras twin (see
@@ -327,11 +373,12 @@ def export_trained(trained, directory, saved_model=True, tflite=True, quantize=(
     """
     import keras
 
-    from rnnzoo.export.saved_model import write as write_saved_model
     from rnnzoo.names import METRICS_FILE
 
-    if keras.backend.backend() != "tensorflow":
-        raise RuntimeError("Export traces TensorFlow graphs; run it with KERAS_BACKEND=tensorflow.")
+    if (saved_model or tflite) and keras.backend.backend() != "tensorflow":
+        raise RuntimeError("SavedModel and TFLite export trace TensorFlow graphs; run it with "
+                           "KERAS_BACKEND=tensorflow (ONNX alone, onnx=True with saved_model=tflite=False, runs "
+                           "on any backend).")
     model = trained.model
     beside = os.path.join(os.path.dirname(trained.path), METRICS_FILE) if trained.path else None
     if metrics is None and beside and os.path.exists(beside):
@@ -340,8 +387,8 @@ def export_trained(trained, directory, saved_model=True, tflite=True, quantize=(
     unknown = set(quantize) - set(QUANTIZATIONS)
     if unknown:
         raise ValueError(f"Unknown quantization {sorted(unknown)}; use any of {QUANTIZATIONS[1:]}.")
-    if not (saved_model or tflite):
-        raise ValueError("Nothing to export: pass saved_model=True and/or tflite=True.")
+    if not (saved_model or tflite or onnx):
+        raise ValueError("Nothing to export: pass saved_model=True, tflite=True and/or onnx=True.")
     directory = os.path.abspath(os.fspath(directory))
     if os.path.exists(directory) and not overwrite:
         raise FileExistsError(f"{directory} exists; pass overwrite=True (--overwrite) to replace it.")
@@ -354,9 +401,11 @@ def export_trained(trained, directory, saved_model=True, tflite=True, quantize=(
     os.makedirs(parent, exist_ok=True)
     tmp = tempfile.mkdtemp(dir=parent, prefix=".tmp-export-")
     try:
-        clean = type(trained)(device_neutral(model), card, trained.task, trained.path)  # same card, no re-read
+        clean = type(trained)(device_neutral(model), card, trained.task, trained.path) if (saved_model or tflite) \
+            else trained  # same card, no re-read
         info = {"model": card.model or model.name, "task": task, "rnnzoo": __version__,
-                "tensorflow": __import__("tensorflow").__version__, "keras": keras.__version__,
+                "tensorflow": __import__("tensorflow").__version__ if (saved_model or tflite) else None,
+                "keras": keras.__version__,
                 "text": card.text, "target_text": card.target_text, "labels": card.labels,
                 "metrics": metrics, "sequence_length": sequence_length, "files": {}, "signatures": {}}
         if tflite:
@@ -369,7 +418,17 @@ def export_trained(trained, directory, saved_model=True, tflite=True, quantize=(
                 raise ExportError(problems)
             for problem in problems:
                 warnings.warn(f"export: {problem}", stacklevel=2)
+        if onnx:
+            info["files"].update(_onnx_files(trained, tmp, tuple(quantize)))
+            info.setdefault("tolerances", {}).update({q: TOLERANCES[q] for q in ("float32",) + tuple(quantize)})
+            problems = [p for p in failures(info) if ".onnx" in p]
+            if problems and strict:
+                raise ExportError(problems)
+            for problem in problems:
+                warnings.warn(f"export: {problem}", stacklevel=2)
         if saved_model:
+            from rnnzoo.export.saved_model import write as write_saved_model
+
             info["signatures"] = write_saved_model(clean, os.path.join(tmp, "saved_model"))
         with open(os.path.join(tmp, EXPORT_FILE), "w") as f:
             json.dump(info, f, indent=2, default=float)

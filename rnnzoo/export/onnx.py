@@ -1,0 +1,505 @@
+"""ONNX export with ONNX's own recurrent operators: Keras `LSTM`, `GRU` and `SimpleRNN` layers (and
+`Bidirectional` around them) become single `LSTM` / `GRU` / `RNN` nodes, never an unrolled graph or a
+`Loop` / `Scan`. Batch and time axes stay dynamic.
+
+The graph is built from the Keras functional graph with `onnx.helper` (opset 18), one converter per layer type.
+Token models take int64 ids, right-padded with 0; the graph computes each row's `sequence_lens` from the ids that
+are not padding, so padded steps are skipped exactly as Keras' mask skips them (outputs at padded positions may
+differ: ONNX writes zeros where Keras repeats the last output). Models of real-valued sequences (forecasters,
+regressors, CTC speech models) take float32 `(batch, time, features)`.
+
+What converts: the full-sequence models of the classifier, tagger, language-model, regressor, forecaster and CTC
+families, and a language model's one-step file (ids and every layer's state in, logits and the new states out).
+A layer ONNX cannot express here (the parallel cells, tree recurrences, the attention decoder of seq2seq and
+captioning models, convolutions) raises `OnnxExportError` naming it.
+
+Weight layouts (LEADS: ONNX recurrent operators): Keras' LSTM kernel holds the gates i, f, c, o in columns; ONNX's
+`W` is `[directions, 4*hidden, input]` in the order i, o, f, c, and `B` is `[directions, 8*hidden]` (input biases,
+then recurrence biases, zero here). GRU gates are z, r, h in both; Keras' `reset_after=True` is
+`linear_before_reset=1` with its `(2, 3*units)` bias split into the input and recurrence halves.
+
+Example:
+>>> graph = to_onnx(rnnzoo.build("bilstm_classifier", vocabulary_size=50, num_classes=2, units=8))  # doctest: +SKIP
+>>> sorted({n.op_type for n in graph.graph.node} & {"LSTM", "Loop", "Scan"})  # doctest: +SKIP
+['LSTM']
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+OPSET = 18  # the first opset whose every Reduce* takes its axes as an input
+RECURRENT_OPS = ("LSTM", "GRU", "RNN")
+LOOP_OPS = ("Loop", "Scan")
+TOKENS, INPUTS = "tokens", "inputs"
+_ACTIVATIONS = {"sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "Relu"}
+_DENSE_ACTIVATIONS = {"linear": None, "softmax": "Softmax", "sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "Relu"}
+
+
+class OnnxExportError(ValueError):
+    """A model (or one of its layers) that this exporter cannot write as ONNX; the message names the layer."""
+
+
+def _onnx():
+    try:
+        import onnx
+        from onnx import TensorProto, helper, numpy_helper
+    except ImportError:
+        raise OnnxExportError("ONNX export needs the `onnx` package: pip install 'rnnzoo[export]'.") from None
+    return onnx, TensorProto, helper, numpy_helper
+
+
+def _name(activation: Any) -> str:
+    return getattr(activation, "__name__", str(activation))
+
+
+class _Graph:
+    """The ONNX graph under construction: nodes, initializers and unique names."""
+
+    def __init__(self) -> None:
+        self.onnx, self.TensorProto, self.helper, self.numpy_helper = _onnx()
+        self.nodes: list = []
+        self.initializers: list = []
+        self.inputs: list = []
+        self.outputs: list = []
+        self._used: set = set()
+
+    def fresh(self, base: str) -> str:
+        name, i = base, 1
+        while name in self._used:
+            i += 1
+            name = f"{base}_{i}"
+        self._used.add(name)
+        return name
+
+    def const(self, base: str, value: Any, dtype: str = "float32") -> str:
+        name = self.fresh(base)
+        self.initializers.append(self.numpy_helper.from_array(np.asarray(value, dtype=dtype), name))
+        return name
+
+    def op(self, op_type: str, inputs: list, base: str, outputs: int = 1, **attributes: Any) -> Any:
+        names = [self.fresh(f"{base}_{op_type.lower()}" + (f"_{k}" if outputs > 1 else "")) for k in range(outputs)]
+        self.nodes.append(self.helper.make_node(op_type, inputs, names, name=self.fresh(f"{base}/{op_type}"),
+                                                **attributes))
+        return names if outputs > 1 else names[0]
+
+
+class _Context:
+    """What the converters share: the graph, the rows' lengths (token models) and the step mode's states."""
+
+    def __init__(self, graph: _Graph, step: bool) -> None:
+        self.graph = graph
+        self.step = step
+        self.lengths: str | None = None  # int32 [batch]: non-padding ids per row
+        self.mask: str | None = None  # float32 [batch, time, 1]
+        self.states: list = []  # step mode: (input name, output name, shape) per recurrent state
+
+
+# -- layers --------------------------------------------------------------------------------------------------------
+def _identity(ctx: _Context, layer: Any, x: list) -> list:
+    return x
+
+
+def _embedding(ctx: _Context, layer: Any, x: list) -> list:
+    g = ctx.graph
+    table = g.const(f"{layer.name}_table", np.asarray(layer.embeddings.numpy() if hasattr(layer.embeddings, "numpy")
+                                                      else layer.embeddings))
+    if getattr(layer, "mask_zero", False):
+        _token_mask(ctx, x[0])
+    return [g.op("Gather", [table, x[0]], layer.name)]
+
+
+def _one_hot(ctx: _Context, layer: Any, x: list) -> list:
+    g = ctx.graph
+    depth = g.const(f"{layer.name}_depth", [layer.num_tokens], "int64")
+    values = g.const(f"{layer.name}_values", [0.0, 1.0])
+    if layer.mask_zero:
+        _token_mask(ctx, x[0])
+    return [g.op("OneHot", [x[0], depth, values], layer.name, axis=-1)]
+
+
+def _token_mask(ctx: _Context, ids: str) -> None:
+    if ctx.lengths is not None or ctx.step:
+        return
+    g = ctx.graph
+    valid = g.op("Not", [g.op("Equal", [ids, g.const("zero_id", 0, "int64")], "mask")], "mask")
+    ctx.mask = g.op("Unsqueeze", [g.op("Cast", [valid], "mask", to=g.TensorProto.FLOAT),
+                                  g.const("last_axis", [-1], "int64")], "mask")
+    counts = g.op("ReduceSum", [g.op("Cast", [valid], "lengths", to=g.TensorProto.INT32),
+                                g.const("time_axis", [1], "int64")], "lengths", keepdims=0)
+    # a row of padding only has no steps; ONNX runtimes refuse a zero length, so such rows read one step
+    ctx.lengths = g.op("Max", [counts, g.const("one_step", [1], "int32")], "lengths")
+
+
+def _dense(ctx: _Context, layer: Any, x: list) -> list:
+    g = ctx.graph
+    activation = _name(layer.activation)
+    if activation not in _DENSE_ACTIVATIONS:
+        raise OnnxExportError(f"Layer {layer.name!r}: Dense with activation {activation!r} has no ONNX converter "
+                              f"here (known: {sorted(_DENSE_ACTIVATIONS)}).")
+    weights = layer.get_weights()
+    y = g.op("MatMul", [x[0], g.const(f"{layer.name}_kernel", weights[0])], layer.name)
+    if layer.use_bias:
+        y = g.op("Add", [y, g.const(f"{layer.name}_bias", weights[1])], layer.name)
+    op = _DENSE_ACTIVATIONS[activation]
+    if op == "Softmax":
+        y = g.op("Softmax", [y], layer.name, axis=-1)
+    elif op:
+        y = g.op(op, [y], layer.name)
+    return [y]
+
+
+def _add(ctx: _Context, layer: Any, x: list) -> list:
+    y = x[0]
+    for other in x[1:]:
+        y = ctx.graph.op("Add", [y, other], layer.name)
+    return [y]
+
+
+def _concatenate(ctx: _Context, layer: Any, x: list) -> list:
+    return [ctx.graph.op("Concat", x, layer.name, axis=int(layer.axis))]
+
+
+def _pooling(ctx: _Context, layer: Any, x: list) -> list:
+    g = ctx.graph
+    axis = g.const("time_axis_pool", [1], "int64")
+    if ctx.mask is None:
+        return [g.op("ReduceMax" if layer.mode == "max" else "ReduceMean", [x[0], axis], layer.name, keepdims=0)]
+    if layer.mode == "max":
+        masked = g.op("Where", [g.op("Greater", [ctx.mask, g.const("zero", 0.0)], layer.name), x[0],
+                                g.const("very_negative", -1e9)], layer.name)
+        return [g.op("ReduceMax", [masked, axis], layer.name, keepdims=0)]
+    total = g.op("ReduceSum", [g.op("Mul", [x[0], ctx.mask], layer.name), axis], layer.name, keepdims=0)
+    count = g.op("Max", [g.op("ReduceSum", [ctx.mask, axis], layer.name, keepdims=0), g.const("one", 1.0)],
+                 layer.name)
+    return [g.op("Div", [total, count], layer.name)]
+
+
+# -- recurrent layers ----------------------------------------------------------------------------------------------
+def _gates(layer: Any) -> tuple:
+    """(ONNX op, W, R, B, attributes) of one Keras LSTM / GRU / SimpleRNN layer, one direction."""
+    kind = type(layer).__name__
+    kernel, recurrent, *rest = [np.asarray(w, "float32") for w in layer.get_weights()]
+    units = int(layer.units)
+    bias = rest[0] if rest else None
+    if kind == "LSTM":
+        order = [0, 3, 1, 2]  # Keras i, f, c, o → ONNX i, o, f, c
+
+        def reorder(m):
+            return np.concatenate([m[..., k * units:(k + 1) * units] for k in order], axis=-1)
+
+        w, r = reorder(kernel).T, reorder(recurrent).T
+        b = np.concatenate([reorder(bias) if bias is not None else np.zeros(4 * units, "float32"),
+                            np.zeros(4 * units, "float32")])
+        activations = [layer.recurrent_activation, layer.activation, layer.activation]
+        return "LSTM", w, r, b, activations, {}
+    if kind == "GRU":
+        w, r = kernel.T, recurrent.T
+        if bias is None:
+            b = np.zeros(6 * units, "float32")
+        elif bias.ndim == 2:  # reset_after: input and recurrence biases
+            b = np.concatenate([bias[0], bias[1]])
+        else:
+            b = np.concatenate([bias, np.zeros(3 * units, "float32")])
+        activations = [layer.recurrent_activation, layer.activation]
+        return "GRU", w, r, b, activations, {"linear_before_reset": int(bool(layer.reset_after))}
+    if kind == "SimpleRNN":
+        b = np.concatenate([bias if bias is not None else np.zeros(units, "float32"), np.zeros(units, "float32")])
+        return "RNN", kernel.T, recurrent.T, b, [layer.activation], {}
+    raise OnnxExportError(f"Layer {layer.name!r} ({kind}) has no ONNX recurrent operator: LSTM, GRU and SimpleRNN "
+                          "export as ONNX LSTM / GRU / RNN; the parallel cells (minGRU, minLSTM, QRNN, LRU) and tree "
+                          "recurrences do not export to ONNX.")
+
+
+def _check_recurrent(layer: Any) -> None:
+    if getattr(layer, "stateful", False):
+        raise OnnxExportError(f"Layer {layer.name!r} is stateful; export its stateless twin (rnnzoo saves models "
+                              "stateless).")
+    if getattr(layer, "go_backwards", False):
+        raise OnnxExportError(f"Layer {layer.name!r} runs backwards on its own (go_backwards=True outside "
+                              "Bidirectional); ONNX export handles that only inside Bidirectional.")
+
+
+def _activation_names(layer: Any, activations: list) -> list:
+    names = []
+    for a in activations:
+        n = _name(a)
+        if n not in _ACTIVATIONS:
+            raise OnnxExportError(f"Layer {layer.name!r} uses activation {n!r}, which ONNX's recurrent operators "
+                                  f"do not take here (known: {sorted(_ACTIVATIONS)}).")
+        names.append(_ACTIVATIONS[n])
+    return names
+
+
+def _recurrent(ctx: _Context, layer: Any, x: list, directions: list | None = None, merge: str | None = None,
+               return_sequences: bool | None = None, return_state: bool | None = None) -> list:
+    """One ONNX LSTM/GRU/RNN node for a layer (or the two directions of a Bidirectional)."""
+    g = ctx.graph
+    directions = directions or [layer]
+    for d in directions:
+        _check_recurrent(d)
+    parts = [_gates(d) for d in directions]
+    op = parts[0][0]
+    units = int(directions[0].units)
+    w = g.const(f"{layer.name}_W", np.stack([p[1] for p in parts]))
+    r = g.const(f"{layer.name}_R", np.stack([p[2] for p in parts]))
+    b = g.const(f"{layer.name}_B", np.stack([p[3] for p in parts]))
+    activations = sum((_activation_names(d, p[4]) for d, p in zip(directions, parts)), [])
+    attributes = {"hidden_size": units, "activations": activations, **parts[0][5]}
+    if len(directions) == 2:
+        attributes["direction"] = "bidirectional"
+    time_major = g.op("Transpose", [x[0]], layer.name, perm=[1, 0, 2])
+    inputs = [time_major, w, r, b, "" if ctx.step or ctx.lengths is None else ctx.lengths]
+    states_in = []
+    if ctx.step:
+        if len(directions) == 2:
+            raise OnnxExportError(f"Layer {layer.name!r} is bidirectional: a step file (one token at a time) needs "
+                                  "a causal model.")
+        for kind in (["h", "c"] if op == "LSTM" else ["h"]):
+            name = g.fresh(f"{layer.name}_{kind}")
+            g.inputs.append(g.helper.make_tensor_value_info(name, g.TensorProto.FLOAT, ["batch", units]))
+            states_in.append(g.op("Unsqueeze", [name, g.const("axis0", [0], "int64")], f"{layer.name}_{kind}"))
+        inputs += states_in
+    outputs = g.op(op, inputs, layer.name, outputs=3 if op == "LSTM" else 2, **attributes)
+    y, y_h = outputs[0], outputs[1]
+    if ctx.step:
+        for kind, state in zip(["h", "c"], outputs[1:]):
+            out = g.fresh(f"{layer.name}_{kind}_out")
+            g.nodes.append(g.helper.make_node("Squeeze", [state, g.const("axis0", [0], "int64")], [out]))
+            g.outputs.append(g.helper.make_tensor_value_info(out, g.TensorProto.FLOAT, ["batch", units]))
+    sequences = layer.return_sequences if return_sequences is None else return_sequences
+    if sequences:  # Y: [time, directions, batch, units] → [batch, time, directions, units]
+        out = g.op("Transpose", [y], layer.name, perm=[2, 0, 1, 3])
+        result = _merge(ctx, layer, out, len(directions), merge, axis=2, shape=[0, 0, -1])
+    else:  # Y_h: [directions, batch, units] → [batch, directions, units]
+        out = g.op("Transpose", [y_h], layer.name, perm=[1, 0, 2])
+        result = _merge(ctx, layer, out, len(directions), merge, axis=1, shape=[0, -1])
+    if return_state if return_state is not None else getattr(layer, "return_state", False):
+        raise OnnxExportError(f"Layer {layer.name!r} returns its states into the model graph (an encoder of a "
+                              "seq2seq or captioning model); those models export as encoder + decoder step files, "
+                              "which this exporter does not write yet.")
+    return [result]
+
+
+def _merge(ctx: _Context, layer: Any, y: str, directions: int, merge: str | None, axis: int, shape: list) -> str:
+    g = ctx.graph
+    if directions == 1 or merge in (None, "concat"):
+        return g.op("Reshape", [y, g.const(f"{layer.name}_shape", shape, "int64")], layer.name)
+    axes = g.const(f"{layer.name}_dir_axis", [axis], "int64")
+    if merge == "sum":
+        return g.op("ReduceSum", [y, axes], layer.name, keepdims=0)
+    if merge == "ave":
+        return g.op("ReduceMean", [y, axes], layer.name, keepdims=0)
+    if merge == "mul":
+        return g.op("ReduceProd", [y, axes], layer.name, keepdims=0)
+    raise OnnxExportError(f"Layer {layer.name!r}: merge_mode {merge!r} has no ONNX converter (concat, sum, ave, mul).")
+
+
+def _bidirectional(ctx: _Context, layer: Any, x: list) -> list:
+    forward, backward = layer.forward_layer, layer.backward_layer
+    if type(forward).__name__ != type(backward).__name__:
+        raise OnnxExportError(f"Layer {layer.name!r}: the two directions are different layer types.")
+    if getattr(layer, "return_state", False):
+        raise OnnxExportError(f"Layer {layer.name!r} returns its states into the model graph (an encoder of a "
+                              "seq2seq or captioning model); those models export as encoder + decoder step files, "
+                              "which this exporter does not write yet.")
+    return _recurrent(ctx, layer, x, [forward, _forward_view(backward)], layer.merge_mode,
+                      return_sequences=layer.return_sequences, return_state=False)
+
+
+def _forward_view(layer: Any) -> Any:
+    """The backward layer of a Bidirectional as ONNX sees it: its weights, read forwards (ONNX's
+    direction="bidirectional" reverses the second direction itself)."""
+
+    class View:
+        pass
+
+    view = View()
+    for attribute in ("units", "activation", "recurrent_activation", "reset_after", "name", "return_sequences",
+                      "return_state"):
+        if hasattr(layer, attribute):
+            setattr(view, attribute, getattr(layer, attribute))
+    view.get_weights = layer.get_weights
+    view.__class__.__name__ = type(layer).__name__
+    return view
+
+
+CONVERTERS = {
+    "InputLayer": _identity, "Metadata": _identity, "Dropout": _identity, "Identity": _identity,
+    "Embedding": _embedding, "OneHot": _one_hot, "Dense": _dense, "Add": _add, "Concatenate": _concatenate,
+    "MaskedGlobalPooling1D": _pooling, "Bidirectional": _bidirectional,
+    "LSTM": _recurrent, "GRU": _recurrent, "SimpleRNN": _recurrent,
+}
+
+
+# -- the graph walk -------------------------------------------------------------------------------------------------
+def _positional(node: Any) -> list:
+    """The KerasTensors a node takes as data (positional arguments), leaving out masks and flags."""
+    import keras
+
+    found = []
+
+    def visit(value):
+        if isinstance(value, keras.KerasTensor):
+            found.append(value)
+        elif isinstance(value, (list, tuple)):
+            for v in value:
+                visit(v)
+
+    for arg in node.arguments.args:
+        visit(arg)
+    return found
+
+
+def to_onnx(model: Any, step: bool = False, opset: int = OPSET) -> Any:
+    """The ONNX `ModelProto` of a Keras model built by rnnzoo (see the module docstring for what converts).
+
+    Args:
+        model: keras.Model with one input.
+        step: bool. The one-step file of a causal language model: every recurrent layer takes its state as an
+            input (`{layer}_h`, `{layer}_c`) and returns the new one (`{layer}_h_out`, ...), with no padding
+            (each call reads all its ids, e.g. a prompt, then one token at a time).
+        opset: int. The ONNX opset (18 or later).
+
+    Raises:
+        OnnxExportError: a layer or a model shape this exporter cannot write, named.
+    """
+    import keras
+
+    trees = [layer.name for layer in model.layers if type(layer).__name__ == "TreeRecurrent"]
+    if trees:
+        raise OnnxExportError(f"Model {model.name!r}: tree recurrence {trees[0]!r} (TreeRecurrent) has no ONNX "
+                              "converter: its step follows each input's tree, which ONNX's recurrent operators "
+                              "cannot express.")
+    if len(model.inputs) != 1:
+        raise OnnxExportError(f"Model {model.name!r} has {len(model.inputs)} inputs (an encoder–decoder); seq2seq "
+                              "and captioning models export as encoder + decoder step files, which this exporter "
+                              "does not write yet.")
+    g = _Graph()
+    ctx = _Context(g, step)
+    source = model.inputs[0]
+    tokens = "int" in str(source.dtype)
+    if tokens:
+        g.inputs.append(g.helper.make_tensor_value_info(TOKENS, g.TensorProto.INT64, ["batch", "time"]))
+    else:
+        g.inputs.append(g.helper.make_tensor_value_info(INPUTS, g.TensorProto.FLOAT,
+                                                        ["batch", "time", int(source.shape[-1])]))
+    names = {id(source): TOKENS if tokens else INPUTS}
+
+    def value(tensor: Any) -> str:
+        if id(tensor) in names:
+            return names[id(tensor)]
+        history = tensor._keras_history
+        operation, node = history.operation, history.operation._inbound_nodes[history.node_index]
+        kind = type(operation).__name__
+        if kind not in CONVERTERS:
+            what = ("tree recurrence" if kind == "TreeRecurrent" else "parallel cell (minGRU, minLSTM, QRNN, LRU)"
+                    if kind in ("MinGRU", "MinLSTM", "QRNN", "LRU") else "layer")
+            raise OnnxExportError(f"Model {model.name!r}: {what} {getattr(operation, 'name', kind)!r} ({kind}) has "
+                                  f"no ONNX converter. Exportable layers: {', '.join(sorted(CONVERTERS))}.")
+        inputs = [value(t) for t in _positional(node)]
+        outputs = CONVERTERS[kind](ctx, operation, inputs)
+        for t, n in zip(keras.tree.flatten(node.output_tensors), outputs):
+            names[id(t)] = n
+        return names[id(tensor)]
+
+    results = [value(t) for t in model.outputs]
+    for i, (tensor, name) in enumerate(zip(model.outputs, results)):
+        out = "output" if len(results) == 1 else f"output_{i}"
+        g.nodes.append(g.helper.make_node("Identity", [name], [out]))
+        shape = ["batch"] + (["time"] if len(tensor.shape) == 3 else []) + [int(tensor.shape[-1])]
+        g.outputs.insert(i, g.helper.make_tensor_value_info(out, g.TensorProto.FLOAT, shape))
+    graph = g.helper.make_graph(g.nodes, f"{model.name}{'_step' if step else ''}", g.inputs, g.outputs,
+                                g.initializers)
+    proto = g.helper.make_model(graph, opset_imports=[g.helper.make_opsetid("", int(opset))],
+                                producer_name="rnnzoo")
+    proto.ir_version = min(proto.ir_version, 9)  # readable by ONNX Runtime releases of the last two years
+    g.onnx.checker.check_model(proto)
+    return proto
+
+
+def op_types(proto: Any) -> list[str]:
+    """The sorted operator types of an ONNX model."""
+    return sorted({node.op_type for node in proto.graph.node})
+
+
+def session(proto_or_path: Any) -> Any:
+    """An ONNX Runtime CPU session for a ModelProto or a file."""
+    import onnxruntime as ort
+
+    content = proto_or_path.SerializeToString() if hasattr(proto_or_path, "SerializeToString") else proto_or_path
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    return ort.InferenceSession(content, options, providers=["CPUExecutionProvider"])
+
+
+def max_valid_difference(model: Any, proto: Any, x: np.ndarray) -> float:
+    """max |ONNX Runtime − Keras| over the valid positions of `x` (ids > 0 for token models; every position of a
+    per-sequence output)."""
+    expected = np.asarray(model(x, training=False), "float64")
+    feed = {proto.graph.input[0].name: x.astype("int64") if x.dtype.kind in "iu" else x.astype("float32")}
+    got = np.asarray(session(proto).run(None, feed)[0], "float64")
+    if expected.shape != got.shape:
+        raise OnnxExportError(f"ONNX output shape {got.shape} differs from Keras' {expected.shape}.")
+    if expected.ndim == 3 and x.dtype.kind in "iu" and x.ndim == 2:
+        valid = x > 0
+        return float(np.abs(expected - got)[valid].max()) if valid.any() else 0.0
+    return float(np.abs(expected - got).max())
+
+
+# -- files for an export ---------------------------------------------------------------------------------------------
+PARITY_BATCH, PARITY_LENGTH = 3, 11  # a padded batch at a length no export fixes (the axes are dynamic)
+
+
+def parity_inputs(model: Any, seed: int = 0) -> np.ndarray:
+    """A batch of 3 at length 11: token rows right-padded to 11, 7 and 4 ids; or normal noise for real inputs."""
+    rng = np.random.default_rng(seed)
+    source = model.inputs[0]
+    if "int" not in str(source.dtype):
+        return rng.normal(size=(PARITY_BATCH, PARITY_LENGTH, int(source.shape[-1]))).astype("float32")
+    layers = {layer.name: layer for layer in model.layers}
+    ids = int(getattr(layers.get("embedding"), "input_dim", 0) or getattr(layers.get("one_hot"), "num_tokens", 0))
+    x = rng.integers(1 if ids <= 4 else 4, max(ids, 2), size=(PARITY_BATCH, PARITY_LENGTH))
+    x[1, 7:] = 0
+    x[2, 4:] = 0
+    return x
+
+
+def step_difference(model: Any, proto: Any, x: np.ndarray) -> float:
+    """max |step file fed one id at a time − Keras on the whole sequence| (full-length rows only)."""
+    runner = session(proto)
+    states = {i.name: np.zeros((x.shape[0], int(i.type.tensor_type.shape.dim[1].dim_value)), "float32")
+              for i in proto.graph.input[1:]}
+    full = x[:1].repeat(x.shape[0], 0)  # the unpadded row for every batch slot
+    steps = []
+    for k in range(full.shape[1]):
+        out = runner.run(None, {TOKENS: full[:, k:k + 1].astype("int64"), **states})
+        steps.append(out[0][:, 0])
+        states = {i.name: value for i, value in zip(proto.graph.input[1:], out[1:])}
+    expected = np.asarray(model(full, training=False), "float64")
+    return float(np.abs(np.stack(steps, 1) - expected).max())
+
+
+def dynamic_int8(proto: Any) -> Any:
+    """ONNX Runtime's dynamic int8 quantization of a model (weights int8, activations quantized per call)."""
+    import os
+    import tempfile
+
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    import logging
+
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)  # the quantizer logs a pre-processing hint on the root logger on every call
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            source, target = os.path.join(tmp, "model.onnx"), os.path.join(tmp, "model_dynamic.onnx")
+            onnx.save(proto, source)
+            quantize_dynamic(source, target, weight_type=QuantType.QInt8)
+            return onnx.load(target)
+    finally:
+        root.setLevel(level)

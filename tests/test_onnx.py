@@ -1,0 +1,129 @@
+"""ONNX export with ONNX's own recurrent operators (rnnzoo.export.onnx): native LSTM / GRU / RNN nodes, no
+Loop or Scan, dynamic batch and time axes, and ONNX Runtime matching Keras within 1e-5 at the valid positions of a
+right-padded batch of 3 at length 11 (a length no export fixes)."""
+
+import json
+
+import numpy as np
+import pytest
+
+import rnnzoo
+from rnnzoo.export.onnx import (LOOP_OPS, OnnxExportError, RECURRENT_OPS, max_valid_difference, op_types,
+                                parity_inputs, session, to_onnx)
+
+# Families whose models must export, and what may refuse (with a clear error) and why
+MUST_EXPORT = {"classifier", "tagger", "language_model", "regressor", "forecaster", "sequence_forecaster", "ctc"}
+PARALLEL = ("MinGRU", "MinLSTM", "QRNN", "LRU")
+NOT_YET = {"seq2seq", "captioner"}  # encoder + decoder step files: not written yet (issue 39, open)
+
+
+def _nodes(proto, op):
+    return [n for n in proto.graph.node if n.op_type == op]
+
+
+def test_a_bilstm_classifier_and_a_gru_language_model_export_with_native_nodes(tmp_path):
+    classifier = rnnzoo.build("bilstm_classifier", vocabulary_size=40, num_classes=3, units=8, embedding_dim=6,
+                              num_layers=2)
+    lm = rnnzoo.build("gru_language_model", vocabulary_size=40, units=8, embedding_dim=6)
+    for model, op in ((classifier, "LSTM"), (lm, "GRU")):
+        info = rnnzoo.export.export(model, tmp_path / model.name, onnx=True, saved_model=False, tflite=False,
+                                    quantize=[])
+        assert sorted(info["files"]) == (["model.onnx", "step.onnx"] if model is lm else ["model.onnx"])
+        import onnx
+
+        proto = onnx.load(str(tmp_path / model.name / "model.onnx"))
+        assert _nodes(proto, op) and not set(op_types(proto)) & set(LOOP_OPS), op_types(proto)
+        recurrent = _nodes(proto, op)
+        assert len(recurrent) == (2 if model is classifier else 1)  # a stack stays a stack
+        if model is classifier:
+            assert all({a.name: a for a in n.attribute}["direction"].s == b"bidirectional" for n in recurrent)
+        else:
+            assert {a.name: a for a in recurrent[0].attribute}["linear_before_reset"].i == 1  # reset_after
+        dims = [d.dim_param for d in proto.graph.input[0].type.tensor_type.shape.dim]
+        assert dims == ["batch", "time"]  # dynamic axes
+        x = parity_inputs(model)
+        assert x.shape == (3, 11) and (x[2, 4:] == 0).all()
+        assert max_valid_difference(model, proto, x) <= 1e-5
+        entry = info["files"]["model.onnx"]
+        assert entry["within_tolerance"] and entry["max_abs_diff_vs_keras"] <= 1e-5 and entry["recurrence"] == op
+        written = json.load(open(tmp_path / model.name / "export.json"))
+        assert written["files"]["model.onnx"]["ops"] == op_types(proto)
+
+
+def test_padding_changes_nothing_at_the_valid_positions():
+    """The lengths the graph computes from the ids are what makes padded rows right: the same row, padded to
+    another length, gives the same outputs (and the GRU reads only its valid steps)."""
+    model = rnnzoo.build("gru_tagger", vocabulary_size=30, num_tags=4, units=8, embedding_dim=5)
+    runner = session(to_onnx(model))
+    row = np.array([[5, 9, 3, 7]])
+    short = runner.run(None, {"tokens": row.astype("int64")})[0]
+    padded = runner.run(None, {"tokens": np.pad(row, ((0, 0), (0, 9))).astype("int64")})[0]
+    np.testing.assert_allclose(padded[:, :4], short, atol=1e-6)
+    bidirectional = rnnzoo.build("bigru_classifier", vocabulary_size=30, num_classes=2, units=8, embedding_dim=5)
+    runner = session(to_onnx(bidirectional))
+    np.testing.assert_allclose(runner.run(None, {"tokens": np.pad(row, ((0, 0), (0, 9))).astype("int64")})[0],
+                               runner.run(None, {"tokens": row.astype("int64")})[0], atol=1e-6)
+
+
+def test_every_registered_model_exports_or_says_why():
+    exported, refused = {}, {}
+    for name in rnnzoo.list_models():
+        spec = rnnzoo.get_spec(name)
+        model = rnnzoo.build(name, **spec.tiny)
+        try:
+            proto = to_onnx(model)
+        except OnnxExportError as e:
+            refused[name] = (spec.task, str(e))
+            continue
+        assert set(op_types(proto)) & set(RECURRENT_OPS) and not set(op_types(proto)) & set(LOOP_OPS), name
+        x = parity_inputs(model, seed=1)
+        exported[name] = max_valid_difference(model, proto, x)
+    assert {n: d for n, d in exported.items() if d > 1e-5} == {}
+    for name, (task, message) in refused.items():
+        parallel = any(f"({cell})" in message for cell in PARALLEL)
+        assert parallel or task in NOT_YET or "TreeRecurrent" in message, (name, task, message)
+        assert name.split("_")[0] in message or "'" in message  # names the model or the layer
+    exported_tasks = {rnnzoo.get_spec(n).task for n in exported}
+    assert MUST_EXPORT <= exported_tasks, MUST_EXPORT - exported_tasks
+    cells = {n.split("_")[0].removeprefix("bi").removeprefix("char") for n in exported}
+    assert {"lstm", "gru", "rnn"} <= cells | {c.removeprefix("bi") for c in cells}, cells
+
+
+def test_the_step_file_of_a_language_model_carries_its_states():
+    model = rnnzoo.build("lstm_language_model", vocabulary_size=30, units=8, embedding_dim=5, num_layers=2)
+    proto = to_onnx(model, step=True)
+    assert [i.name for i in proto.graph.input] == ["tokens", "recurrent_1_h", "recurrent_1_c", "recurrent_2_h",
+                                                   "recurrent_2_c"]
+    runner = session(proto)
+    x = np.random.default_rng(0).integers(1, 30, size=(2, 6))
+    states = {i.name: np.zeros((2, 8), "float32") for i in proto.graph.input[1:]}
+    steps = []
+    for k in range(6):
+        out = runner.run(None, {"tokens": x[:, k:k + 1].astype("int64"), **states})
+        steps.append(out[0][:, 0])
+        states = dict(zip([i.name for i in proto.graph.input[1:]], out[1:]))
+    np.testing.assert_allclose(np.stack(steps, 1), np.asarray(model(x, training=False)), atol=1e-5)
+    with pytest.raises(OnnxExportError, match="bidirectional"):
+        to_onnx(rnnzoo.build("bilstm_tagger", vocabulary_size=30, num_tags=3, units=4, embedding_dim=4),
+                step=True)
+
+
+def test_dynamic_int8_stays_within_its_stated_tolerance(tmp_path):
+    from rnnzoo.export.writer import TOLERANCES
+
+    info = rnnzoo.export.export("pos_bilstm", tmp_path / "pos", onnx=True, saved_model=False, tflite=False,
+                                quantize=["dynamic"])
+    entry = info["files"]["model_dynamic.onnx"]
+    assert entry["quantization"] == "dynamic" and entry["tolerance"] == TOLERANCES["dynamic"]  # probabilities ≤ 1
+    assert entry["within_tolerance"] and entry["bytes"] < info["files"]["model.onnx"]["bytes"] / 3
+
+
+def test_cli_onnx_alone_writes_onnx_only_and_refusals_are_clear(tmp_path, capsys):
+    from rnnzoo.cli import main
+
+    assert main(["export", "sunspots_gru", "--onnx", "--out", str(tmp_path / "s")]) == 0
+    out = capsys.readouterr().out
+    assert "model.onnx" in out and "GRU" in out
+    assert sorted(p.name for p in (tmp_path / "s").iterdir()) == ["export.json", "model.onnx"]
+    assert main(["export", "listops_tree_lstm", "--onnx", "--out", str(tmp_path / "t")]) == 1
+    assert "TreeRecurrent" in capsys.readouterr().err and not (tmp_path / "t").exists()
