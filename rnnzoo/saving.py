@@ -84,6 +84,9 @@ def load_model(path, compile=False):
     Users call `rnnzoo.load`, which returns the trained-model object."""
     import zipfile
 
+    from rnnzoo.registry import load_builtins
+
+    load_builtins()  # rnnzoo's layer classes must be registered before Keras deserializes them
     path = resolve_model_path(path)
     damaged = (f"{path!r} is not a complete .keras file (a .keras file is a zip archive; this one is truncated or "
                "corrupted, e.g. by a copy that did not finish). Copy it again, or retrain with the same --out: "

@@ -88,6 +88,7 @@ class TrainedModel:
         self._encoders: dict[str, Any] = {}
         self._calls: dict[Any, Any] = {}
         self.traces = 0  # compiled forward calls traced so far (one per length bucket and input layout)
+        self._runtime: Any = None  # with_onnx: the exported file runs instead of Keras
 
     # -- making one ---------------------------------------------------------------------------------------------
     @classmethod
@@ -194,8 +195,38 @@ class TrainedModel:
             raise ValueError("No inputs to predict from; pass at least one row.")
         return keras.tree.map_structure(lambda *parts: np.concatenate(parts), *chunks)
 
+    def with_onnx(self, path: str | os.PathLike) -> TrainedModel:
+        """The same trained model served by ONNX Runtime: `predict`, and every verb built on it (`predict_text`,
+        `score`, forecasts, CTC recognition), runs `path` — a `model.onnx` written by `export(..., onnx=True)` —
+        instead of Keras, with this model's text pipeline, labels and card. Decoding loops (`generate`,
+        `translate`) still step the Keras model.
+
+        Example:
+        >>> tagger = rnnzoo.load("pos_bilstm").with_onnx("exports/pos/model.onnx")  # doctest: +SKIP
+        >>> rnnzoo.predict_text(tagger, "the cat sat on the mat")  # doctest: +SKIP
+        """
+        from rnnzoo.export.onnx import session
+
+        path = os.fspath(path)
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f"No ONNX file at {path!r}; write one with rnnzoo.export.export(model, DIR, "
+                                    "onnx=True) (rnnzoo export MODEL --onnx --out DIR).")
+        runner = session(path)
+        name = runner.get_inputs()[0].name
+        integer = "int" in runner.get_inputs()[0].type
+
+        def run(*chunk):
+            return runner.run(None, {name: chunk[0].astype("int64" if integer else "float32")})[0]
+
+        served = TrainedModel(self.model, self.card, self.task, self.path)
+        served._runtime = run
+        return served
+
     def _call_for(self, chunk):
         from rnnzoo.inference import compiled_call
+
+        if getattr(self, "_runtime", None) is not None:
+            return self._runtime
 
         backend = keras.backend.backend()
         key = (backend,) + tuple((x.shape[1:], x.dtype.str) for x in chunk)

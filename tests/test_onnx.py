@@ -127,3 +127,16 @@ def test_cli_onnx_alone_writes_onnx_only_and_refusals_are_clear(tmp_path, capsys
     assert sorted(p.name for p in (tmp_path / "s").iterdir()) == ["export.json", "model.onnx"]
     assert main(["export", "listops_tree_lstm", "--onnx", "--out", str(tmp_path / "t")]) == 1
     assert "TreeRecurrent" in capsys.readouterr().err and not (tmp_path / "t").exists()
+
+
+def test_a_trained_model_serves_through_its_onnx_file_with_its_text_pipeline(tmp_path, monkeypatch):
+    rnnzoo.export.export("pos_bilstm", tmp_path / "pos", onnx=True, saved_model=False, tflite=False, quantize=[])
+    keras_tagger = rnnzoo.load("pos_bilstm", compile=False)
+    served = keras_tagger.with_onnx(tmp_path / "pos" / "model.onnx")
+    sentences = ["the old man saw the boats on the river", "a cat sat", "they will not go there today ."]
+    called = []
+    monkeypatch.setattr(served.model, "__call__", lambda *a, **k: called.append(1))  # Keras must not run
+    assert rnnzoo.predict_text(served, sentences) == rnnzoo.predict_text(keras_tagger, sentences)
+    assert served.traces == 0 and not called
+    with pytest.raises(FileNotFoundError, match="onnx=True"):
+        keras_tagger.with_onnx(tmp_path / "missing.onnx")

@@ -158,3 +158,17 @@ def test_length_buckets_are_few_and_pad_at_most_a_quarter():
     assert all(b >= n for n, b in zip(range(1, 20001), buckets))
     assert max((b - n) / n for n, b in zip(range(17, 20001), buckets[16:])) <= 0.25
     assert len(set(buckets)) <= 45
+
+
+def test_a_fresh_interpreter_loads_through_any_door_without_importing_the_package_api_first():
+    """`import rnnzoo` is light (nothing registered yet): every door that loads a model registers rnnzoo's layer
+    classes before Keras deserializes them."""
+    import subprocess
+    import sys
+
+    for code in ("from rnnzoo.trained import load; print(load('sunspots_gru', compile=False).name)",
+                 "import rnnzoo, sys; assert 'keras' not in sys.modules; print(rnnzoo.load('sunspots_gru').name)",
+                 "import rnnzoo.export; print(rnnzoo.export.export.__name__, rnnzoo.card_of('sunspots_gru').model)"):
+        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, (code, proc.stderr[-2000:])
+        assert proc.stdout.split()[-1] == "gru_forecaster", (code, proc.stdout)
