@@ -1,4 +1,4 @@
-"""Checks every figure in the README's and RESULTS.md's tables against the committed JSON it came from.
+"""Checks every figure in the README's, RESULTS.md's and the docs pages' tables against the committed JSON it came from.
 
 Each table that holds figures is preceded by a marker naming its source files (paths relative to the document's
 folder or the repository root) and, optionally, the columns that describe rather than measure (0 = first):
@@ -33,7 +33,9 @@ import re
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DOCUMENTS = ["README.md", "benchmarks/RESULTS.md"]
+DOCUMENTS = ["README.md", "benchmarks/RESULTS.md"] + sorted(
+    os.path.join("docs", f) for f in os.listdir(os.path.join(ROOT, "docs")) if f.endswith(".md")) \
+    if os.path.isdir(os.path.join(ROOT, "docs")) else ["README.md", "benchmarks/RESULTS.md"]
 MARKER = re.compile(r"<!--\s*claims:\s*(.*?)\s*-->")
 NUMBER = re.compile(r"(?<![\w.])[−-]?\d[\d,]*(?:\.\d+)?(?:e[−-]?\d+)?(?:\s?(?:KiB|ms|[kM])(?![a-zA-Z]))?%?")
 
