@@ -140,3 +140,20 @@ def test_a_trained_model_serves_through_its_onnx_file_with_its_text_pipeline(tmp
     assert served.traces == 0 and not called
     with pytest.raises(FileNotFoundError, match="onnx=True"):
         keras_tagger.with_onnx(tmp_path / "missing.onnx")
+
+
+def test_onnx_alone_exports_on_the_pytorch_backend(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    code = ("import rnnzoo\n"
+            "m = rnnzoo.build('bigru_tagger', vocabulary_size=30, num_tags=4, units=8, embedding_dim=5)\n"
+            f"info = rnnzoo.export.export(m, {str(tmp_path / 'e')!r}, onnx=True, saved_model=False, tflite=False)\n"
+            "entry = info['files']['model.onnx']\n"
+            "assert entry['within_tolerance'] and entry['max_abs_diff_vs_keras'] <= 1e-5, entry\n"
+            "import keras; print(keras.backend.backend())")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "KERAS_BACKEND": "torch"})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.split()[-1] == "torch"

@@ -104,8 +104,7 @@ def _identity(ctx: _Context, layer: Any, x: list) -> list:
 
 def _embedding(ctx: _Context, layer: Any, x: list) -> list:
     g = ctx.graph
-    table = g.const(f"{layer.name}_table", np.asarray(layer.embeddings.numpy() if hasattr(layer.embeddings, "numpy")
-                                                      else layer.embeddings))
+    table = g.const(f"{layer.name}_table", layer.get_weights()[0])
     if getattr(layer, "mask_zero", False):
         _token_mask(ctx, x[0])
     return [g.op("Gather", [table, x[0]], layer.name)]
@@ -420,6 +419,13 @@ def to_onnx(model: Any, step: bool = False, opset: int = OPSET) -> Any:
     return proto
 
 
+def keras_outputs(model: Any, x: np.ndarray) -> np.ndarray:
+    """The Keras model's inference output as float64 NumPy, on any backend."""
+    import keras
+
+    return np.asarray(keras.ops.convert_to_numpy(model(x, training=False)), "float64")
+
+
 def op_types(proto: Any) -> list[str]:
     """The sorted operator types of an ONNX model."""
     return sorted({node.op_type for node in proto.graph.node})
@@ -438,7 +444,7 @@ def session(proto_or_path: Any) -> Any:
 def max_valid_difference(model: Any, proto: Any, x: np.ndarray) -> float:
     """max |ONNX Runtime − Keras| over the valid positions of `x` (ids > 0 for token models; every position of a
     per-sequence output)."""
-    expected = np.asarray(model(x, training=False), "float64")
+    expected = keras_outputs(model, x)
     feed = {proto.graph.input[0].name: x.astype("int64") if x.dtype.kind in "iu" else x.astype("float32")}
     got = np.asarray(session(proto).run(None, feed)[0], "float64")
     if expected.shape != got.shape:
@@ -478,7 +484,7 @@ def step_difference(model: Any, proto: Any, x: np.ndarray) -> float:
         out = runner.run(None, {TOKENS: full[:, k:k + 1].astype("int64"), **states})
         steps.append(out[0][:, 0])
         states = {i.name: value for i, value in zip(proto.graph.input[1:], out[1:])}
-    expected = np.asarray(model(full, training=False), "float64")
+    expected = keras_outputs(model, full)
     return float(np.abs(np.stack(steps, 1) - expected).max())
 
 
