@@ -242,7 +242,14 @@ def _add_reader_options(p):
     p.add_argument("--tag-column", type=int, help="CoNLL: index of the tag column (default: last)")
 
 
-def parser():
+# Subcommands of the command line itself (not offered by a task): parsing one of these never imports the tasks
+STATIC_COMMANDS = ("list", "presets", "datasets", "fetch-data", "hardware", "train", "evaluate", "translate", "info",
+                   "export")
+
+
+def parser(verbs=True):
+    """The argument parser; `verbs=False` leaves out the tasks' verbs (and so does not import the tasks and
+    TensorFlow), for a command line whose subcommand is one of `STATIC_COMMANDS`."""
     ap = argparse.ArgumentParser(prog="rnnzoo", description="A Keras 3 model zoo of recurrent neural networks. "
                                  "Results go to standard output; progress and notices to standard error. Exit codes: "
                                  "0 done, 1 runtime error, 2 usage error.")
@@ -320,7 +327,7 @@ def parser():
                    help="another saved model with the same vocabularies, decoded with DIR as one (repeatable)")
     p.set_defaults(func=_cmd_translate)
 
-    for name, (verb, tasks) in _verbs().items():  # each task's verbs (generate, score, predict, ...)
+    for name, (verb, tasks) in (_verbs() if verbs else {}).items():  # each task's verbs (generate, score, ...)
         if name in sub.choices:
             continue  # a dedicated command with more options (translate)
         p = sub.add_parser(name, help=f"{verb.help} ({', '.join(tasks)})")
@@ -389,7 +396,8 @@ def main(argv=None):
 
     progress.set_quiet("quiet" in flags)
     try:
-        args = parser().parse_args(argv)
+        command = next((a for a in argv if not a.startswith("-")), None)
+        args = parser(verbs=command not in STATIC_COMMANDS).parse_args(argv)
     except SystemExit as e:  # argparse: --help (0) or a usage error (2)
         return e.code if isinstance(e.code, int) else 2
     args.verbose, args.quiet = "verbose" in flags, "quiet" in flags

@@ -257,10 +257,13 @@ def test_train_command_trains_every_kind_of_task(model, data, options, tmp_path,
 def test_version_answers_without_importing_tensorflow():
     code = ("import sys\nfrom rnnzoo.cli import main\nassert main(['--version']) == 0\n"
             "heavy = sorted(m for m in ('tensorflow', 'keras', 'torch', 'jax') if m in sys.modules)\n"
-            "print('imported:', heavy)")
+            "print('imported:', heavy)\nassert main(['presets']) == 0\n"  # listing the presets needs no TensorFlow
+            "print('imported:', sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert proc.stdout.splitlines() == [f"rnnzoo {rnnzoo.__version__}", "imported: []"]
+    lines = proc.stdout.splitlines()
+    assert lines[:2] == [f"rnnzoo {rnnzoo.__version__}", "imported: []"] and lines[-1] == "imported: []", lines
+    assert len(lines) == 2 + len(rnnzoo.presets()) + 1
     import tomllib
 
     project = tomllib.load(open(os.path.join(ROOT, "pyproject.toml"), "rb"))["project"]
