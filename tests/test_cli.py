@@ -270,6 +270,7 @@ def test_version_answers_without_importing_tensorflow():
     assert "version" not in project and project["dynamic"] == ["version"]  # one place: rnnzoo/version.py
 
 
+@pytest.mark.slow  # subprocesses that each import TensorFlow
 def test_python_dash_m_runs_the_command_with_exit_codes_for_usage_and_runtime_errors(tmp_path):
     run = [sys.executable, "-m", "rnnzoo"]
     ok = subprocess.run(run + ["--help"], capture_output=True, text=True, timeout=300)
@@ -291,6 +292,7 @@ def test_verbose_and_quiet_are_accepted_anywhere(capsys, monkeypatch):
     assert capsys.readouterr().out == first * 2
 
 
+@pytest.mark.slow  # subprocesses that each import TensorFlow
 def test_train_json_pipes_cleanly_with_progress_on_stderr(tmp_path):
     """`rnnzoo train ... --json | python -m json.tool`: standard output holds the result alone."""
     data = tmp_path / "films.csv"

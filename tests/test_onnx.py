@@ -142,6 +142,7 @@ def test_a_trained_model_serves_through_its_onnx_file_with_its_text_pipeline(tmp
         keras_tagger.with_onnx(tmp_path / "missing.onnx")
 
 
+@pytest.mark.slow  # subprocesses that each import TensorFlow
 def test_onnx_alone_exports_on_the_pytorch_backend(tmp_path):
     import os
     import subprocess

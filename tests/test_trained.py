@@ -160,6 +160,7 @@ def test_length_buckets_are_few_and_pad_at_most_a_quarter():
     assert len(set(buckets)) <= 45
 
 
+@pytest.mark.slow  # subprocesses that each import TensorFlow
 def test_a_fresh_interpreter_loads_through_any_door_without_importing_the_package_api_first():
     """`import rnnzoo` is light (nothing registered yet): every door that loads a model registers rnnzoo's layer
     classes before Keras deserializes them."""

@@ -5,11 +5,14 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PUBLIC = ["rnnzoo/__init__.py", "rnnzoo/trained.py", "rnnzoo/registry.py", "rnnzoo/card.py", "rnnzoo/presets.py",
           "rnnzoo/progress.py", "rnnzoo/version.py"]
 
 
+@pytest.mark.slow  # mypy's first run over the imports takes a while
 def test_mypy_passes_over_the_public_modules():
     assert os.path.isfile(os.path.join(ROOT, "rnnzoo", "py.typed"))
     proc = subprocess.run([sys.executable, "-m", "mypy", "--no-incremental", *PUBLIC], cwd=ROOT, capture_output=True,
