@@ -13,7 +13,8 @@ help:
 	@echo "make test-quick  the suite without the tests marked slow (everyday development, <= 12 min)"
 	@echo "make mutation  break three core formulas one at a time and show the tests catch each"
 	@echo "make notebooks re-run the notebooks in place, with their outputs and figures"
-	@echo "make bench     speed of our LSTM/GRU models side by side with PyTorch (benchmarks/speed.py)"
+	@echo "make bench     speed of our LSTM/GRU models side by side with PyTorch (benchmarks/speed.py), and through"
+	@echo "               the exported ONNX / LiteRT files (benchmarks/onnx_inference.py)"
 	@echo "make dist      the wheel (presets inside) and sdist in dist/, and each preset as dist/presets/NAME.tar.gz"
 
 $(PY):
@@ -67,6 +68,7 @@ notebooks: setup-dev data system
 # Speed side by side with PyTorch (training / inference tokens/s, % of matmul peak, batch-1 generation)
 bench: setup-dev
 	$(PY) benchmarks/speed.py
+	$(PY) benchmarks/onnx_inference.py
 
 # The wheel (code + presets as package data) and the sdist, built from this checkout with the venv's setuptools;
 # the presets also as archives to serve at a URL (rnnzoo.load("https://host/NAME.tar.gz")).
