@@ -35,3 +35,15 @@ def write_json(report, path):
     with open(tmp, "w") as f:  # atomic: an interrupted run leaves the previous results in place
         json.dump(report, f, indent=2, default=float)
     os.replace(tmp, path)
+
+
+def timed(step, steps, warmup):
+    """Seconds per call of `step`, averaged over `steps` calls after `warmup` untimed ones."""
+    import time
+
+    for _ in range(warmup):
+        step()
+    start = time.perf_counter()
+    for _ in range(steps):
+        step()
+    return (time.perf_counter() - start) / steps

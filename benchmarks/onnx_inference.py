@@ -18,12 +18,13 @@ import json
 import os
 import subprocess
 import sys
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from common import median_range, provenance, write_json  # noqa: E402
+from common import median_range, provenance, timed, write_json  # noqa: E402
+
+STEPS, WARMUP = 20, 3
 
 CONFIGS = {"char": dict(vocab=65, embed=64, units=256, length=100, batch=64),
            "word": dict(vocab=8000, embed=256, units=512, length=64, batch=64)}
@@ -34,15 +35,6 @@ def _ids(cfg, seed=0):
     import numpy as np
 
     return np.random.default_rng(seed).integers(1, cfg["vocab"], size=(cfg["batch"], cfg["length"]))
-
-
-def _timed(run, steps=20, warmup=3):
-    for _ in range(warmup):
-        run()
-    start = time.perf_counter()
-    for _ in range(steps):
-        run()
-    return (time.perf_counter() - start) / steps
 
 
 def _keras_model(cfg, cell):
@@ -71,7 +63,7 @@ def worker(side, config, cell):
             with torch.no_grad():
                 return net[2](net[1](net[0](ids))[0]).numpy()
 
-        return {"s_per_batch": _timed(run), "threads": torch.get_num_threads()}
+        return {"s_per_batch": timed(run, STEPS, WARMUP), "threads": torch.get_num_threads()}
     model = _keras_model(cfg, cell)
     if side == "compiled_call":
         import keras
@@ -79,7 +71,7 @@ def worker(side, config, cell):
         from rnnzoo.inference import compiled_call
 
         call = compiled_call(model)
-        return {"s_per_batch": _timed(lambda: keras.ops.convert_to_numpy(call(x))), "backend": keras.backend.backend()}
+        return {"s_per_batch": timed(lambda: keras.ops.convert_to_numpy(call(x)), STEPS, WARMUP), "backend": keras.backend.backend()}
     if side == "onnxruntime":
         import onnxruntime
 
@@ -87,7 +79,8 @@ def worker(side, config, cell):
 
         runner = session(to_onnx(model))
         feed = {"tokens": x.astype("int64")}
-        return {"s_per_batch": _timed(lambda: runner.run(None, feed)[0]), "onnxruntime": onnxruntime.__version__,
+        return {"s_per_batch": timed(lambda: runner.run(None, feed)[0], STEPS, WARMUP),
+                "onnxruntime": onnxruntime.__version__,
                 "threads": runner.get_session_options().intra_op_num_threads or "default"}
     if side == "litert_fused":
         if cell != "lstm":
@@ -103,7 +96,7 @@ def worker(side, config, cell):
         def run():  # the file takes batch 1: one call per row
             return np.concatenate([next(iter(runner(**{name: row[None]}).values())) for row in rows])
 
-        return {"s_per_batch": _timed(run, steps=3, warmup=1), "batch_1_file": True}
+        return {"s_per_batch": timed(run, 3, 1), "batch_1_file": True}
     raise ValueError(side)
 
 

@@ -44,6 +44,7 @@ import sys
 import time
 
 from common import median_range, provenance, write_json
+from common import timed as _timed
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 # predict_batches: batches per `predict` call (the word config's logits are 131 MB a batch)
@@ -73,14 +74,6 @@ def flops_per_token(cfg, cell):
     gates = 4 if cell == "lstm" else 3
     return 2 * gates * cfg["units"] * (cfg["embed"] + cfg["units"]) + 2 * cfg["units"] * cfg["vocab"]
 
-
-def _timed(step, steps, warmup):
-    for _ in range(warmup):
-        step()
-    start = time.perf_counter()
-    for _ in range(steps):
-        step()
-    return (time.perf_counter() - start) / steps
 
 
 def worker_ours(cfg, cell, steps, warmup, cudnn=True, precision="float32"):

@@ -57,8 +57,9 @@ def _cmd_presets(args):
     if args.pack:  # archives to serve at a URL, each line: path and sha256 (for a `#sha256=` URL fragment)
         for preset in presets():
             archive = pack(preset.name, args.pack)
-            _emit(json.dumps({"name": preset.name, "archive": archive, "sha256": sha256_of(archive)}) if args.json
-                  else f"{archive}  sha256={sha256_of(archive)}")
+            digest = sha256_of(archive)
+            _emit(json.dumps({"name": preset.name, "archive": archive, "sha256": digest}) if args.json
+                  else f"{archive}  sha256={digest}")
         return
     for preset in presets():
         if args.json:

@@ -190,10 +190,6 @@ def preset_path(name: str) -> str | None:
 # -- manifests ------------------------------------------------------------------------------------------------
 def sha256_of(path: str) -> str:
     """The sha256 of a file, hex."""
-    return _sha256(path)
-
-
-def _sha256(path: str) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -215,7 +211,7 @@ def write_manifest(folder: str) -> dict:
     manifest = {"format": MANIFEST_FORMAT, "manifest_version": MANIFEST_VERSION,
                 "name": os.path.basename(os.path.normpath(folder)), "written_by": f"rnnzoo {__version__}",
                 "files": [{"path": f, "size": os.path.getsize(os.path.join(folder, f)),
-                           "sha256": _sha256(os.path.join(folder, f))} for f in _files(folder)]}
+                           "sha256": sha256_of(os.path.join(folder, f))} for f in _files(folder)]}
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".manifest-")
     with os.fdopen(fd, "w") as f:
         json.dump(manifest, f, indent=2)
@@ -261,7 +257,7 @@ def verify(folder: str, hashes: bool = True) -> dict:
             raise PresetError(f"Preset {folder!r}: {name} has {os.path.getsize(path)} bytes, the manifest says "
                               f"{entry.get('size')}. The file is damaged or was changed after the manifest was "
                               "written.")
-        if hashes and _sha256(path) != entry.get("sha256"):
+        if hashes and sha256_of(path) != entry.get("sha256"):
             raise PresetError(f"Preset {folder!r}: the sha256 of {name} does not match its manifest. The file is "
                               "damaged or was changed; download or copy the preset again.")
     return manifest
@@ -325,7 +321,7 @@ def fetch(url: str, progress: bool | None = None) -> str:
     try:
         archive = os.path.join(staging, "archive.tar.gz")
         _download(where, archive, progress)
-        if expected is not None and _sha256(archive) != expected.lower():
+        if expected is not None and sha256_of(archive) != expected.lower():
             raise PresetError(f"The archive at {where!r} does not match the sha256 in its URL ({expected}); it "
                               "was changed or damaged in transit. Nothing was kept.")
         with tarfile.open(archive, "r:gz") as tar:

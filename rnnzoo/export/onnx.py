@@ -212,11 +212,11 @@ def _gates(layer: Any) -> tuple:
                           "recurrences do not export to ONNX.")
 
 
-def _check_recurrent(layer: Any) -> None:
+def _check_recurrent(layer: Any, bidirectional: bool = False) -> None:
     if getattr(layer, "stateful", False):
         raise OnnxExportError(f"Layer {layer.name!r} is stateful; export its stateless twin (rnnzoo saves models "
                               "stateless).")
-    if getattr(layer, "go_backwards", False):
+    if getattr(layer, "go_backwards", False) and not bidirectional:  # the backward half: ONNX reverses it
         raise OnnxExportError(f"Layer {layer.name!r} runs backwards on its own (go_backwards=True outside "
                               "Bidirectional); ONNX export handles that only inside Bidirectional.")
 
@@ -233,12 +233,12 @@ def _activation_names(layer: Any, activations: list) -> list:
 
 
 def _recurrent(ctx: _Context, layer: Any, x: list, directions: list | None = None, merge: str | None = None,
-               return_sequences: bool | None = None, return_state: bool | None = None) -> list:
+               return_sequences: bool | None = None) -> list:
     """One ONNX LSTM/GRU/RNN node for a layer (or the two directions of a Bidirectional)."""
     g = ctx.graph
     directions = directions or [layer]
     for d in directions:
-        _check_recurrent(d)
+        _check_recurrent(d, bidirectional=len(directions) == 2)
     parts = [_gates(d) for d in directions]
     op = parts[0][0]
     units = int(directions[0].units)
@@ -275,7 +275,7 @@ def _recurrent(ctx: _Context, layer: Any, x: list, directions: list | None = Non
     else:  # Y_h: [directions, batch, units] → [batch, directions, units]
         out = g.op("Transpose", [y_h], layer.name, perm=[1, 0, 2])
         result = _merge(ctx, layer, out, len(directions), merge, axis=1, shape=[0, -1])
-    if return_state if return_state is not None else getattr(layer, "return_state", False):
+    if getattr(layer, "return_state", False):
         raise OnnxExportError(f"Layer {layer.name!r} returns its states into the model graph (an encoder of a "
                               "seq2seq or captioning model); those models export as encoder + decoder step files, "
                               "which this exporter does not write yet.")
@@ -300,29 +300,8 @@ def _bidirectional(ctx: _Context, layer: Any, x: list) -> list:
     forward, backward = layer.forward_layer, layer.backward_layer
     if type(forward).__name__ != type(backward).__name__:
         raise OnnxExportError(f"Layer {layer.name!r}: the two directions are different layer types.")
-    if getattr(layer, "return_state", False):
-        raise OnnxExportError(f"Layer {layer.name!r} returns its states into the model graph (an encoder of a "
-                              "seq2seq or captioning model); those models export as encoder + decoder step files, "
-                              "which this exporter does not write yet.")
-    return _recurrent(ctx, layer, x, [forward, _forward_view(backward)], layer.merge_mode,
-                      return_sequences=layer.return_sequences, return_state=False)
-
-
-def _forward_view(layer: Any) -> Any:
-    """The backward layer of a Bidirectional as ONNX sees it: its weights, read forwards (ONNX's
-    direction="bidirectional" reverses the second direction itself)."""
-
-    class View:
-        pass
-
-    view = View()
-    for attribute in ("units", "activation", "recurrent_activation", "reset_after", "name", "return_sequences",
-                      "return_state"):
-        if hasattr(layer, attribute):
-            setattr(view, attribute, getattr(layer, attribute))
-    view.get_weights = layer.get_weights
-    view.__class__.__name__ = type(layer).__name__
-    return view
+    return _recurrent(ctx, layer, x, [forward, backward], layer.merge_mode,
+                      return_sequences=layer.return_sequences)
 
 
 CONVERTERS = {
