@@ -88,7 +88,8 @@ class TrainedModel:
         self._encoders: dict[str, Any] = {}
         self._calls: dict[Any, Any] = {}
         self.traces = 0  # compiled forward calls traced so far (one per length bucket and input layout)
-        self._runtime: Any = None  # with_onnx: the exported file runs instead of Keras
+        self._runtime: Any = None  # with_onnx / with_tflite: the exported file runs instead of Keras
+        self._decoder: Any = None  # with_onnx on an encoder–decoder: OnnxDecoder runs translate / caption
 
     # -- making one ---------------------------------------------------------------------------------------------
     @classmethod
@@ -196,27 +197,96 @@ class TrainedModel:
         return keras.tree.map_structure(lambda *parts: np.concatenate(parts), *chunks)
 
     def with_onnx(self, path: str | os.PathLike) -> TrainedModel:
-        """The same trained model served by ONNX Runtime: `predict`, and every verb built on it (`predict_text`,
-        `score`, forecasts, CTC recognition), runs `path` — a `model.onnx` written by `export(..., onnx=True)` —
-        instead of Keras, with this model's text pipeline, labels and card. Decoding loops (`generate`,
-        `translate`) still step the Keras model.
+        """The same trained model served by ONNX Runtime, with this model's text pipeline, labels and card.
+
+        `path` is a `model.onnx` written by `export(..., onnx=True)`, or the export directory. `predict`, and every
+        verb built on it (`predict_text`, `score`, forecasts, CTC recognition), runs `model.onnx` instead of
+        Keras; for a seq2seq model or captioner, `translate` / `caption` (greedy and beam search) run
+        `encoder.onnx` + `decoder_step.onnx` through `rnnzoo.export.onnx_decoder.OnnxDecoder`. Language models'
+        `generate` still steps the Keras model.
 
         Example:
-        >>> tagger = rnnzoo.load("pos_bilstm").with_onnx("exports/pos/model.onnx")  # doctest: +SKIP
+        >>> tagger = rnnzoo.load("pos_bilstm").with_onnx("exports/pos")  # doctest: +SKIP
         >>> rnnzoo.predict_text(tagger, "the cat sat on the mat")  # doctest: +SKIP
+        >>> rnnzoo.translate(rnnzoo.load("dates_bahdanau").with_onnx("exports/dates"), "May 4 2001")  # doctest: +SKIP
         """
         from rnnzoo.export.onnx import session
+        from rnnzoo.export.onnx_decoder import OnnxDecoder
 
         path = os.fspath(path)
-        if not os.path.isfile(path):
-            raise FileNotFoundError(f"No ONNX file at {path!r}; write one with rnnzoo.export.export(model, DIR, "
+        directory = path if os.path.isdir(path) else None
+        model_file = os.path.join(path, "model.onnx") if directory else path
+        served = TrainedModel(self.model, self.card, self.task, self.path)
+        if getattr(self.task, "decoder", False) and directory:
+            served._decoder = OnnxDecoder.from_directory(directory)
+            return served
+        if not os.path.isfile(model_file):
+            raise FileNotFoundError(f"No ONNX file at {model_file!r}; write one with rnnzoo.export.export(model, DIR, "
                                     "onnx=True) (rnnzoo export MODEL --onnx --out DIR).")
-        runner = session(path)
+        runner = session(model_file)
         name = runner.get_inputs()[0].name
         integer = "int" in runner.get_inputs()[0].type
 
         def run(*chunk):
             return runner.run(None, {name: chunk[0].astype("int64" if integer else "float32")})[0]
+
+        served._runtime = run
+        return served
+
+    def decode_ids(self, source_ids: np.ndarray, max_length: int, beam_width: int = 1, sampler: Any = "greedy",
+                   alpha: float = 0.6, seed: int | None = None, attention: bool = False) -> dict:
+        """An encoder–decoder's decoding of a batch of sources (`rnnzoo.decoding.decode_ids`), or through its
+        ONNX files after `with_onnx` (greedy and beam search; sampling needs the Keras model)."""
+        if self._decoder is None:
+            from rnnzoo.decoding import decode_ids
+
+            return decode_ids(self.model, source_ids, max_length, beam_width=beam_width, sampler=sampler,
+                              alpha=alpha, seed=seed, attention=attention)
+        if sampler != "greedy":
+            raise ValueError(f"The ONNX decoder runs greedy decoding and beam search, not sampler={sampler!r}; "
+                             "sample with the Keras model (rnnzoo.load without with_onnx).")
+        return self._decoder.decode_ids(source_ids, max_length, beam_width=beam_width, alpha=alpha,
+                                        attention=attention)
+
+    def with_tflite(self, path: str | os.PathLike) -> TrainedModel:
+        """The same trained model served by the LiteRT interpreter: `predict` and the verbs built on it run
+        `path`, a full-sequence `model.tflite` (or `model_dynamic.tflite`, `model_fused.tflite`) from `export`,
+        one row at a time, each padded to the file's fixed length (a longer row is an error naming that length).
+
+        Example:
+        >>> classifier = rnnzoo.load("sentiment_bilstm").with_tflite("exports/sentiment/model.tflite")  # doctest: +SKIP
+        >>> rnnzoo.predict_text(classifier, "a gripping, funny film")  # doctest: +SKIP
+        """
+        from rnnzoo.export.tflite import TFLiteModel
+
+        path = os.fspath(path)
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f"No TFLite file at {path!r}; write one with rnnzoo.export.export(model, DIR) "
+                                    "(rnnzoo export MODEL --out DIR).")
+        runner = TFLiteModel(path)
+        if len(runner.inputs) != 1:
+            raise ValueError(f"{path!r} takes {sorted(runner.inputs)}: serve a one-input full-sequence file "
+                             "(model.tflite), not a step file.")
+        name, (shape, dtype) = next(iter(runner.inputs.items()))
+
+        def run(*chunk):
+            x = chunk[0]
+            rows = []
+            for row in x:
+                if len(shape) > 1 and row.shape[0] > shape[1]:
+                    if np.any(row[shape[1]:] != 0):
+                        raise ValueError(f"A row is longer than {shape[1]} steps, the length {path!r} was "
+                                         "exported with; export again with a larger sequence_length.")
+                    row = row[:shape[1]]
+                padded = np.zeros(shape[1:], dtype)
+                padded[tuple(slice(0, n) for n in row.shape)] = row
+                out = runner(**{name: padded[None]})
+                rows.append(np.asarray(next(iter(out.values())))[0])
+            out = np.stack(rows)
+            if out.ndim == 3 and len(shape) > 1 and out.shape[1] == shape[1]:  # per step: back to the chunk's length
+                out = out[:, : x.shape[1]]
+                out = np.pad(out, ((0, 0), (0, x.shape[1] - out.shape[1]), (0, 0)))
+            return out
 
         served = TrainedModel(self.model, self.card, self.task, self.path)
         served._runtime = run

@@ -9,11 +9,22 @@ Example:
 >>> rnnzoo.export.export("g2p_bahdanau_cmudict", "exports/g2p", quantize=["dynamic"])  # doctest: +SKIP
 """
 
-from rnnzoo.export.tflite import QUANTIZATIONS, TFLiteModel, convert, device_neutral, op_names, recurrent_ops
-from rnnzoo.export.writer import DEFAULT_LENGTH, TOLERANCES, ExportError, describe_files, failures
+import importlib
 
-__all__ = ["export", "ExportError", "TOLERANCES", "TFLiteModel", "convert", "device_neutral", "op_names",
-           "recurrent_ops", "QUANTIZATIONS", "DEFAULT_LENGTH", "describe_files", "failures"]
+# Loaded on first use, so that `rnnzoo.export.onnx_decoder` (NumPy and ONNX Runtime only) imports without
+# TensorFlow on a server.
+_LAZY = {name: "rnnzoo.export.tflite" for name in ("QUANTIZATIONS", "TFLiteModel", "convert", "device_neutral",
+                                                    "op_names", "recurrent_ops")}
+_LAZY.update({name: "rnnzoo.export.writer" for name in ("DEFAULT_LENGTH", "TOLERANCES", "ExportError",
+                                                         "describe_files", "failures")})
+
+__all__ = ["export", *_LAZY]
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'rnnzoo.export' has no attribute {name!r}")
 
 
 def export(model, directory, **options):

@@ -176,10 +176,46 @@ def _pooling(ctx: _Context, layer: Any, x: list) -> list:
     return [g.op("Div", [total, count], layer.name)]
 
 
+def _to_channels_first(ctx: _Context, layer: Any, x: str) -> str:
+    if getattr(layer, "data_format", "channels_last") != "channels_last":
+        raise OnnxExportError(f"Layer {layer.name!r}: only channels_last images convert to ONNX here.")
+    return ctx.graph.op("Transpose", [x], layer.name, perm=[0, 3, 1, 2])
+
+
+def _conv2d(ctx: _Context, layer: Any, x: list) -> list:
+    g = ctx.graph
+    activation = _name(layer.activation)
+    if activation not in _DENSE_ACTIVATIONS or activation == "softmax" or tuple(layer.dilation_rate) != (1, 1) \
+            or getattr(layer, "groups", 1) != 1:
+        raise OnnxExportError(f"Layer {layer.name!r}: Conv2D with activation {activation!r}, dilation "
+                              f"{layer.dilation_rate} or groups has no ONNX converter here.")
+    weights = layer.get_weights()
+    kernel = np.transpose(weights[0], (3, 2, 0, 1))  # Keras (kh, kw, in, out) → ONNX (out, in, kh, kw)
+    inputs = [_to_channels_first(ctx, layer, x[0]), g.const(f"{layer.name}_kernel", kernel)]
+    if layer.use_bias:
+        inputs.append(g.const(f"{layer.name}_bias", weights[1]))
+    y = g.op("Conv", inputs, layer.name, kernel_shape=list(kernel.shape[2:]), strides=list(layer.strides),
+             auto_pad="SAME_UPPER" if layer.padding == "same" else "VALID")
+    op = _DENSE_ACTIVATIONS[activation]
+    y = g.op(op, [y], layer.name) if op else y
+    return [g.op("Transpose", [y], layer.name, perm=[0, 2, 3, 1])]
+
+
+def _max_pooling2d(ctx: _Context, layer: Any, x: list) -> list:
+    g = ctx.graph
+    y = g.op("MaxPool", [_to_channels_first(ctx, layer, x[0])], layer.name, kernel_shape=list(layer.pool_size),
+             strides=list(layer.strides), auto_pad="SAME_UPPER" if layer.padding == "same" else "VALID")
+    return [g.op("Transpose", [y], layer.name, perm=[0, 2, 3, 1])]
+
+
+def _flatten(ctx: _Context, layer: Any, x: list) -> list:  # channels-last order, as Keras flattens
+    return [ctx.graph.op("Reshape", [x[0], ctx.graph.const(f"{layer.name}_shape", [0, -1], "int64")], layer.name)]
+
+
 # -- recurrent layers ----------------------------------------------------------------------------------------------
 def _gates(layer: Any) -> tuple:
     """(ONNX op, W, R, B, attributes) of one Keras LSTM / GRU / SimpleRNN layer, one direction."""
-    kind = type(layer).__name__
+    kind = type(layer).__name__.removesuffix("Cell")  # a layer, or the cell a decoder steps
     kernel, recurrent, *rest = [np.asarray(w, "float32") for w in layer.get_weights()]
     units = int(layer.units)
     bias = rest[0] if rest else None
@@ -263,6 +299,11 @@ def _recurrent(ctx: _Context, layer: Any, x: list, directions: list | None = Non
         inputs += states_in
     outputs = g.op(op, inputs, layer.name, outputs=3 if op == "LSTM" else 2, **attributes)
     y, y_h = outputs[0], outputs[1]
+    final = []  # return_state: in Keras' order, each direction's h (and c), forward first
+    if getattr(layer, "return_state", False):
+        for d in range(len(directions)):
+            index = g.const(f"direction_{d}", d, "int64")
+            final += [g.op("Gather", [state, index], layer.name, axis=0) for state in outputs[1:]]
     if ctx.step:
         for kind, state in zip(["h", "c"], outputs[1:]):
             out = g.fresh(f"{layer.name}_{kind}_out")
@@ -275,11 +316,7 @@ def _recurrent(ctx: _Context, layer: Any, x: list, directions: list | None = Non
     else:  # Y_h: [directions, batch, units] → [batch, directions, units]
         out = g.op("Transpose", [y_h], layer.name, perm=[1, 0, 2])
         result = _merge(ctx, layer, out, len(directions), merge, axis=1, shape=[0, -1])
-    if getattr(layer, "return_state", False):
-        raise OnnxExportError(f"Layer {layer.name!r} returns its states into the model graph (an encoder of a "
-                              "seq2seq or captioning model); those models export as encoder + decoder step files, "
-                              "which this exporter does not write yet.")
-    return [result]
+    return [result] + final
 
 
 def _merge(ctx: _Context, layer: Any, y: str, directions: int, merge: str | None, axis: int, shape: list) -> str:
@@ -309,6 +346,7 @@ CONVERTERS = {
     "Embedding": _embedding, "OneHot": _one_hot, "Dense": _dense, "Add": _add, "Concatenate": _concatenate,
     "MaskedGlobalPooling1D": _pooling, "Bidirectional": _bidirectional,
     "LSTM": _recurrent, "GRU": _recurrent, "SimpleRNN": _recurrent,
+    "Conv2D": _conv2d, "MaxPooling2D": _max_pooling2d, "Flatten": _flatten,
 }
 
 
@@ -331,40 +369,26 @@ def _positional(node: Any) -> list:
     return found
 
 
-def to_onnx(model: Any, step: bool = False, opset: int = OPSET) -> Any:
-    """The ONNX `ModelProto` of a Keras model built by rnnzoo (see the module docstring for what converts).
-
-    Args:
-        model: keras.Model with one input.
-        step: bool. The one-step file of a causal language model: every recurrent layer takes its state as an
-            input (`{layer}_h`, `{layer}_c`) and returns the new one (`{layer}_h_out`, ...), with no padding
-            (each call reads all its ids, e.g. a prompt, then one token at a time).
-        opset: int. The ONNX opset (18 or later).
-
-    Raises:
-        OnnxExportError: a layer or a model shape this exporter cannot write, named.
-    """
-    import keras
-
-    trees = [layer.name for layer in model.layers if type(layer).__name__ == "TreeRecurrent"]
-    if trees:
-        raise OnnxExportError(f"Model {model.name!r}: tree recurrence {trees[0]!r} (TreeRecurrent) has no ONNX "
-                              "converter: its step follows each input's tree, which ONNX's recurrent operators "
-                              "cannot express.")
-    if len(model.inputs) != 1:
-        raise OnnxExportError(f"Model {model.name!r} has {len(model.inputs)} inputs (an encoder–decoder); seq2seq "
-                              "and captioning models export as encoder + decoder step files, which this exporter "
-                              "does not write yet.")
-    g = _Graph()
-    ctx = _Context(g, step)
-    source = model.inputs[0]
-    tokens = "int" in str(source.dtype)
-    if tokens:
-        g.inputs.append(g.helper.make_tensor_value_info(TOKENS, g.TensorProto.INT64, ["batch", "time"]))
-    else:
-        g.inputs.append(g.helper.make_tensor_value_info(INPUTS, g.TensorProto.FLOAT,
+def _declare_source(g: _Graph, source: Any, name: str | None = None) -> str:
+    """Declares the graph input of a Keras input: int64 ids (batch, time), float32 (batch, time, features), or
+    an image (batch, height, width, channels); returns its name."""
+    if "int" in str(source.dtype):
+        name = name or TOKENS
+        g.inputs.append(g.helper.make_tensor_value_info(name, g.TensorProto.INT64, ["batch", "time"]))
+    elif len(source.shape) == 3:
+        name = name or INPUTS
+        g.inputs.append(g.helper.make_tensor_value_info(name, g.TensorProto.FLOAT,
                                                         ["batch", "time", int(source.shape[-1])]))
-    names = {id(source): TOKENS if tokens else INPUTS}
+    else:
+        name = name or INPUTS
+        g.inputs.append(g.helper.make_tensor_value_info(name, g.TensorProto.FLOAT,
+                                                        ["batch"] + [int(d) for d in source.shape[1:]]))
+    return name
+
+
+def _walker(model: Any, ctx: _Context, names: dict) -> Any:
+    """value(tensor) → the ONNX name of a Keras tensor, converting the layers it depends on (once each)."""
+    import keras
 
     def value(tensor: Any) -> str:
         if id(tensor) in names:
@@ -383,19 +407,235 @@ def to_onnx(model: Any, step: bool = False, opset: int = OPSET) -> Any:
             names[id(t)] = n
         return names[id(tensor)]
 
-    results = [value(t) for t in model.outputs]
-    for i, (tensor, name) in enumerate(zip(model.outputs, results)):
-        out = "output" if len(results) == 1 else f"output_{i}"
-        g.nodes.append(g.helper.make_node("Identity", [name], [out]))
-        shape = ["batch"] + (["time"] if len(tensor.shape) == 3 else []) + [int(tensor.shape[-1])]
-        g.outputs.insert(i, g.helper.make_tensor_value_info(out, g.TensorProto.FLOAT, shape))
-    graph = g.helper.make_graph(g.nodes, f"{model.name}{'_step' if step else ''}", g.inputs, g.outputs,
-                                g.initializers)
+    return value
+
+
+def _output(g: _Graph, name: str, value: str, shape: list) -> None:
+    g.nodes.append(g.helper.make_node("Identity", [value], [name]))
+    g.outputs.append(g.helper.make_tensor_value_info(name, g.TensorProto.FLOAT, shape))
+
+
+def _finish(g: _Graph, name: str, opset: int) -> Any:
+    graph = g.helper.make_graph(g.nodes, name, g.inputs, g.outputs, g.initializers)
     proto = g.helper.make_model(graph, opset_imports=[g.helper.make_opsetid("", int(opset))],
                                 producer_name="rnnzoo")
     proto.ir_version = min(proto.ir_version, 9)  # readable by ONNX Runtime releases of the last two years
     g.onnx.checker.check_model(proto)
     return proto
+
+
+def _refuse_trees(model: Any) -> None:
+    trees = [layer.name for layer in model.layers if type(layer).__name__ == "TreeRecurrent"]
+    if trees:
+        raise OnnxExportError(f"Model {model.name!r}: tree recurrence {trees[0]!r} (TreeRecurrent) has no ONNX "
+                              "converter: its step follows each input's tree, which ONNX's recurrent operators "
+                              "cannot express.")
+
+
+def to_onnx(model: Any, step: bool = False, opset: int = OPSET) -> Any:
+    """The ONNX `ModelProto` of a Keras model built by rnnzoo (see the module docstring for what converts).
+
+    Args:
+        model: keras.Model with one input (encoder–decoders: `seq2seq_to_onnx`).
+        step: bool. The one-step file of a causal language model: every recurrent layer takes its state as an
+            input (`{layer}_h`, `{layer}_c`) and returns the new one (`{layer}_h_out`, ...), with no padding
+            (each call reads all its ids, e.g. a prompt, then one token at a time).
+        opset: int. The ONNX opset (18 or later).
+
+    Raises:
+        OnnxExportError: a layer or a model shape this exporter cannot write, named.
+    """
+    _refuse_trees(model)
+    if len(model.inputs) != 1:
+        raise OnnxExportError(f"Model {model.name!r} has {len(model.inputs)} inputs (an encoder–decoder): export "
+                              "it as encoder + decoder step files with seq2seq_to_onnx (export(..., onnx=True) "
+                              "does this for seq2seq and captioning models).")
+    g = _Graph()
+    ctx = _Context(g, step)
+    source = model.inputs[0]
+    value = _walker(model, ctx, {id(source): _declare_source(g, source)})
+    results = [value(t) for t in model.outputs]
+    for i, (tensor, name) in enumerate(zip(model.outputs, results)):
+        shape = ["batch"] + (["time"] if len(tensor.shape) == 3 else []) + [int(tensor.shape[-1])]
+        _output(g, "output" if len(results) == 1 else f"output_{i}", name, shape)
+    g.outputs = g.outputs[len(g.outputs) - len(results):] + g.outputs[:len(g.outputs) - len(results)]
+    return _finish(g, f"{model.name}{'_step' if step else ''}", opset)
+
+
+# -- encoder–decoders: encoder.onnx + decoder_step.onnx ----------------------------------------------------------
+TOKEN = "token"
+FIXED = ("memory", "keys", "mask")  # what the encoder computes once per source and every step reads
+STEP_OUT = "_out"  # the decoder step returns state `state_0` as `state_0_out` (ONNX names are defined once)
+
+
+def _cell_step(g: _Graph, cell: Any, x: str, states: list, base: str) -> tuple:
+    """One step of a Keras LSTM/GRU/SimpleRNN cell as an ONNX recurrent node over one time step:
+    x (batch, in), states [(batch, units), ...] → (h, new states)."""
+    op, w, r, b, activations, extra = _gates(cell)
+    axis0 = g.const("axis0", [0], "int64")
+    inputs = [g.op("Unsqueeze", [x, axis0], base), g.const(f"{base}_W", w[None]), g.const(f"{base}_R", r[None]),
+              g.const(f"{base}_B", b[None]), ""] + [g.op("Unsqueeze", [s, axis0], base) for s in states]
+    outputs = g.op(op, inputs, base, outputs=3 if op == "LSTM" else 2, hidden_size=int(cell.units),
+                   activations=_activation_names(cell, activations), **extra)
+    new = [g.op("Squeeze", [state, axis0], base) for state in outputs[1:]]
+    return new[0], new
+
+
+def _attend(g: _Graph, attention: Any, query: str, keys: str, memory: str, mask: str, query_size: int) -> tuple:
+    """(context (batch, memory_dim), weights (batch, source)) of `rnnzoo.layers.attention` for one query."""
+    base = attention.name
+    last = g.const("axis_last", [-1], "int64")
+    if type(attention).__name__ == "BahdanauAttention":
+        q = g.op("Unsqueeze", [g.op("MatMul", [query, g.const(f"{base}_query_kernel", attention.query_kernel)],
+                                    base), g.const("axis1", [1], "int64")], base)
+        hidden = g.op("Add", [keys, q], base)
+        v = np.asarray(attention.v, "float32")
+        if attention.normalize:
+            hidden = g.op("Add", [hidden, g.const(f"{base}_b", attention.b)], base)
+            v = float(np.asarray(attention.g)) * v / np.sqrt(np.sum(np.square(v)))
+        scores = g.op("MatMul", [g.op("Tanh", [hidden], base), g.const(f"{base}_v", v[:, None])], base)
+    else:  # Luong: keys (batch, source, query_dim) · query
+        scores = g.op("MatMul", [keys, g.op("Unsqueeze", [query, last], base)], base)
+        if attention.score_mode == "scaled_dot":
+            scores = g.op("Div", [scores, g.const(f"{base}_scale", np.sqrt(query_size))], base)
+    scores = g.op("Squeeze", [scores, last], base)
+    scores = g.op("Where", [g.op("Greater", [mask, g.const("half", 0.5)], base), scores,
+                            g.const("very_negative", -1e9)], base)
+    weights = g.op("Softmax", [scores], base, axis=-1)
+    context = g.op("MatMul", [g.op("Unsqueeze", [weights, g.const("axis1", [1], "int64")], base), memory], base)
+    return g.op("Squeeze", [context, g.const("axis1", [1], "int64")], base), weights
+
+
+def seq2seq_to_onnx(model: Any, opset: int = OPSET) -> tuple:
+    """(encoder, decoder step) ONNX `ModelProto`s of a seq2seq model or captioner, the pair an app steps with
+    `rnnzoo.export.onnx_decoder.OnnxDecoder` (greedy or beam search on ONNX Runtime).
+
+    encoder: `source` int64 (batch, time), right-padded ids (or `image` float32 for a captioner) → the decoder's
+    starting states: `state_0` (h), `state_1` (c, LSTM), and for attention models `weights` (zeros), `feed`
+    (Luong with input feeding, zeros), `memory`, `keys` and `mask` (1.0 at real source ids).
+    decoder_step: `token` int64 (batch,), the states and the fixed `memory`, `keys`, `mask` → `logits` (batch, target
+    vocabulary) and the new states as `state_0_out`, ..., `weights_out` (the attention over the source) and
+    `feed_out`.
+
+    The recurrent layers of the encoder and the decoder's cell are native `LSTM` / `GRU` / `RNN` nodes (the step
+    runs one over one time step).
+    """
+    from rnnzoo.layers.attention import AttentionDecoder
+    from rnnzoo.names import DECODER, DECODER_INIT, LOGITS, MEMORY, TARGET_EMBEDDING
+
+    _refuse_trees(model)
+    layers = {layer.name for layer in model.layers}
+    if not {DECODER, LOGITS, TARGET_EMBEDDING} <= layers or len(model.inputs) != 2:
+        raise OnnxExportError(f"Model {model.name!r} is not an rnnzoo encoder–decoder (seq2seq or captioner): it "
+                              f"needs two inputs and the layers {DECODER!r}, {TARGET_EMBEDDING!r}, {LOGITS!r}.")
+    decoder = model.get_layer(DECODER)
+    attention = isinstance(decoder, AttentionDecoder)
+    cell = decoder.cell
+    kind = type(cell).__name__
+    if kind not in ("LSTMCell", "GRUCell", "SimpleRNNCell"):
+        raise OnnxExportError(f"Model {model.name!r}: decoder cell {kind} has no ONNX recurrent operator.")
+    init = [model.get_layer(DECODER_INIT.format(i)).output for i in (1, 2) if DECODER_INIT.format(i) in layers]
+    units = int(cell.units)
+
+    # encoder
+    g = _Graph()
+    ctx = _Context(g, False)
+    source = model.inputs[0]
+    source_name = _declare_source(g, source, name=source.name)
+    value = _walker(model, ctx, {id(source): source_name})
+    states = [value(t) for t in init]
+    outputs: list = [(f"state_{i}", s, ["batch", units]) for i, s in enumerate(states)]
+    if attention:
+        if "int" not in str(source.dtype):
+            raise OnnxExportError(f"Model {model.name!r}: attention over a non-token source has no ONNX export.")
+        memory = value(model.get_layer(MEMORY).output)
+        valid = g.op("Not", [g.op("Equal", [source_name, g.const("zero_id", 0, "int64")], "mask")], "mask")
+        mask = g.op("Cast", [valid], "mask", to=g.TensorProto.FLOAT)
+        att = decoder.attention
+        kernel = getattr(att, "memory_kernel", None) if type(att).__name__ == "BahdanauAttention" else \
+            getattr(att, "kernel", None)
+        keys = g.op("MatMul", [memory, g.const("keys_kernel", kernel)], "keys") if kernel is not None else memory
+        zero = g.const("zero", 0.0)
+        outputs.append(("weights", g.op("Mul", [mask, zero], "weights"), ["batch", "source"]))
+        if decoder.attention_type == "luong":
+            outputs.append(("feed", g.op("Mul", [states[0], zero], "feed"), ["batch", units]))
+        memory_size, key_size = int(decoder._memory_dim), int(kernel.shape[-1]) if kernel is not None else \
+            int(decoder._memory_dim)
+        outputs += [("memory", memory, ["batch", "source", memory_size]),
+                    ("keys", keys, ["batch", "source", key_size]), ("mask", mask, ["batch", "source"])]
+    for name, v, shape in outputs:
+        _output(g, name, v, shape)
+    encoder = _finish(g, f"{model.name}_encoder", opset)
+
+    # decoder step
+    g = _Graph()
+    ctx = _Context(g, True)
+    g.inputs.append(g.helper.make_tensor_value_info(TOKEN, g.TensorProto.INT64, ["batch"]))
+    read = [o for o in outputs if o[0] != "weights" and (o[0] != "feed" or decoder.input_feeding)]
+    for name, _, shape in read:  # what the step reads (not the last weights, nor h̃ without input feeding)
+        g.inputs.append(g.helper.make_tensor_value_info(name, g.TensorProto.FLOAT, shape))
+    table = g.const("target_embedding_table", model.get_layer(TARGET_EMBEDDING).get_weights()[0])
+    x = g.op("Gather", [table, TOKEN], "target_embedding")
+    states = [name for name, _, _ in outputs if name.startswith("state_")]
+    changed: dict = {}
+    if not attention:
+        output, new = _cell_step(g, cell, x, states, "decoder")
+    elif decoder.attention_type == "bahdanau":
+        context, changed["weights"] = _attend(g, decoder.attention, states[0], "keys", "memory", "mask", units)
+        h, new = _cell_step(g, cell, g.op("Concat", [x, context], "decoder", axis=-1), states, "decoder")
+        output = g.op("Concat", [h, context], "decoder", axis=-1)
+    else:
+        cell_input = g.op("Concat", [x, "feed"], "decoder", axis=-1) if decoder.input_feeding else x
+        h, new = _cell_step(g, cell, cell_input, states, "decoder")
+        context, changed["weights"] = _attend(g, decoder.attention, h, "keys", "memory", "mask", units)
+        combined = g.op("Concat", [context, h], "combine", axis=-1)
+        output = g.op("Tanh", [g.op("MatMul", [combined, g.const("combine_kernel", decoder.combine.kernel)],
+                                    "combine")], "combine")
+        changed["feed"] = output
+    logits = _dense(ctx, model.get_layer(LOGITS), [output])[0]
+    _output(g, "logits", logits, ["batch", int(model.get_layer(LOGITS).units)])
+    changed.update({f"state_{i}": s for i, s in enumerate(new)})
+    for name, _, shape in outputs:
+        if name in changed:
+            _output(g, name + STEP_OUT, changed[name], shape)
+    step = _finish(g, f"{model.name}_decoder_step", opset)
+    from rnnzoo.text.vocabulary import END_ID, PAD_ID, START_ID, UNK_ID
+
+    g.helper.set_model_props(step, {"pad_id": str(PAD_ID), "start_id": str(START_ID), "end_id": str(END_ID),
+                                    "suppress": f"{PAD_ID},{UNK_ID},{START_ID}"})  # what OnnxDecoder reads
+    return encoder, step
+
+
+def seq2seq_parity_inputs(model: Any, seed: int = 0) -> tuple:
+    """(source, target) for an encoder–decoder: right-padded source ids as `parity_inputs` (or normal-noise
+    images), and a batch of 3 target rows of 6, 4 and 2 ids."""
+    rng = np.random.default_rng(seed)
+    source = model.inputs[0]
+    if "int" in str(source.dtype):
+        x = parity_inputs(model, seed)
+    else:
+        x = rng.normal(size=(PARITY_BATCH,) + tuple(int(d) for d in source.shape[1:])).astype("float32")
+    from rnnzoo.names import LOGITS
+
+    y = rng.integers(4, max(int(model.get_layer(LOGITS).units), 5), size=(PARITY_BATCH, 6))
+    y[1, 4:] = 0
+    y[2, 2:] = 0
+    return x, y
+
+
+def teacher_forced_difference(model: Any, encoder: Any, step: Any, x: np.ndarray, y: np.ndarray) -> float:
+    """max |ONNX Runtime − Keras| of an encoder–decoder's logits at the valid target positions: the encoder file,
+    then the step file fed the target ids one at a time, against the Keras training model on (source, target)."""
+    from rnnzoo.export.onnx_decoder import OnnxDecoder
+
+    expected = keras_outputs(model, [x, y])
+    runner = OnnxDecoder(encoder.SerializeToString(), step.SerializeToString())
+    states = runner.encode(x)
+    got = []
+    for t in range(y.shape[1]):
+        logits, states = runner.step(y[:, t], states)
+        got.append(logits)
+    return float(np.abs(np.stack(got, 1) - expected)[y > 0].max())
 
 
 def keras_outputs(model: Any, x: np.ndarray) -> np.ndarray:

@@ -161,20 +161,36 @@ def _write(path, content):
 
 def _onnx_files(trained, directory, quantize):
     """Writes `model.onnx` (and `step.onnx` for language models, `model_dynamic.onnx` when "dynamic" is in
-    `quantize`) into `directory` (`rnnzoo.export.onnx`); returns the export.json entries: bytes, operator types,
-    the recurrent operators, and max |ONNX Runtime − Keras| on a padded batch of 3 at length 11 (valid
-    positions), with its tolerance. A model ONNX cannot express gets an entry saying why."""
+    `quantize`), or `encoder.onnx` + `decoder_step.onnx` for seq2seq models and captioners, into `directory`
+    (`rnnzoo.export.onnx`); returns the export.json entries: bytes, operator types, the recurrent operators, and
+    max |ONNX Runtime − Keras| on a padded batch of 3 at length 11 (valid positions; for the pair, the logits of
+    the step file fed the target ids one at a time against the teacher-forced Keras model), with its tolerance.
+    A model ONNX cannot express gets an entry saying why."""
     import rnnzoo.export.onnx as onnx_export
 
     model = trained.model
     report = {}
-    try:
-        proto = onnx_export.to_onnx(model)
-    except onnx_export.OnnxExportError as e:
-        return {"model.onnx": {"error": str(e), "quantization": "float32", "format": "onnx"}}
-    x = onnx_export.parity_inputs(model)
-    expected = [onnx_export.keras_outputs(model, x)]
-    units = [("model.onnx", proto, "float32", lambda p: onnx_export.max_valid_difference(model, p, x))]
+    if getattr(trained.task, "decoder", False):  # encoder–decoders: the pair OnnxDecoder steps
+        try:
+            encoder, step = onnx_export.seq2seq_to_onnx(model)
+        except onnx_export.OnnxExportError as e:
+            return {name: {"error": str(e), "quantization": "float32", "format": "onnx"}
+                    for name in ("encoder.onnx", "decoder_step.onnx")}
+        x, y = onnx_export.seq2seq_parity_inputs(model)
+        expected = [onnx_export.keras_outputs(model, [x, y])]
+        difference = onnx_export.teacher_forced_difference(model, encoder, step, x, y)
+        units = [("encoder.onnx", encoder, "float32", lambda p: difference),
+                 ("decoder_step.onnx", step, "float32", lambda p: difference)]
+        quantize = ()  # the step's states feed back every step: the pair stays float32
+        proto = None
+    else:
+        try:
+            proto = onnx_export.to_onnx(model)
+        except onnx_export.OnnxExportError as e:
+            return {"model.onnx": {"error": str(e), "quantization": "float32", "format": "onnx"}}
+        x = onnx_export.parity_inputs(model)
+        expected = [onnx_export.keras_outputs(model, x)]
+        units = [("model.onnx", proto, "float32", lambda p: onnx_export.max_valid_difference(model, p, x))]
     if trained.task.name == "language_model":
         try:
             units.append(("step.onnx", onnx_export.to_onnx(model, step=True), "float32",
@@ -342,7 +358,9 @@ def export_trained(trained, directory, saved_model=True, tflite=True, quantize=(
         onnx: bool. Also write ONNX files with ONNX's own LSTM / GRU / RNN operators (`rnnzoo.export.onnx`):
             `model.onnx` (dynamic batch and time axes; token models take int64 ids and compute their lengths),
             `step.onnx` for language models (ids and states in, logits and states out), and
-            `model_dynamic.onnx` (ONNX Runtime's dynamic int8) when "dynamic" is in `quantize`.
+            `model_dynamic.onnx` (ONNX Runtime's dynamic int8) when "dynamic" is in `quantize`; seq2seq models
+            and captioners get `encoder.onnx` + `decoder_step.onnx` instead, decoded (greedy or beam search)
+            by `rnnzoo.export.onnx_decoder.OnnxDecoder` or `TrainedModel.with_onnx(DIR)`.
             `onnx=True, saved_model=False, tflite=False` writes ONNX alone (and runs on any Keras backend).
         quantize: iterable of "dynamic", "float16", "int8" (int8 for the full model only).
         fused: bool. Also write `model_fused.tflite` (and its dynamic/float16 variants) for models with an LSTM:

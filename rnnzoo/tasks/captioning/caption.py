@@ -137,7 +137,6 @@ def bleu(hypotheses, references, max_n=4):
 def caption(model, images, beam_width=1, alpha=0.0, max_length=None, batch_size=256):
     """Captions for images (n, size, size, channels) in [0, 1] with a trained captioner (any form
     `TrainedModel.of` takes)."""
-    from rnnzoo.decoding import decode_ids
     from rnnzoo.text import END_ID
 
     trained = TrainedModel.of(model)
@@ -156,8 +155,8 @@ def caption(model, images, beam_width=1, alpha=0.0, max_length=None, batch_size=
     max_length = int(max_length or decode_length(trained.card))
     out = []
     for start in range(0, len(images), batch_size):
-        decoded = decode_ids(model, images[start:start + batch_size].astype("float32"), max_length,
-                             beam_width=beam_width, alpha=alpha)
+        decoded = trained.decode_ids(images[start:start + batch_size].astype("float32"), max_length,
+                                     beam_width=beam_width, alpha=alpha)
         for row, n in zip(decoded["tokens"][:, 0], decoded["lengths"][:, 0]):
             row = row[:n]
             out.append(encoder.decode(row[:-1] if n and row[-1] == END_ID else row))

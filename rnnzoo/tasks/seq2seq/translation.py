@@ -6,6 +6,7 @@ captioning and the streaming export; the metrics are `rnnzoo.metrics`'.
 """
 
 import dataclasses
+import functools
 import sys
 
 import keras
@@ -115,7 +116,8 @@ def translate(model, texts, beam_width=1, sampler="greedy", alpha=DEFAULT_ALPHA,
 
     trained = resolve(model)
     owner = trained if isinstance(trained, Ensemble) else trained.model  # what the decoder step is made of
-    step = step_of(owner)
+    onnx = getattr(trained, "_decoder", None)  # TrainedModel.with_onnx: the exported files decode
+    step = onnx or step_of(owner)
     texts, single = as_texts(texts)
     source_encoder, out_encoder = trained.encoder, trained.target_encoder
     for i, text in enumerate(texts):
@@ -136,9 +138,9 @@ def translate(model, texts, beam_width=1, sampler="greedy", alpha=DEFAULT_ALPHA,
                    else False)
     for start in range(0, len(ids), batch_size):
         chunk = ids[start:start + batch_size]
-        out = decode_ids(owner, pad_sequences(chunk), max_length, beam_width=beam_width, sampler=sampler,
-                         alpha=alpha, seed=chunk_seed(seed, start),
-                         attention=details and attention and step.attention)
+        out = (trained.decode_ids if onnx else functools.partial(decode_ids, owner))(
+            pad_sequences(chunk), max_length, beam_width=beam_width, sampler=sampler, alpha=alpha,
+            seed=chunk_seed(seed, start), attention=details and attention and step.attention)
         bar.add(len(chunk))
         for row in range(len(chunk)):
             beams = []
