@@ -9,6 +9,13 @@ length ÷ seconds per batch, outputs as NumPy arrays on every side: what a serve
 PyTorch, the median over `--repeats` turns with its range; each side runs in a fresh process per turn (the sides
 take turns), with the threads every side gets by default on this machine.
 
+Batch-1 greedy generation (`--generation-tokens`, 0 to leave it out): `--generation-tokens` new ids from a
+one-id prompt, one token at a time, through ONNX Runtime running `step.onnx` (ids and states in, logits and states
+out), LiteRT running `step.tflite` (`rnnzoo.export.streaming.lm_step`, XNNPACK), rnnzoo's compiled decode loop
+(`rnnzoo.decoding.decode`, behind `rnnzoo.generate`) and PyTorch's eager loop (one `nn.LSTM` step with carried
+states, `nn.Linear`, argmax; `benchmarks/speed.py`'s `worker_generate`, which also runs rnnzoo's side). Each side
+makes one untimed call, then 3 timed calls; the median call counts, and the table gives the median over turns.
+
     python benchmarks/onnx_inference.py                     # char and word, LSTM and GRU, 5 turns
     python benchmarks/onnx_inference.py --configs char --repeats 3
 """
@@ -18,6 +25,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -29,6 +37,7 @@ STEPS, WARMUP = 20, 3
 CONFIGS = {"char": dict(vocab=65, embed=64, units=256, length=100, batch=64),
            "word": dict(vocab=8000, embed=256, units=512, length=64, batch=64)}
 SIDES = ("pytorch", "compiled_call", "onnxruntime", "litert_fused")
+GENERATION_SIDES = ("pytorch", "compiled_loop", "onnxruntime_step", "litert_step")
 
 
 def _ids(cfg, seed=0):
@@ -100,6 +109,55 @@ def worker(side, config, cell):
     raise ValueError(side)
 
 
+def generation_worker(side, config, cell, tokens):
+    """Batch-1 greedy generation, tokens/s, of one side in this (fresh) process."""
+    import numpy as np
+
+    from speed import worker_generate
+
+    cfg = CONFIGS[config]
+    if side in ("pytorch", "compiled_loop"):
+        return worker_generate("torch" if side == "pytorch" else "rnnzoo", cfg, cell, tokens)
+    model = _keras_model(cfg, cell)
+    if side == "onnxruntime_step":
+        from rnnzoo.export.onnx import TOKENS, session, to_onnx
+
+        proto = to_onnx(model, step=True)
+        runner = session(proto)
+        names = [i.name for i in proto.graph.input[1:]]
+        zeros = {n: np.zeros((1, cfg["units"]), "float32") for n in names}
+
+        def step(token, states):
+            out = runner.run(None, {TOKENS: np.array([[token]], "int64"), **states})
+            return out[0][0, -1], dict(zip(names, out[1:]))
+    elif side == "litert_step":
+        from rnnzoo.export.streaming import lm_step
+        from rnnzoo.export.tflite import TFLiteModel, convert
+
+        runner = TFLiteModel(convert(*lm_step(model)))
+        zeros = {n: np.zeros(shape, dtype) for n, (shape, dtype) in runner.inputs.items() if n != "token"}
+
+        def step(token, states):
+            out = runner(token=np.array([token], "int32"), **states)
+            return out["logits"][0], {k: v for k, v in out.items() if k != "logits"}
+    else:
+        raise ValueError(side)
+
+    def run():
+        token, states = 1, zeros
+        for _ in range(tokens):
+            logits, states = step(token, states)
+            token = int(np.argmax(logits))
+
+    run()
+    seconds = []
+    for _ in range(3):
+        start = time.perf_counter()
+        run()
+        seconds.append(time.perf_counter() - start)
+    return {"tokens_per_s": tokens / median_range(seconds)[0], "calls": 3, "tokens": tokens}
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--configs", default="char,word")
@@ -107,19 +165,26 @@ def main(argv=None):
     ap.add_argument("--sides", default=",".join(SIDES))
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--out", default=os.path.join(HERE, "results", "onnx_inference.json"))
+    ap.add_argument("--generation-tokens", type=int, default=500, help="batch-1 generation length (0: none)")
     ap.add_argument("--worker", nargs=3, metavar=("SIDE", "CONFIG", "CELL"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.worker:
-        print(json.dumps(worker(*args.worker)))
+        side, config, cell = args.worker
+        print(json.dumps(generation_worker(side[len("gen:"):], config, cell, args.generation_tokens)
+                         if side.startswith("gen:") else worker(side, config, cell)))
         return
     jobs = [(c, cell, side) for c in args.configs.split(",") for cell in args.cells.split(",")
             for side in args.sides.split(",")]
+    if args.generation_tokens:
+        jobs += [(c, cell, f"gen:{side}") for c in args.configs.split(",") for cell in args.cells.split(",")
+                 for side in GENERATION_SIDES]
     raw = {job: [] for job in jobs}
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     for turn in range(args.repeats):
         for job in jobs:
             config, cell, side = job
-            proc = subprocess.run([sys.executable, __file__, "--worker", side, config, cell], capture_output=True,
+            proc = subprocess.run([sys.executable, __file__, "--worker", side, config, cell,
+                                   "--generation-tokens", str(args.generation_tokens)], capture_output=True,
                                   text=True, env=env, timeout=1800)
             if proc.returncode != 0:
                 raise SystemExit(f"{job} failed:\n{proc.stderr[-3000:]}")
@@ -144,7 +209,20 @@ def main(argv=None):
                     ratio, ratio_range = median_range([p / s for p, s in zip(peer, seconds)])
                     row.update(vs_pytorch=round(ratio, 2), vs_pytorch_range=[round(v, 2) for v in ratio_range])
                 rows.append(row)
-    report = {"results": rows, "repeats": args.repeats, "configs": {c: CONFIGS[c] for c in args.configs.split(",")},
+    generation = []
+    for config in args.configs.split(",") if args.generation_tokens else []:
+        for cell in args.cells.split(","):
+            peer = [r["tokens_per_s"] for r in raw[(config, cell, "gen:pytorch")]]
+            for side in GENERATION_SIDES:
+                rates = [r["tokens_per_s"] for r in raw[(config, cell, f"gen:{side}")]]
+                rate, rate_range = median_range(rates)
+                row = {"config": config, "cell": cell, "side": side, "tokens_per_second": round(rate),
+                       "range": [round(v) for v in rate_range], "tokens": args.generation_tokens}
+                if side != "pytorch":
+                    ratio, ratio_range = median_range([r / p for r, p in zip(rates, peer)])
+                    row.update(vs_pytorch=round(ratio, 2), vs_pytorch_range=[round(v, 2) for v in ratio_range])
+                generation.append(row)
+    report = {"results": rows, "generation": generation, "repeats": args.repeats, "configs": {c: CONFIGS[c] for c in args.configs.split(",")},
               **provenance("onnx_inference.py", argv)}
     write_json(report, args.out)
     print(f"{report['date']}, {report['machine']}; median of {args.repeats} turns [range]")
@@ -157,6 +235,14 @@ def main(argv=None):
         ratio = (f"{r['vs_pytorch']:.2f} [{r['vs_pytorch_range'][0]:.2f}–{r['vs_pytorch_range'][1]:.2f}]"
                  if "vs_pytorch" in r else "1")
         print(f"| {r['config']} | {r['cell']} | {r['side']} | {r['tokens_per_second']:,} | {ratio} |")
+    if generation:
+        print(f"\nbatch-1 greedy generation ({args.generation_tokens} tokens); median of {args.repeats} turns [range]")
+        print("| config | cell | runtime | tokens/s | ÷ PyTorch eager |")
+        print("| --- | --- | --- | --- | --- |")
+        for r in generation:
+            ratio = (f"{r['vs_pytorch']:.2f} [{r['vs_pytorch_range'][0]:.2f}–{r['vs_pytorch_range'][1]:.2f}]"
+                     if "vs_pytorch" in r else "1")
+            print(f"| {r['config']} | {r['cell']} | {r['side']} | {r['tokens_per_second']:,} | {ratio} |")
 
 
 if __name__ == "__main__":
