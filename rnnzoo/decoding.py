@@ -20,6 +20,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from rnnzoo.inference import length_bucket
 from rnnzoo.layers.attention import AttentionDecoder
 from rnnzoo.layers.recurrent import OneHot
 from rnnzoo.names import DECODER, DECODER_INIT, EMBEDDING, LOGITS, MEMORY, ONE_HOT, TARGET_EMBEDDING
@@ -314,7 +315,7 @@ def beam_search(step, states, batch_size, beam_width, max_length, start_id=2, en
     if record is None:
         return tokens, final, lengths, None
     history = ops.take(history, source, axis=0)
-    return tokens, final, lengths, ops.reshape(history, (B, K) + tuple(history.shape[1:]))
+    return tokens, final, lengths, ops.reshape(history, (B, K) + tuple(ops.shape(history)[1:]))
 
 
 def draw_uniforms(steps, batch, seed=None):
@@ -388,7 +389,7 @@ class DecoderCache:
             if backend == "tensorflow":
                 import tensorflow as tf
 
-                loops[key] = tf.function(make(), jit_compile=True)
+                loops[key] = tf.function(make(), jit_compile=True, reduce_retracing=True)
             elif backend == "jax":
                 import jax
 
@@ -541,6 +542,9 @@ def decode_ids(model, source_ids, max_length, beam_width=1, sampler="greedy", al
     """
     step = step_of(model)
     source_ids = np.asarray(source_ids)  # token ids, or images for a captioner
+    source_length = source_ids.shape[1]
+    if source_ids.dtype.kind in "iu" and source_ids.ndim == 2:  # a few compiled shapes, whatever the lengths
+        source_ids = np.pad(source_ids, ((0, 0), (0, length_bucket(source_length) - source_length)))
     source_ids = ops.convert_to_tensor(source_ids.astype("float32" if source_ids.dtype.kind == "f" else "int32"))
     batch, max_length, beam_width = int(source_ids.shape[0]), int(max_length), int(beam_width)
     if beam_width < 1:
@@ -569,7 +573,7 @@ def decode_ids(model, source_ids, max_length, beam_width=1, sampler="greedy", al
         ids, history = (out if attention else (out, None))
         ids = ops.convert_to_numpy(ids)[:, 1:]
         result = {"tokens": ids[:, None], "scores": None, "lengths": _lengths(ids)[:, None],
-                  "attention": None if history is None else ops.convert_to_numpy(history)[:, None]}
+                  "attention": None if history is None else ops.convert_to_numpy(history)[:, None, ..., :source_length]}
         return result
 
     def run_beam(source_ids):
@@ -583,7 +587,7 @@ def decode_ids(model, source_ids, max_length, beam_width=1, sampler="greedy", al
     tokens, scores, lengths, history = fn(source_ids)
     return {"tokens": ops.convert_to_numpy(tokens), "scores": ops.convert_to_numpy(scores),
             "lengths": ops.convert_to_numpy(lengths),
-            "attention": None if history is None else ops.convert_to_numpy(history)}
+            "attention": None if history is None else ops.convert_to_numpy(history)[..., :source_length]}
 
 
 def _lengths(ids):

@@ -39,3 +39,21 @@ def compiled_call(model, jit_compile=True, input_signature=None, on_trace=None):
 
         return torch.no_grad()(forward)
     return forward
+
+
+def length_bucket(length: int, smallest: int = 16) -> int:
+    """The padded length a token input of `length` is compiled at: the next of 1, 1.25, 1.5 or 1.75 × a power of
+    two, at least `smallest` (at most 25% padding, and a handful of compiled shapes up to any length).
+
+    Example:
+    >>> [length_bucket(n) for n in (3, 16, 17, 21, 100, 10001)]
+    [16, 16, 20, 24, 112, 10240]
+    """
+    length = max(int(length), 1)
+    if length <= smallest:
+        return smallest
+    power = 1 << (length - 1).bit_length() - 1  # the largest power of two below length
+    for step in (1.25, 1.5, 1.75, 2.0):
+        if length <= int(power * step):
+            return int(power * step)
+    return 2 * power

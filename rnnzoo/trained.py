@@ -29,6 +29,7 @@ import keras
 import numpy as np
 
 from rnnzoo.card import ModelCard, read_card, stored_card
+from rnnzoo.inference import length_bucket
 from rnnzoo.registry import find_spec
 from rnnzoo.task import TASKS, Task, get_task
 
@@ -38,24 +39,6 @@ _KEPT = "_rnnzoo_trained"  # attribute of a keras.Model holding the object made 
 #: What `TrainedModel.of` (and every verb) takes: a preset name or URL, a path, a keras.Model built by rnnzoo, or
 #: the object itself.
 ModelSource = Union[str, "os.PathLike[str]", keras.Model, "TrainedModel"]
-
-
-def length_bucket(length: int, smallest: int = 16) -> int:
-    """The padded length a token input of `length` is compiled at: the next of 1, 1.25, 1.5 or 1.75 × a power of
-    two, at least `smallest` (at most 25% padding, and a handful of compiled shapes up to any length).
-
-    Example:
-    >>> [length_bucket(n) for n in (3, 16, 17, 21, 100, 10001)]
-    [16, 16, 20, 24, 112, 10240]
-    """
-    length = max(int(length), 1)
-    if length <= smallest:
-        return smallest
-    power = 1 << (length - 1).bit_length() - 1  # the largest power of two below length
-    for step in (1.25, 1.5, 1.75, 2.0):
-        if length <= int(power * step):
-            return int(power * step)
-    return 2 * power
 
 
 class TrainedModel:

@@ -255,3 +255,25 @@ def test_sampling_draws_differ_between_batches_of_texts(dates_model, monkeypatch
     seeds.clear()
     translate(model, texts, batch_size=2)
     assert seeds == [None, None, None]  # no seed asked: none made up
+
+
+def test_sources_of_many_lengths_share_one_compiled_loop_without_retracing_warnings(capfd):
+    """decode_ids pads the source ids to a length bucket, so texts of different lengths reuse one XLA loop (each
+    new length used to cost a compile, ~2 s, and TensorFlow's retracing warning after five); the padding is masked,
+    so the tokens and the attention over the real positions are the same as without it."""
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("counts tf.function traces")
+    from rnnzoo.decoding import DECODERS
+
+    model = rnnzoo.load("dates_bahdanau").model
+    DECODERS.clear()
+    rows = [np.arange(4, 4 + n)[None] % 30 + 4 for n in (5, 7, 9, 11, 12, 13, 15)]  # 7 lengths, one bucket (16)
+    outputs = [decode_ids(model, r, 12, beam_width=3, attention=True) for r in rows]
+    loops = [f for k, f in DECODERS._loops[model].items() if k[0][0] == "seq2seq_beam"]
+    assert len(loops) == 1 and loops[0].experimental_get_tracing_count() == 1
+    assert "retracing" not in capfd.readouterr().err
+    assert [o["attention"].shape[-1] for o in outputs] == [r.shape[1] for r in rows]
+    longer = decode_ids(model, np.pad(rows[0], ((0, 0), (0, 15))), 12, beam_width=3, attention=True)  # bucket 20
+    np.testing.assert_array_equal(outputs[0]["tokens"], longer["tokens"])
+    np.testing.assert_allclose(outputs[0]["attention"], longer["attention"][..., :5], atol=1e-5)
+    assert np.abs(longer["attention"][..., 5:]).max() < 1e-6  # no weight on the padding
