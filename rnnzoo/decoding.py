@@ -13,6 +13,7 @@ step is `target_embedding` → `decoder` (its `step`, the function the teacher-f
 with greedy, sampled or beam-search decoding (`decode_ids`).
 """
 
+import copy
 import inspect
 import weakref
 
@@ -352,17 +353,41 @@ def decode(model, prompts, prompt_lengths, max_new, sampler, seed=None, end_id=3
     if fn is None:
         out = decode_loop(StepModel(model), sampler, prompts, prompt_lengths, uniforms, int(max_new), end_id, pad_id, suppress)
     else:
-        out = fn(prompts, prompt_lengths, uniforms)
+        out = fn(prompts, prompt_lengths, uniforms, sampler_values(sampler))
     return ops.convert_to_numpy(out)
 
 
+VALUE_SETTINGS = ("temperature", "p")  # sampler settings a compiled loop takes as values, not as constants
+
+
+def sampler_key(sampler):
+    """What a compiled loop is cached under for `sampler`: its type and the settings that change the graph (top_k's
+    k), not its temperature or p, which the loop takes as a value (`sampler_values`), so sweeping them reuses one
+    compiled loop (each new value used to compile a new one, and TensorFlow warned about retracing)."""
+    return type(sampler).__name__, tuple(sorted((k, v) for k, v in sampler.get_config().items()
+                                                if k not in VALUE_SETTINGS))
+
+
+def sampler_values(sampler):
+    return ops.convert_to_tensor(np.array([getattr(sampler, k, 1.0) for k in VALUE_SETTINGS], "float32"))
+
+
+def with_values(sampler, values):
+    """A copy of `sampler` whose temperature and p are read from `values` (inside a compiled loop)."""
+    sampler = copy.copy(sampler)
+    for i, name in enumerate(VALUE_SETTINGS):
+        if hasattr(sampler, name):
+            setattr(sampler, name, values[i])
+    return sampler
+
+
 def _compiled(model, sampler, max_new, end_id, pad_id, suppress):
-    key = (type(sampler).__name__, tuple(sorted(sampler.get_config().items())), max_new, end_id, pad_id, suppress)
+    key = (sampler_key(sampler), max_new, end_id, pad_id, suppress)
 
     def make():
         step = StepModel(model)
-        return lambda prompts, prompt_lengths, uniforms: decode_loop(
-            step, sampler, prompts, prompt_lengths, uniforms, max_new, end_id, pad_id, suppress)
+        return lambda prompts, prompt_lengths, uniforms, values: decode_loop(
+            step, with_values(sampler, values), prompts, prompt_lengths, uniforms, max_new, end_id, pad_id, suppress)
 
     return compiled(model, key, make)
 
@@ -560,16 +585,16 @@ def decode_ids(model, source_ids, max_length, beam_width=1, sampler="greedy", al
     if beam_width == 1:
         uniforms = draw_uniforms(max_length + 1, batch, seed)
 
-        def run(source_ids, uniforms):
+        def run(source_ids, uniforms, values):
             loop = LoopStep(step, step.encode(source_ids))
             prompts = ops.zeros((ops.shape(source_ids)[0], 1), "int32") + START_ID
-            return decode_loop(loop, sampler_obj, prompts, ops.ones((ops.shape(source_ids)[0],), "int32"),
-                                uniforms, max_length, END_ID, PAD_ID, suppress, record=record)
+            return decode_loop(loop, with_values(sampler_obj, values), prompts,
+                               ops.ones((ops.shape(source_ids)[0],), "int32"), uniforms, max_length, END_ID, PAD_ID,
+                               suppress, record=record)
 
-        key = ("seq2seq_sample", type(sampler_obj).__name__, tuple(sorted(sampler_obj.get_config().items())),
-               max_length, suppress, attention)
+        key = ("seq2seq_sample", sampler_key(sampler_obj), max_length, suppress, attention)
         fn = (compiled(model, key, lambda: run) if compile else None) or run
-        out = fn(source_ids, uniforms)
+        out = fn(source_ids, uniforms, sampler_values(sampler_obj))
         ids, history = (out if attention else (out, None))
         ids = ops.convert_to_numpy(ids)[:, 1:]
         result = {"tokens": ids[:, None], "scores": None, "lengths": _lengths(ids)[:, None],

@@ -158,3 +158,26 @@ def test_suppressed_ids_are_never_generated():
     allowed = decode(model, np.array([[2]], "int32"), np.array([1], "int32"), 30, get_sampler("greedy"),
                      suppress=(0,))
     assert allowed[0, 1] == 1
+
+
+def test_a_temperature_sweep_reuses_one_compiled_loop_and_matches_the_eager_loop():
+    """Temperature and p are values of the compiled loop, not constants: sweeping them compiles once (a compile
+    per value used to make TensorFlow warn about retracing in the notebooks), with the eager loop's output."""
+    import keras
+
+    from rnnzoo.decoding import DECODERS, decode
+
+    model = rnnzoo.build("lstm_language_model", vocabulary_size=20, units=8, embedding_dim=4)
+    DECODERS.clear()
+    prompts, lengths = np.array([[2, 5, 6]]), np.array([3])
+    for options in ({"temperature": 0.3}, {"temperature": 0.7}, {"temperature": 1.5}):
+        sampler = rnnzoo.decoding.get_sampler("random", **options)
+        compiled = decode(model, prompts, lengths, 12, sampler, seed=4)
+        eager = decode(model, prompts, lengths, 12, sampler, seed=4, compile=False)
+        np.testing.assert_array_equal(compiled, eager)
+    for p in (0.5, 0.95):
+        sampler = rnnzoo.decoding.get_sampler("top_p", p=p)
+        np.testing.assert_array_equal(decode(model, prompts, lengths, 12, sampler, seed=4),
+                                      decode(model, prompts, lengths, 12, sampler, seed=4, compile=False))
+    if keras.backend.backend() != "torch":
+        assert len(DECODERS._loops[model]) == 2  # one loop for "random", one for "top_p"
