@@ -1,12 +1,15 @@
-"""Executes the notebooks in place so they are committed with their outputs and figures (`make notebooks`).
+"""Executes the notebooks from their text sources so they are committed with their outputs and figures
+(`make notebooks`).
 
-Each notebook runs top to bottom in a fresh kernel with the inline backend: in full mode where a full run takes
-at most ten minutes on 2 cores (`FULL`, with the minutes measured), otherwise in quick mode (RNNZOO_QUICK=1: small
-data, few epochs). A first markdown cell says when and in
-which mode the outputs were made, and the notebook's metadata records a hash of its code cells
-(`rnnzoo.sources_sha256`): `tests/test_notebooks.py` fails when a cell was edited after the outputs were made.
+Each `notebooks/NAME.py` (jupytext percent format: reviewable, diffable) is the source of `NAME.ipynb`. This script
+reads the source, runs it top to bottom in a fresh Jupyter kernel with the inline backend (always the full
+notebook: the test suite's RNNZOO_QUICK smoke run never produces committed outputs), drops TensorFlow's native
+start-up notices from the recorded standard error, puts a first markdown cell saying when, on which machine and
+in how many minutes the outputs were made, records a hash of the code cells in the metadata
+(`rnnzoo.sources_sha256`), and writes `NAME.ipynb`. `tests/test_notebooks.py` checks the pair is in sync and the
+outputs are current and clean.
 
-    python notebooks/execute.py [NAME.ipynb ...]
+    python notebooks/execute.py [NAME ...]        # default: every notebook
     python notebooks/execute.py --strip [NAME.ipynb ...]   # only drop TensorFlow's start-up notices from outputs
 """
 
@@ -15,15 +18,10 @@ import glob
 import hashlib
 import os
 import sys
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BANNER = "<!-- rnnzoo: outputs -->"
-# Notebooks committed from a full run: minutes of that run (AMD EPYC Zen 4, 2 cores, 2026-12-02). The others take
-# longer than ten minutes in full mode (a ten-minute training budget per model, the whole G2P test set, ...).
-FULL = {"captioning.ipynb": 1.3, "forecasting.ipynb": 2.6, "why_gates.ipynb": 1.3, "export.ipynb": 2.8,
-        "fast_recurrences.ipynb": 1.0}  # (fast_recurrences: 2026-12-03)
-
-
 def sources_sha256(nb):
     """A hash of the notebook's code cells: what its outputs depend on, besides the library."""
     digest = hashlib.sha256()
@@ -71,20 +69,44 @@ def strip_native_notices(nb):
     return dropped
 
 
-def execute(path, mode="quick"):
+def sources():
+    """The notebooks' text sources: `notebooks/NAME.py` files that have a jupytext header."""
+    found = []
+    for path in sorted(glob.glob(os.path.join(HERE, "*.py"))):
+        with open(path, encoding="utf-8") as f:
+            if "jupytext:" in f.read(400):
+                found.append(path)
+    return found
+
+
+def read_source(path):
+    """The notebook of a text source (cells without outputs), with the pairing recorded in its metadata."""
+    import jupytext
+
+    nb = jupytext.read(path)
+    nb.metadata.setdefault("jupytext", {})["formats"] = "ipynb,py:percent"
+    return nb
+
+
+def machine():
+    sys.path.insert(0, os.path.dirname(HERE))
+    from rnnzoo.hardware import describe_cpu
+
+    return describe_cpu()
+
+
+def execute(source):
     import nbclient
     import nbformat
 
-    nb = nbformat.read(path, as_version=4)
-    nb.cells = [c for c in nb.cells if not (c.cell_type == "markdown" and c.source.startswith(BANNER))]
-    old = {k: os.environ.get(k) for k in ("RNNZOO_QUICK", "MPLBACKEND")}
-    if mode == "quick":
-        os.environ["RNNZOO_QUICK"] = "1"
-    else:
-        os.environ.pop("RNNZOO_QUICK", None)
+    nb = read_source(source)
+    old = {k: os.environ.get(k) for k in ("RNNZOO_QUICK", "MPLBACKEND", "TF_CPP_MIN_LOG_LEVEL")}
+    os.environ.pop("RNNZOO_QUICK", None)
     os.environ.pop("MPLBACKEND", None)  # the inline backend, as in Jupyter
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    start = time.perf_counter()
     try:
-        nbclient.NotebookClient(nb, timeout=1200, kernel_name="python3",
+        nbclient.NotebookClient(nb, timeout=1800, kernel_name="python3",
                                 resources={"metadata": {"path": HERE}}).execute()
     finally:
         for k, v in old.items():
@@ -92,20 +114,23 @@ def execute(path, mode="quick"):
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
-    note = (f"{BANNER}\n*The outputs below were made by `make notebooks` on {datetime.date.today().isoformat()} in "
-            f"**{mode} mode**" + (" (RNNZOO_QUICK=1: small data and few epochs, so figures are rougher than a full "
-                                  "run's; unset it for the full run)" if mode == "quick" else "") + ".*")
+    minutes = (time.perf_counter() - start) / 60
+    note = (f"{BANNER}\n*The outputs below were made by `make notebooks` on {datetime.date.today().isoformat()}: the "
+            f"whole notebook ran in {minutes:.1f} minutes on {machine()}.*")
     strip_native_notices(nb)
     nb.cells.insert(0, nbformat.v4.new_markdown_cell(note))
     nb.metadata.setdefault("rnnzoo", {})["sources_sha256"] = sources_sha256(nb)
-    nb.metadata["rnnzoo"]["mode"] = mode
+    nb.metadata["rnnzoo"]["minutes"] = round(minutes, 1)
+    nb.metadata["rnnzoo"].pop("mode", None)
+    path = source[:-3] + ".ipynb"
     tmp = path + ".tmp"
     nbformat.write(nb, tmp)
     os.replace(tmp, path)
+    return minutes
 
 
 def main(argv=None):
-    """Executes the named notebooks (default: all); `--full NAME` runs one in full mode to time it."""
+    """Executes the named notebooks (default: all)."""
     argv = list(argv if argv is not None else sys.argv[1:])
     if argv[:1] == ["--strip"]:  # clean committed outputs without running them again (their cells are unchanged)
         import nbformat
@@ -115,16 +140,21 @@ def main(argv=None):
             print(f"{os.path.basename(path)}: {strip_native_notices(nb)} start-up notice lines dropped")
             nbformat.write(nb, path)
         return 0
-    if argv[:1] == ["--full"]:
-        for name in argv[1:]:
-            execute(name if os.path.exists(name) else os.path.join(HERE, name), "full")
-        return 0
-    names = argv or sorted(glob.glob(os.path.join(HERE, "*.ipynb")))
-    for path in names:
-        path = path if os.path.exists(path) else os.path.join(HERE, path)
-        print(f"executing {os.path.basename(path)} ...", flush=True)
-        execute(path, "full" if os.path.basename(path) in FULL else "quick")
-    return 0
+    wanted = {os.path.splitext(os.path.basename(n))[0] for n in argv}
+    failed = []
+    for source in sources():
+        name = os.path.splitext(os.path.basename(source))[0]
+        if wanted and name not in wanted:
+            continue
+        print(f"executing {name} ...", flush=True)
+        try:
+            print(f"  {execute(source):.1f} minutes", flush=True)
+        except Exception as e:  # the next notebook still runs; the exit status says one failed
+            print(f"  FAILED: {type(e).__name__}: {str(e)[-3000:]}", flush=True)
+            failed.append(name)
+    if failed:
+        print("failed:", ", ".join(failed))
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ Layering, bottom to top: the core (`text`, `datasets`, `layers`, `registry`, `ta
 `rnnzoo.export`, `cli`, `demo`). Nothing imports upward and the import graph has no cycle
 (`tests/test_layering.py` checks both).
 
-Example:
+Examples:
 >>> import rnnzoo
 >>> model = rnnzoo.build("bilstm_classifier", vocabulary_size=20000, num_classes=2)
 >>> tagger = rnnzoo.load("pos_bilstm")  # doctest: +SKIP  (a TrainedModel; `rnnzoo.presets()` lists the presets)

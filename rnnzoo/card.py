@@ -13,7 +13,7 @@ Version history:
 A card dict without "card_version" (e.g. `metadata={"task": ..., "text": ...}` given to a builder) is read as the
 current version.
 
-Example:
+Examples:
 >>> card = ModelCard(model="bilstm_classifier", task="classifier", labels=["negative", "positive"])
 >>> ModelCard.from_dict(card.to_dict()) == card
 True
@@ -36,7 +36,7 @@ READABLE_VERSIONS = (2, 3)
 def fingerprint(obj: Any) -> str:
     """A short content hash of JSON-able data (lists of strings, numbers, nested lists; NumPy arrays allowed).
 
-    Example:
+    Examples:
     >>> fingerprint(["a", "b"]) == fingerprint(["a", "b"]) != fingerprint(["b", "a"])
     True
     """

@@ -1,6 +1,6 @@
 """Library-wide settings, set explicitly (never read from the environment at import).
 
-Example:
+Examples:
 >>> from rnnzoo import config
 >>> with config.using(fast_kernels=False):  # Keras' own recurrent loop inside this block
 ...     config.settings.fast_kernels

@@ -67,7 +67,7 @@ def cudnn_report(model, strict=False):
         A list of dicts `{"layer", "cell", "cudnn", "reasons"}`, one per recurrent layer (the two directions of
         a Bidirectional layer are listed separately). Inputs must also be right-padded at run time.
 
-    Example:
+    Examples:
     >>> cudnn_report(rnnzoo.build("bigru_classifier", vocabulary_size=100))[0]["cudnn"]  # doctest: +SKIP
     True
     """

@@ -122,7 +122,7 @@ SAMPLERS = {s.name: s for s in (GreedySampler, RandomSampler, TopKSampler, TopPS
 def get_sampler(sampler="greedy", **options):
     """Returns a sampler by name ("greedy", "random", "top_k", "top_p") or passes a `Sampler` through.
 
-    Example:
+    Examples:
     >>> get_sampler("top_p", p=0.9, temperature=0.8).p
     0.9
     """

@@ -37,7 +37,7 @@ def hidden_state_gradients(model, x, y, layer="recurrent_1", loss=None):
     Returns:
         float array (T,): the batch mean of ‖∂L_T/∂h_t‖₂ for t = 1..T.
 
-    Example:
+    Examples:
     >>> norms = hidden_state_gradients(model, x, y)  # doctest: +SKIP
     >>> norms[0] / norms[-1]  # how much weaker the signal reaching the first step is  # doctest: +SKIP
     """
@@ -81,7 +81,7 @@ class GradientNormLogger(keras.callbacks.Callback):
     "fires" when any weight's gradient norm exceeds the optimizer's `clipnorm`, the global norm exceeds
     `global_clipnorm`, or any entry exceeds `clipvalue`. TensorFlow and PyTorch backends (JAX trains statelessly).
 
-    Example:
+    Examples:
     >>> logger = GradientNormLogger()
     >>> model.fit(x, y, callbacks=[logger])  # doctest: +SKIP
     >>> logger.clipped.mean()  # doctest: +SKIP

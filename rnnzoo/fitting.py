@@ -6,7 +6,7 @@ BackupAndRestore checkpoints, an optional time limit, learning-rate reduction an
 as the same three files, each written atomically: `model.keras` (with its model card), `metrics.json` and
 `history.json`.
 
-Example:
+Examples:
 >>> result = fit(model, (x, y), (x_val, y_val), card=ModelCard(model="lstm_regressor", task="regressor"),
 ...              epochs=5, out="runs/adding")  # doctest: +SKIP
 """
@@ -111,7 +111,7 @@ class AverageWeights(keras.callbacks.Callback):
     """Keeps the weights after each of the last `last` epochs; `average()` is their mean (checkpoint averaging,
     a cheap ensemble of one run's final epochs). The model itself is left as training ends unless `apply=True`.
 
-    Example:
+    Examples:
     >>> averaging = AverageWeights(last=5)  # doctest: +SKIP
     >>> model.fit(..., callbacks=[averaging]); model.set_weights(averaging.average())  # doctest: +SKIP
     """

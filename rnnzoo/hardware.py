@@ -2,7 +2,7 @@
 current Keras backend, and whether it multiplies bfloat16 fast. Descriptions only: the precision policy
 (`rnnzoo.precision`) and the XLA decision (`rnnzoo.xla`) read them.
 
-Example:
+Examples:
 >>> sorted(describe_hardware())  # doctest: +SKIP
 ['auto_precision', 'backend', 'cpu', 'gpus', 'threads']
 """
@@ -90,7 +90,7 @@ def describe_hardware():
     """What this machine offers for training: the CPU and its extensions, the threads, the GPUs of the current
     backend, and the precision "auto" picks here.
 
-    Example:
+    Examples:
     >>> rnnzoo.describe_hardware()["auto_precision"]  # doctest: +SKIP
     'bfloat16'
     """

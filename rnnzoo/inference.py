@@ -12,7 +12,7 @@ def compiled_call(model, jit_compile=True, input_signature=None, on_trace=None):
     `input_signature` (TensorFlow, without XLA): `tf.TensorSpec`s, e.g. with a free batch axis, so one trace serves
     every batch size. `on_trace`: called each time the function is traced (every call on PyTorch).
 
-    Example:
+    Examples:
     >>> forward = rnnzoo.inference.compiled_call(model)  # doctest: +SKIP
     >>> logits = forward(ids)  # doctest: +SKIP
     """
@@ -45,7 +45,7 @@ def length_bucket(length: int, smallest: int = 16) -> int:
     """The padded length a token input of `length` is compiled at: the next of 1, 1.25, 1.5 or 1.75 × a power of
     two, at least `smallest` (at most 25% padding, and a handful of compiled shapes up to any length).
 
-    Example:
+    Examples:
     >>> [length_bucket(n) for n in (3, 16, 17, 21, 100, 10001)]
     [16, 16, 20, 24, 112, 10240]
     """

@@ -22,7 +22,7 @@ class SparseCrossentropy(keras.losses.Loss):
         from_logits: bool. `y_pred` holds logits (True) or probabilities (False).
         label_smoothing: float in [0, 1). Mass spread evenly over all classes.
 
-    Example:
+    Examples:
     >>> import numpy as np
     >>> loss = SparseCrossentropy(from_logits=True, label_smoothing=0.1)
     >>> round(float(loss(np.array([0]), np.array([[0.0, 0.0]]))), 4)  # log 2 whatever the smoothing

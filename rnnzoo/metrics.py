@@ -26,7 +26,7 @@ def error_rates(hypotheses, references):
         hypotheses: list of token lists.
         references: list of lists of token lists (one or more references per hypothesis).
 
-    Example:
+    Examples:
     >>> error_rates([["K", "AE", "T"]], [[["K", "AE", "T"], ["K", "AH", "T"]]])["wer"]
     0.0
     """

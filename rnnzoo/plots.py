@@ -17,7 +17,7 @@ def plot_history(histories, metric="loss", ax=None):
         metric: str. The metric to plot ("loss", "accuracy", ...); `val_<metric>` is drawn dashed.
         ax: matplotlib Axes or None.
 
-    Example:
+    Examples:
     >>> plot_history({"bahdanau": result.history})  # doctest: +SKIP
     """
     ax = _axes(ax, (5, 3.5))
@@ -38,7 +38,7 @@ def plot_attention(translation, ax=None, cmap="viridis"):
     """Draws the attention weights of a `Translation` (from `translate(..., details=True)`) as a heat map:
     one row per output token (and [END]), one column per source token.
 
-    Example:
+    Examples:
     >>> plot_attention(rnnzoo.translate(model, "3 March 1999", details=True))  # doctest: +SKIP
     """
     if getattr(translation, "attention", None) is None:
@@ -64,7 +64,7 @@ def plot_forecast(result, step=1, ax=None, context=None):
         step: int. Which horizon step to draw (1 = one step ahead).
         context: int or None. Rows of history drawn before the test period (default: 3 × the test period).
 
-    Example:
+    Examples:
     >>> plot_forecast(rnnzoo.train("gru_forecaster", "sunspots", input_length=22, season=11))  # doctest: +SKIP
     """
     horizon = result.predictions.shape[1]

@@ -19,7 +19,7 @@ separately). The card records what was asked and what ran (`card.training["preci
 What the hardware offers is `rnnzoo.hardware`'s to say; whether the training step compiles with XLA is
 `rnnzoo.xla`'s decision. This module is the precision policy alone.
 
-Example:
+Examples:
 >>> from rnnzoo.precision import resolve
 >>> resolve("float32")
 'float32'

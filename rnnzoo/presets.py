@@ -11,7 +11,7 @@ the archive against a `#sha256=HEX` fragment when the URL has one), and loads it
 Where a name is looked up, first found wins: `$RNNZOO_PRESETS_DIR`, the `saved_models/` folder of a git checkout
 beside the package, the installed `rnnzoo_presets` package.
 
-Example:
+Examples:
 >>> [p.name for p in presets()][:2]
 ['sentiment_bilstm', 'pos_bilstm']
 >>> model = rnnzoo.load("pos_bilstm")  # doctest: +SKIP
@@ -166,7 +166,7 @@ PRESETS = (
 def presets() -> list[Preset]:
     """The presets, one per task family (`Preset` objects; `.line()` describes one).
 
-    Example:
+    Examples:
     >>> len(presets()) >= 9
     True
     """

@@ -3,7 +3,7 @@
 A bar is drawn when standard error is a terminal, unless `--quiet` (or `RNNZOO_QUIET=1`) silenced it; results
 stay on standard output, so `rnnzoo VERB --json | jq` pipes cleanly. Library code never prints otherwise.
 
-Example:
+Examples:
 >>> bar = Progress(3, "decoding", enabled=False)
 >>> for _ in range(3):
 ...     bar.add(1)

@@ -63,7 +63,7 @@ def register_model(name: str, builder: Callable[..., Any], *, task: str, default
         description: str. One line shown by `rnnzoo list`.
         text: dict. Defaults of the text pipeline used when training from text (e.g. `{"level": "char"}`).
 
-    Example:
+    Examples:
     >>> register_model("my_gru_classifier", build_classifier, task="classifier",
     ...                defaults={"cell": "gru"}, tiny={"vocabulary_size": 30, "units": 8})  # doctest: +SKIP
     """
@@ -111,7 +111,7 @@ def build(name: str, **overrides: Any) -> Any:
     Returns:
         An uncompiled `keras.Model` named `name`.
 
-    Example:
+    Examples:
     >>> model = build("bilstm_classifier", vocabulary_size=200, num_classes=2, units=8)
     >>> model.output_shape
     (None, 2)
@@ -135,7 +135,7 @@ def find_spec(name: str) -> ModelSpec | None:
 def list_models(pattern: str | None = None) -> list[str]:
     """Lists registered model names, optionally filtered by a shell-style pattern such as "*lstm*".
 
-    Example:
+    Examples:
     >>> "bilstm_classifier" in list_models("*classifier")
     True
     """

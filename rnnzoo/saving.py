@@ -29,7 +29,7 @@ def compile_model(model, task=None, optimizer="adam", learning_rate=1e-3, clipno
             cross-entropy loss: classifiers, taggers, language models, seq2seq; `rnnzoo.losses`).
         **compile_options: passed to `model.compile` (e.g. `jit_compile`).
 
-    Example:
+    Examples:
     >>> model = rnnzoo.build("gru_classifier", vocabulary_size=50, num_classes=2, units=8)  # doctest: +SKIP
     >>> rnnzoo.compile_model(model)  # doctest: +SKIP
     """

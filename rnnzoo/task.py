@@ -6,7 +6,7 @@ names, so a new task (even one defined in a user's own file) trains, saves, load
 without an edit to a shared module. Every method has a default that either does the common thing or raises an
 error saying what the task does not support.
 
-Example:
+Examples:
 >>> class Echo(Task):
 ...     name = "echo_example"
 ...     def loss(self):

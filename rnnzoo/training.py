@@ -86,7 +86,7 @@ def train(model_name, data, config=None, *, out=None, validation_data=None, test
         A `FitResult`: `result.trained` (the `TrainedModel`), `result.metrics` (held-out), `result.history`,
         `result.card`, and the task's extras (`result.encoder`, `result.splits`, `result.forecaster`, ...).
 
-    Example:
+    Examples:
     >>> result = rnnzoo.train("bilstm_classifier", "sentiment", epochs=5, units=64)  # doctest: +SKIP
     >>> result.metrics["accuracy"], result.trained  # doctest: +SKIP
     >>> rnnzoo.train("gru_forecaster", "sunspots", input_length=22, season=11, out="runs/sun")  # doctest: +SKIP

@@ -1,4 +1,4 @@
-"""Every figure in the README's and RESULTS.md's tables is a value in the committed JSON its table names
+"""Every figure in the tables of the README, the docs pages and RESULTS.md is a value in the committed JSON its table names
 (`benchmarks/claims.py`), and the check fails when a figure is changed without its JSON."""
 
 import json
@@ -30,17 +30,18 @@ def _copy_with(tmp_path, document, old, new):
 
 
 def test_a_figure_changed_without_its_json_fails(tmp_path):
-    text = open(os.path.join(ROOT, "README.md"), encoding="utf-8").read()
+    text = open(os.path.join(ROOT, "docs", "other-tasks.md"), encoding="utf-8").read()
     table_row = next(line for line in text.split("\n") if line.startswith("| sunspots"))
     figure = re.search(r"\*\*(\d\.\d{3})\*\*", table_row).group(1)
     changed = f"{float(figure) - 0.1:.3f}"
-    document = _copy_with(tmp_path, "README.md", table_row, table_row.replace(figure, changed))
+    document = _copy_with(tmp_path, "docs/other-tasks.md", table_row, table_row.replace(figure, changed))
     problems = claims.check(document, root=str(tmp_path))
     assert len(problems) == 1 and repr(changed) in problems[0], problems
 
 
 def test_a_table_without_a_source_fails(tmp_path):
-    document = _copy_with(tmp_path, "README.md", "## Models", "| a | b |\n| --- | --- |\n| x | 0.93 |\n\n## Models")
+    document = _copy_with(tmp_path, "docs/models.md", "## Text pipeline",
+                          "| a | b |\n| --- | --- |\n| x | 0.93 |\n\n## Text pipeline")
     assert any("no <!-- claims" in p for p in claims.check(document, root=str(tmp_path)))
 
 
@@ -88,12 +89,12 @@ def test_tables_laid_out_by_row_check_each_row(tmp_path):
     assert "by='sideways'" in _document(tmp_path, "; by=sideways", rows, by_model)[0]
 
 
-def test_the_readme_speed_table_catches_a_ratio_copied_from_another_column(tmp_path):
-    text = open(os.path.join(ROOT, "README.md"), encoding="utf-8").read()
+def test_the_speed_table_catches_a_ratio_copied_from_another_column(tmp_path):
+    text = open(os.path.join(ROOT, "docs", "speed.md"), encoding="utf-8").read()
     row = next(line for line in text.split("\n") if line.startswith("| char | LSTM | TensorFlow, rnnzoo kernel, XLA"))
     cells = [c.strip() for c in row.strip().strip("|").split("|")]
     training, compiled_call = cells[6].split()[0], cells[7].split()[0]  # medians of two different ratios
     assert training != compiled_call
     changed = row.replace(cells[6], cells[6].replace(training, compiled_call, 1), 1)
-    problems = claims.check(_copy_with(tmp_path, "README.md", row, changed), root=str(tmp_path))
+    problems = claims.check(_copy_with(tmp_path, "docs/speed.md", row, changed), root=str(tmp_path))
     assert len(problems) == 1 and "not one field" in problems[0] and repr(compiled_call) in problems[0], problems

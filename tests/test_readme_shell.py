@@ -15,8 +15,12 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def readme_commands():
-    """Every `rnnzoo ...` command in the README's bash blocks (continuation lines joined, comments dropped)."""
-    text = open(os.path.join(ROOT, "README.md"), encoding="utf-8").read()
+    """Every `rnnzoo ...` command in the bash blocks of the README and the docs pages (continuation lines joined,
+    comments dropped)."""
+    import glob
+
+    text = "\n".join(open(path, encoding="utf-8").read() for path in
+                     [os.path.join(ROOT, "README.md")] + sorted(glob.glob(os.path.join(ROOT, "docs", "*.md"))))
     commands = []
     for block in re.findall(r"```bash\n(.*?)```", text, re.S):
         for command in block.replace("\\\n", " ").splitlines():

@@ -53,7 +53,7 @@ def load(source, task=None, **options):
         task: str or None. "classifier", "tagger", "language_model" or "seq2seq"; picks the file reader.
         **options: passed to the reader (e.g. `text_column`, `label_column`, `tag_column`, `unit`).
 
-    Example:
+    Examples:
     >>> data = load("sentiment")  # doctest: +SKIP
     """
     if not isinstance(source, str) or not source:

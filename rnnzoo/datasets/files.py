@@ -33,7 +33,7 @@ def load_text_file(path, unit="line"):
         unit: str. "line" (one example per non-empty line) or "document" (the whole file as one text, for
             character models trained on windows of running text).
 
-    Example:
+    Examples:
     >>> corpus = load_text_file("my_corpus.txt")  # doctest: +SKIP
     """
     if unit not in ("line", "document"):
@@ -59,7 +59,7 @@ def load_classification_file(path, text_column="text", label_column="label", del
         text_column: str. Header of the text column.
         label_column: str. Header of the label column.
 
-    Example:
+    Examples:
     >>> data = load_classification_file("reviews.csv", text_column="review", label_column="sentiment")  # doctest: +SKIP
     """
     path = _check_file(path)
@@ -100,7 +100,7 @@ def load_conll(path, token_column=0, tag_column=-1):
 
     Columns are split on whitespace; `-DOCSTART-` lines and `#` comment lines are skipped.
 
-    Example:
+    Examples:
     >>> data = load_conll("train.conll", tag_column=3)  # doctest: +SKIP
     """
     sentences, tags, tokens_now, tags_now = [], [], [], []

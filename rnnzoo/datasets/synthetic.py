@@ -37,7 +37,7 @@ def dates(n=20000, seed=0, start_year=1950, end_year=2049):
 
     Two-digit years are in the window `start_year`–`end_year` (at most 100 years), so they are unambiguous.
 
-    Example:
+    Examples:
     >>> d = dates(3, seed=1); len(d.sources) == 3 and d.targets[0][4] == "-"
     True
     """

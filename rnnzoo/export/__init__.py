@@ -5,7 +5,7 @@ quantized), plus streaming step models for on-device generation and translation.
 built by rnnzoo) and writes the files (`rnnzoo.export.writer`: atomic, strict parity checks, `export.json`).
 The writers below take the resolved object; this package's front door is the one place here that resolves it.
 
-Example:
+Examples:
 >>> rnnzoo.export.export("g2p_bahdanau_cmudict", "exports/g2p", quantize=["dynamic"])  # doctest: +SKIP
 """
 

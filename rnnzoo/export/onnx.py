@@ -18,7 +18,7 @@ Weight layouts (LEADS: ONNX recurrent operators): Keras' LSTM kernel holds the g
 then recurrence biases, zero here). GRU gates are z, r, h in both; Keras' `reset_after=True` is
 `linear_before_reset=1` with its `(2, 3*units)` bias split into the input and recurrence halves.
 
-Example:
+Examples:
 >>> graph = to_onnx(rnnzoo.build("bilstm_classifier", vocabulary_size=50, num_classes=2, units=8))  # doctest: +SKIP
 >>> sorted({n.op_type for n in graph.graph.node} & {"LSTM", "Loop", "Scan"})  # doctest: +SKIP
 ['LSTM']

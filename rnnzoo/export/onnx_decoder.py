@@ -8,7 +8,7 @@ ranking, same handling of ended hypotheses), so it returns what `rnnzoo.translat
 
 The special ids (padding, start, end, and the ids never generated) are read from `decoder_step.onnx`'s metadata.
 
-Example:
+Examples:
 >>> decoder = OnnxDecoder.from_directory("exports/g2p")  # doctest: +SKIP
 >>> out = decoder.decode_ids(np.array([[5, 9, 12, 0]]), max_length=20, beam_width=5)  # doctest: +SKIP
 >>> out["tokens"][0, 0, : out["lengths"][0, 0]]  # doctest: +SKIP

@@ -172,7 +172,7 @@ def recurrent_ops(content):
 class TFLiteModel:
     """Runs a .tflite model with the LiteRT interpreter (`ai-edge-litert`), inputs and outputs by name.
 
-    Example:
+    Examples:
     >>> runner = TFLiteModel("export/model.tflite")  # doctest: +SKIP
     >>> runner(tokens=ids)["logits"]  # doctest: +SKIP
     """

@@ -386,7 +386,7 @@ def export_trained(trained, directory, saved_model=True, tflite=True, quantize=(
     Raises:
         ExportError: in strict mode, a form failed or broke its tolerance.
 
-    Example:
+    Examples:
     >>> rnnzoo.load("g2p_bahdanau_cmudict").export("exports/g2p", quantize=["dynamic"])  # doctest: +SKIP
     """
     import keras

@@ -100,7 +100,7 @@ class BahdanauAttention(_Attention):
         units: int. Size of the hidden layer of the scoring network (the rows of W₁ and W₂).
         normalize: bool. Weight-normalise v and add the bias b.
 
-    Example:
+    Examples:
     >>> attention = BahdanauAttention(8)
     >>> context, weights = attention(keras.ops.ones((2, 5)), keras.ops.ones((2, 7, 6)))
     >>> tuple(context.shape), tuple(weights.shape)
@@ -149,7 +149,7 @@ class LuongAttention(_Attention):
         score_mode: str. "general" (default), "dot" or "scaled_dot". The dot forms need the query and memory to
             have the same size.
 
-    Example:
+    Examples:
     >>> attention = LuongAttention("general")
     >>> context, weights = attention(keras.ops.ones((2, 5)), keras.ops.ones((2, 7, 6)))
     >>> tuple(context.shape), tuple(weights.shape)
@@ -210,7 +210,7 @@ class AttentionDecoder(layers.Layer):
         normalize: bool. Bahdanau: weight normalisation.
         input_feeding: bool. Luong: feed h̃_{t−1} into the cell's input.
 
-    Example:
+    Examples:
     >>> decoder = AttentionDecoder(8, attention="luong")
     >>> out = decoder(keras.ops.ones((2, 4, 3)), keras.ops.ones((2, 7, 6)), [keras.ops.zeros((2, 8))] * 2)
     >>> tuple(out.shape)

@@ -394,7 +394,7 @@ class MinGRU(_ParallelRNN):
         normalize: bool. Layer-normalise each step's input first.
         return_sequences, return_state, go_backwards, stateful: as `keras.layers.RNN`.
 
-    Example:
+    Examples:
     >>> MinGRU(8, return_sequences=True)(keras.ops.ones((2, 5, 3))).shape
     (2, 5, 8)
     """
@@ -408,7 +408,7 @@ class MinLSTM(_ParallelRNN):
 
     Args: as `MinGRU`.
 
-    Example:
+    Examples:
     >>> MinLSTM(8)(keras.ops.ones((2, 5, 3))).shape
     (2, 8)
     """
@@ -423,7 +423,7 @@ class QRNN(_ParallelRNN):
     Args: as `MinGRU`, plus `window` (int, default 2): how many inputs (this one and those before) each step's
         gates read. The step state holds the last `window − 1` inputs, so streaming needs no history.
 
-    Example:
+    Examples:
     >>> QRNN(8, window=3, return_sequences=True)(keras.ops.ones((2, 5, 3))).shape
     (2, 5, 8)
     """
@@ -440,7 +440,7 @@ class LRU(_ParallelRNN):
     Args: as `MinGRU`, plus `r_min`, `r_max` (range of |λ| at initialisation, default 0.4–0.99), `max_phase`
         (default π/5) and `activation` of the readout (default "gelu"). The state is [Re h, Im h].
 
-    Example:
+    Examples:
     >>> LRU(8)(keras.ops.ones((2, 5, 3))).shape
     (2, 8)
     """

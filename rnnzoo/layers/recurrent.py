@@ -91,7 +91,7 @@ class OneHot(layers.Layer):
         num_tokens: int. Size of the vocabulary (depth of the one-hot vectors).
         mask_zero: bool. Whether id 0 is padding and produces a mask.
 
-    Example:
+    Examples:
     >>> OneHot(5)(keras.ops.convert_to_tensor([[1, 2, 0]])).shape
     (1, 3, 5)
     """
@@ -215,7 +215,7 @@ def sequence_input(
     Returns:
         `(inputs, x)`: the `keras.Input` and the masked sequence tensor of shape (batch, time, features).
 
-    Example:
+    Examples:
     >>> inputs, x = sequence_input(vocabulary_size=50, embedding_dim=8)
     >>> tuple(x.shape)
     (None, None, 8)
@@ -272,7 +272,7 @@ def recurrent_layer(cell, units, return_sequences=True, return_state=False, name
         name: str or None. Layer name.
         **kwargs: passed to the Keras layer (e.g. `recurrent_initializer`, `activation`).
 
-    Example:
+    Examples:
     >>> recurrent_layer("gru", 16).reset_after
     True
     """
@@ -335,7 +335,7 @@ def recurrent_stack(
         The output tensor, or `(output, states)` when `return_state=True`, where `states` is a list
         ([h] for GRU/RNN, [h, c] for LSTM; forward states then backward states when bidirectional).
 
-    Example:
+    Examples:
     >>> inputs, x = sequence_input(vocabulary_size=50, embedding_dim=8)
     >>> y = recurrent_stack(x, cell="gru", units=16, num_layers=2, bidirectional=True, return_sequences=False)
     >>> tuple(y.shape)

@@ -84,7 +84,7 @@ def linear_scan(a, b, h0=None, method=None):
         h: (time, batch, units) tensor (or pair), h[t] the state after step t, in the dtype of `b`; 16-bit
         inputs (mixed precision) are scanned in float32.
 
-    Example:
+    Examples:
     >>> a = keras.ops.full((3, 1, 1), 0.5); b = keras.ops.ones((3, 1, 1))
     >>> [round(float(v), 3) for v in keras.ops.reshape(linear_scan(a, b), (-1,))]
     [1.0, 1.5, 1.75]

@@ -34,7 +34,7 @@ class TreeRecurrent(layers.Layer):
             zero states, so encode trees with `rnnzoo.tasks.trees.data.encode_trees(max_depth=...)`, which refuses them.
         return_nodes: bool. Return (batch, nodes, units) instead of the root's (batch, units).
 
-    Example:
+    Examples:
     >>> layer = TreeRecurrent(8)
     >>> # x: (batch, nodes, features), children: (batch, nodes, 2), levels: (batch, nodes)
     """

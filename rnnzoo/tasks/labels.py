@@ -42,7 +42,7 @@ def predict_text(model, texts, batch_size=64):
     Returns, for a classifier, a list of `{"label", "probability", "probabilities"}` dicts; for a tagger,
     a list of `[(token, tag), ...]` lists. A single string gives a single result.
 
-    Example:
+    Examples:
     >>> rnnzoo.predict_text("sentiment_bilstm", "a gorgeous, witty film")  # doctest: +SKIP
     {'label': 'positive', 'probability': 0.93, ...}
     """

@@ -20,7 +20,7 @@ class TextEncoder:
         normalization: str or None. Unicode normalization form.
         max_length: int or None. Longest id sequence accepted (see `encode`).
 
-    Example:
+    Examples:
     >>> enc = TextEncoder.fit(["The cat sat.", "the dog sat"], level="word")
     >>> enc.decode(enc.encode("the cat sat")[0])
     'the cat sat'
@@ -129,7 +129,7 @@ class EpochOrder:
     run resumed at epoch k, see the order of epoch k, as one device would. A pipeline built on it carries
     `dataset.set_epoch = order.set_epoch`.
 
-    Example:
+    Examples:
     >>> order = EpochOrder(4, shuffle=True, seed=0)
     >>> first = list(order()); order.set_epoch(0); list(order()) == list(order()) == first
     True
@@ -176,7 +176,7 @@ def make_dataset(inputs, targets=None, batch_size=32, shuffle=False, seed=0, buc
         bucket_boundaries: list of int or None. Length boundaries of the buckets; None picks quantiles of the
             observed lengths; [] disables bucketing (plain padded batches).
 
-    Example:
+    Examples:
     >>> ds = make_dataset([np.array([5, 6]), np.array([7])], np.array([1, 0]), batch_size=2)
     >>> [tuple(x.shape) for x, y in ds]
     [(2, 2)]

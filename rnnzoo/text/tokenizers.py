@@ -84,7 +84,7 @@ class WordTokenizer(_Tokenizer):
         lowercase: bool. Case-fold (Unicode-aware lower-casing) before splitting.
         normalization: str or None. Unicode normalization form ("NFKC" by default).
 
-    Example:
+    Examples:
     >>> WordTokenizer(lowercase=True).tokenize("Hello, WORLD!")
     ['hello', ',', 'world', '!']
     """
@@ -106,7 +106,7 @@ class CharTokenizer(_Tokenizer):
         lowercase: bool. Case-fold before splitting.
         normalization: str or None. Unicode normalization form ("NFKC" by default).
 
-    Example:
+    Examples:
     >>> CharTokenizer().tokenize("Añ b")
     ['A', 'ñ', ' ', 'b']
     """

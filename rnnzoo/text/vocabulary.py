@@ -13,7 +13,7 @@ class Vocabulary:
     Args:
         tokens: list of str. Every token in id order, starting with the four reserved tokens.
 
-    Example:
+    Examples:
     >>> vocab = Vocabulary.build([["the", "cat"], ["the", "dog"]], min_frequency=2)
     >>> vocab.word_to_index("the"), vocab.word_to_index("cat"), vocab.index_to_word(4)
     (4, 1, 'the')

@@ -6,7 +6,7 @@ one named first: "a red circle left of a blue square", "a green triangle above a
 trains a registered captioner (`lstm_captioner`, `gru_captioner`; `prepare` below), `caption` writes captions,
 and the evaluation reports exact match and corpus BLEU-4 on held-out scenes.
 
-Example:
+Examples:
 >>> from rnnzoo.tasks.captioning.caption import scenes, caption
 >>> result = rnnzoo.train("lstm_captioner", scenes(8000), epochs=20)  # doctest: +SKIP
 >>> caption(result.trained, scenes(3, seed=9).images, beam_width=3)  # doctest: +SKIP
@@ -72,7 +72,7 @@ def scenes(n=8000, image_size=32, two_objects=0.7, seed=0, noise=0.03):
         seed: int. Random seed.
         noise: float. Standard deviation of pixel noise added to every image.
 
-    Example:
+    Examples:
     >>> data = scenes(4, seed=1)
     >>> data.images.shape, data.captions[0].startswith("a ")
     ((4, 32, 32, 3), True)

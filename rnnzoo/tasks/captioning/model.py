@@ -31,7 +31,7 @@ def build_captioner(*, name="captioner", target_vocabulary_size=None, image_size
         dropout: float. Dropout on the image vector.
         metadata: dict or None. The caption text pipeline, carried by the saved model.
 
-    Example:
+    Examples:
     >>> model = build_captioner(target_vocabulary_size=20, image_size=16, units=8, filters=(4,))
     >>> [tuple(i.shape) for i in model.inputs], model.output_shape
     ([(None, 16, 16, 3), (None, None)], (None, None, 20))

@@ -25,7 +25,7 @@ def build_classifier(*, name="classifier", num_classes=2, pooling="last", head_d
         **options: trunk options, see `rnnzoo.sequence_input` and `rnnzoo.recurrent_stack`
             (`cell`, `units`, `num_layers`, `bidirectional`, `vocabulary_size`, `embedding_dim`, ...).
 
-    Example:
+    Examples:
     >>> model = build_classifier(vocabulary_size=100, num_classes=3, units=8, bidirectional=True)
     >>> model.output_shape
     (None, 3)

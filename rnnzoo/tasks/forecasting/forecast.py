@@ -9,7 +9,7 @@ origin in the test period is forecast from the rows before it (the model is not 
 compared with the seasonal-naive forecast ŷ_{t+h} = y_{t+h−m·⌈h/m⌉} on the same points. MASE follows Hyndman &
 Koehler (2006): MAE divided by the in-sample MAE of the one-step seasonal-naive forecast on the training rows.
 
-Example:
+Examples:
 >>> result = rnnzoo.train("lstm_forecaster", "sunspots", input_length=30, horizon=1, season=11)  # doctest: +SKIP
 >>> result.metrics["mase"], Forecaster(result.trained).forecast(series)  # doctest: +SKIP
 """

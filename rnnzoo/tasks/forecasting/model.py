@@ -28,7 +28,7 @@ def build_forecaster(*, name="forecaster", horizon=1, num_features=1, sequence_o
             (batch, time, horizon): at every step the `horizon` values that follow it.
         **options: trunk options (`cell`, `units`, `num_layers`, `dropout`, `metadata`, ...).
 
-    Example:
+    Examples:
     >>> model = build_forecaster(num_features=3, horizon=4, units=8)
     >>> model.output_shape
     (None, 4)

@@ -39,7 +39,7 @@ def score(model, texts, include_end=None, batch_size=64):
         (tokens outside the vocabulary, scored as `[UNK]`, i.e. as "some rare word"). A single string gives a
         single dict.
 
-    Example:
+    Examples:
     >>> rnnzoo.score(lm, ["the king is dead", "dead the is king"])  # doctest: +SKIP
     """
     trained = _language_model(model)
@@ -91,7 +91,7 @@ def generate(model, prompt="", max_length=200, sampler="greedy", seed=None, comp
     Returns:
         The prompt followed by the generated text (a list for a list of prompts).
 
-    Example:
+    Examples:
     >>> rnnzoo.generate(lm, "ROMEO:", max_length=200, sampler="top_p", p=0.9, temperature=0.8, seed=1)  # doctest: +SKIP
     """
     from rnnzoo.decoding import decode, get_sampler

@@ -22,7 +22,7 @@ def build_language_model(*, name="language_model", output_dropout=0.0, **options
         **options: trunk options (`vocabulary_size` is also the output size; `bidirectional` is not allowed,
             a language model must not see the future).
 
-    Example:
+    Examples:
     >>> model = build_language_model(vocabulary_size=65, units=16, input_mode="one_hot")
     >>> model.output_shape
     (None, None, 65)

@@ -25,7 +25,7 @@ def build_regressor(*, name="regressor", num_outputs=1, activation=None, recurre
         num_features: int. Features per time step.
         **options: trunk options (`cell`, `units`, `num_layers`, `bidirectional`, `dropout`, ...).
 
-    Example:
+    Examples:
     >>> model = build_regressor(num_features=2, units=8, cell="gru")
     >>> model.output_shape
     (None, 1)

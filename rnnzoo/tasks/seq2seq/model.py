@@ -52,7 +52,7 @@ def build_seq2seq(*, name="seq2seq", vocabulary_size=None, target_vocabulary_siz
         attention_units, score_mode, normalize, input_feeding: see `AttentionDecoder`.
         metadata: dict or None. Text pipelines and labels carried by the model.
 
-    Example:
+    Examples:
     >>> model = build_seq2seq(vocabulary_size=40, target_vocabulary_size=20, units=16, attention="bahdanau")
     >>> [tuple(i.shape) for i in model.inputs], model.output_shape
     ([(None, None), (None, None)], (None, None, 20))

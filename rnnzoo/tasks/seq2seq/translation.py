@@ -26,7 +26,7 @@ class Ensemble:
     architectures); `translate`, `decode_ids` and `evaluate_translations` accept an `Ensemble` (or a list of
     models or paths) wherever they accept a model. Attention weights, when recorded, are the members' mean.
 
-    Example:
+    Examples:
     >>> rnnzoo.translate([model_a, model_b], "pronunciation", beam_width=5)  # doctest: +SKIP
     """
 
@@ -107,7 +107,7 @@ def translate(model, texts, beam_width=1, sampler="greedy", alpha=DEFAULT_ALPHA,
     Returns:
         A string per text (a single string for a single text), or `Translation` objects with `details=True`.
 
-    Example:
+    Examples:
     >>> rnnzoo.translate(model, "the 3rd of March 1999", beam_width=5)  # doctest: +SKIP
     '1999-03-03'
     """
@@ -203,7 +203,7 @@ class ErrorRateCheckpoint(keras.callbacks.Callback):
     `(epoch, wer, token error rate)` in `scores` and keeps the weights with the lowest WER; at the end of training
     the model gets them back (`restore=True`). Decoding runs in the training precision.
 
-    Example:
+    Examples:
     >>> checkpoint = ErrorRateCheckpoint(validation_pairs, start=5)  # doctest: +SKIP
     >>> rnnzoo.train("bahdanau_seq2seq", data, callbacks=[checkpoint]); checkpoint.best_epoch  # doctest: +SKIP
     """

@@ -19,7 +19,7 @@ def build_ctc_model(*, name="ctc", num_features=80, num_labels=20, **options):
         num_labels: int. Output labels (words or characters); id 0 is reserved for the CTC blank.
         **options: trunk options (`cell`, `units`, `num_layers`, `bidirectional`, `dropout`, `metadata`, ...).
 
-    Example:
+    Examples:
     >>> model = build_ctc_model(num_features=80, num_labels=20, units=16)
     >>> model.output_shape
     (None, None, 21)

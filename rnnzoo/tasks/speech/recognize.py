@@ -10,7 +10,7 @@ plus the CTC blank (id 0). Decoding: greedy (best path) or CTC beam search (`ker
 Baseline: nearest template by dynamic time warping (DTW) over isolated-word recordings of the training voices,
 the classic small-vocabulary recogniser.
 
-Example:
+Examples:
 >>> from rnnzoo.tasks.speech.recognize import spoken_words
 >>> train = spoken_words(2000, voices=TRAIN_VOICES)  # doctest: +SKIP
 >>> result = rnnzoo.train("bigru_ctc", train, validation_data=spoken_words(200, seed=1))  # doctest: +SKIP

@@ -19,7 +19,7 @@ def build_tagger(*, name="tagger", num_tags=2, head_dropout=0.0, **options):
         head_dropout: float. Dropout before the output layer.
         **options: trunk options, see `rnnzoo.sequence_input` and `rnnzoo.recurrent_stack`.
 
-    Example:
+    Examples:
     >>> model = build_tagger(vocabulary_size=100, num_tags=12, units=8, bidirectional=True)
     >>> model.output_shape
     (None, None, 12)

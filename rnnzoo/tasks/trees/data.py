@@ -188,7 +188,7 @@ def arithmetic_trees(n=10000, depths=(1, 2, 3, 4), modulus=10, seed=0, operators
     `operators` from `OPERATORS`: "+", "-", "*" (arithmetic mod 10) and "max", "min" (the binary core of
     ListOps, Nangia & Bowman 2018).
 
-    Example:
+    Examples:
     >>> data = arithmetic_trees(3, depths=(2,), seed=1)
     >>> len(data), data.depths().tolist()
     (3, [2, 2, 2])

@@ -27,7 +27,7 @@ def build_tree_classifier(*, name="tree_classifier", vocabulary_size, num_classe
         dropout: float. Dropout on the root state.
         metadata: dict or None. Carried in the saved model (e.g. the vocabulary).
 
-    Example:
+    Examples:
     >>> model = build_tree_classifier(vocabulary_size=14, num_classes=10, units=8)
     >>> model.output_shape
     (None, 10)
