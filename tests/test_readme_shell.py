@@ -19,8 +19,12 @@ def readme_commands():
     comments dropped)."""
     import glob
 
-    text = "\n".join(open(path, encoding="utf-8").read() for path in
-                     [os.path.join(ROOT, "README.md")] + sorted(glob.glob(os.path.join(ROOT, "docs", "*.md"))))
+    readme = open(os.path.join(ROOT, "README.md"), encoding="utf-8").read()
+    # the pages in the order the README lists them (an example may use a model an earlier page trained), then any other
+    pages = list(dict.fromkeys(re.findall(r"\]\(docs/([\w-]+\.md)", readme)))
+    pages += sorted(os.path.basename(p) for p in glob.glob(os.path.join(ROOT, "docs", "*.md"))
+                    if os.path.basename(p) not in pages)
+    text = "\n".join([readme] + [open(os.path.join(ROOT, "docs", p), encoding="utf-8").read() for p in pages])
     commands = []
     for block in re.findall(r"```bash\n(.*?)```", text, re.S):
         for command in block.replace("\\\n", " ").splitlines():
