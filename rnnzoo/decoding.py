@@ -21,7 +21,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from rnnzoo.inference import length_bucket
+from rnnzoo.inference import OwnFunction, length_bucket
 from rnnzoo.layers.attention import AttentionDecoder
 from rnnzoo.layers.recurrent import OneHot
 from rnnzoo.names import DECODER, DECODER_INIT, EMBEDDING, LOGITS, MEMORY, ONE_HOT, TARGET_EMBEDDING
@@ -414,7 +414,7 @@ class DecoderCache:
             if backend == "tensorflow":
                 import tensorflow as tf
 
-                loops[key] = tf.function(make(), jit_compile=True, reduce_retracing=True)
+                loops[key] = tf.function(OwnFunction(make()), jit_compile=True, reduce_retracing=True)
             elif backend == "jax":
                 import jax
 

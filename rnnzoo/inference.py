@@ -28,8 +28,8 @@ def compiled_call(model, jit_compile=True, input_signature=None, on_trace=None):
         import tensorflow as tf
 
         if input_signature is not None:
-            return tf.function(forward, input_signature=input_signature, jit_compile=bool(jit_compile))
-        return tf.function(forward, jit_compile=bool(jit_compile), reduce_retracing=not jit_compile)
+            return tf.function(OwnFunction(forward), input_signature=input_signature, jit_compile=bool(jit_compile))
+        return tf.function(OwnFunction(forward), jit_compile=bool(jit_compile), reduce_retracing=not jit_compile)
     if backend == "jax":
         import jax
 
@@ -39,6 +39,26 @@ def compiled_call(model, jit_compile=True, input_signature=None, on_trace=None):
 
         return torch.no_grad()(forward)
     return forward
+
+
+class OwnFunction:
+    """`fn` as a callable object, for `tf.function`.
+
+    TensorFlow keys its retracing statistics by a function's code object, so the many compiled functions rnnzoo
+    makes from one closure (a forward pass per model, a decoding loop per sampler and output length) counted as one
+    function being retraced, and TensorFlow warned about "retracing" after five of them, though none had retraced.
+    An object without `__code__` is keyed by itself: the warning still comes when one of them really retraces.
+    """
+
+    def __init__(self, fn):
+        import inspect
+
+        self.fn = fn
+        self.__signature__ = inspect.signature(fn)
+        self.__name__ = getattr(fn, "__name__", "function")
+
+    def __call__(self, *args, **kwargs):
+        return self.fn(*args, **kwargs)
 
 
 def length_bucket(length: int, smallest: int = 16) -> int:

@@ -9,6 +9,8 @@ errors, warnings and any other native message. `rnnzoo --verbose` shows them all
 """
 
 import atexit
+import contextlib
+import logging
 import os
 import sys
 import threading
@@ -96,3 +98,17 @@ def started_as_entry_point():
     as_module = any(a in ("rnnzoo.cli", "rnnzoo.demo") for a in argv[argv.index("-m") + 1:][:1]) if "-m" in argv \
         else False
     return command == "rnnzoo" or as_module
+
+
+@contextlib.contextmanager
+def tensorflow_log_level(level=logging.ERROR):
+    """TensorFlow's Python logger at `level` for the block. Writing a SavedModel logs an INFO line
+    ("Assets written to: /tmp/...") where a notebook or a verbose TensorFlow shows it; the TFLite converter writes a
+    temporary SavedModel per conversion, which is rnnzoo's business, not the user's."""
+    logger = logging.getLogger("tensorflow")
+    old = logger.level
+    logger.setLevel(level)
+    try:
+        yield
+    finally:
+        logger.setLevel(old)

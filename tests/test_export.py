@@ -283,3 +283,14 @@ def test_cli_export(dates_export, tmp_path, capsys):
     assert "decoder_step.tflite" in capsys.readouterr().out
     assert not os.path.exists(tmp_path / "e" / "saved_model")
     assert main(["export", str(tmp_path / "m.keras"), "--out", str(tmp_path / "e")]) == 1  # exists
+
+
+def test_a_conversion_logs_no_savedmodel_notes(caplog, tmp_path):
+    """The converter's temporary SavedModel used to log "Assets written to: /tmp/..." (INFO), which notebooks
+    showed in their outputs; an exported SavedModel logs nothing either."""
+    import logging
+
+    caplog.set_level(logging.INFO, logger="tensorflow")
+    model = rnnzoo.build("gru_tagger", vocabulary_size=20, num_tags=3, units=4, embedding_dim=4)
+    export(model, tmp_path / "e", quantize=[], sequence_length=8)
+    assert not [r.getMessage() for r in caplog.records if "Assets written" in r.getMessage()]

@@ -5,6 +5,7 @@ Loading the SavedModel needs `import tensorflow_text` (its normalisation and spl
 """
 
 
+from rnnzoo.quiet import tensorflow_log_level
 from rnnzoo.text.vocabulary import END_ID, PAD_ID, START_ID, UNK_ID
 
 NUM_RESERVED = 4
@@ -109,5 +110,6 @@ def write(trained, path, max_new_tokens=64):
 
     with config.using(fast_inference=False):  # Keras' own recurrent graph in the exported functions
         module, signatures, described = build_module(trained, max_new_tokens)
-        tf.saved_model.save(module, path, signatures=signatures)
+        with tensorflow_log_level():
+            tf.saved_model.save(module, path, signatures=signatures)
     return described

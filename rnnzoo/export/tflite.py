@@ -8,6 +8,8 @@ into constants first: a graph that still reads resource variables converts but f
 
 import numpy as np
 
+from rnnzoo.quiet import tensorflow_log_level
+
 QUANTIZATIONS = ("float32", "dynamic", "float16", "int8")
 
 
@@ -87,7 +89,8 @@ def convert(fn, input_specs, quantization="float32", representative=None):
     module = tf.Module()
     module.fn = tf.function(named, input_signature=list(input_specs))
     with tempfile.TemporaryDirectory(prefix="rnnzoo-tflite-") as path:
-        tf.saved_model.save(module, path, signatures={"serving_default": module.fn})
+        with tensorflow_log_level():
+            tf.saved_model.save(module, path, signatures={"serving_default": module.fn})
         if quantization == "int8":
             content = _convert_in_child(path, representative)
         else:
