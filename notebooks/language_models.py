@@ -79,12 +79,13 @@ plt.plot(epochs, run.history["loss"], marker="o", label="training")
 plt.plot(epochs, run.history["val_loss"], marker="o", label="validation")
 plt.xlabel("epoch"); plt.ylabel("nats per character"); plt.title("char LSTM, 128 units, 300k characters")
 plt.legend(); plt.show()
-print(f"after {len(epochs)} epochs: validation {run.history['val_loss'][-1]:.3f} nats/char")
+print("training  ", [round(v, 3) for v in run.history["loss"]])
+print("validation", [round(v, 3) for v in run.history["val_loss"]])
 
 # %% [markdown]
-# The loss falls epoch after epoch on both sides. A small model on a small slice stays far from a good
-# language model, which is what the presets are for: the character preset reached 1.385 validation nats per
-# character after 52 minutes of training (its `metrics.json`, printed below).
+# The losses printed under the curves fall from epoch to epoch. A small model on a small slice stays far from a
+# good language model, which is what the presets are for: the character preset reached 1.385 validation nats
+# per character after 52 minutes of training (its `metrics.json`, printed below).
 
 # %%
 char_lm = rnnzoo.load("char_lstm_512_tiny_shakespeare")
@@ -154,8 +155,8 @@ plt.plot(temperatures, perplexities, marker="o"); plt.xlabel("sampling temperatu
 plt.ylabel("perplexity per character"); plt.title("generated text: surprise rises with temperature"); plt.show()
 
 # %% [markdown]
-# Low temperatures give text the model finds unsurprising (perplexity near 1: it repeats its favourite
-# continuations); at 1.5 the text turns into misspellings and the perplexity climbs.
+# The perplexity rises with the temperature: at 0.3 the model writes what it finds least surprising (and
+# repeats its favourite continuations); at 1.5 the text turns into misspellings.
 #
 # ## Word-level generation
 

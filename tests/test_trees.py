@@ -125,3 +125,15 @@ def test_max_min_expressions():
     assert all(t[0] in ("max", "min") for t in data.trees)
     with pytest.raises(ValueError, match="Unknown operators"):
         arithmetic_trees(2, operators=("/",))
+
+
+def test_evaluate_takes_trees_as_well_as_a_tsv_and_refuses_other_data():
+    """`rnnzoo.evaluate(tree_model, arithmetic_trees(...))` used to fail inside the TSV reader with "expected str,
+    bytes or os.PathLike object, not TreeData"."""
+    from rnnzoo.tasks.trees.data import arithmetic_trees
+
+    trained = rnnzoo.load("listops_tree_lstm")
+    result = rnnzoo.evaluate(trained, arithmetic_trees(40, depths=(3,), seed=5, operators=("max", "min")))
+    assert result["examples"] == 40 and set(result["accuracy_by_height"]) == {"3"} and result["accuracy"] > 0.9
+    with pytest.raises(TypeError, match="arithmetic_trees"):
+        rnnzoo.evaluate(trained, [1, 2, 3])

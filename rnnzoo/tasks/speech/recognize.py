@@ -165,7 +165,7 @@ def recognize(model, features, beam_width=1, batch_size=64):
     for start in range(0, len(order), batch_size):
         index = order[start:start + batch_size]
         x, lengths = pad_features([features[i] for i in index])
-        logits = model.predict(x, verbose=0)
+        logits = trained.predict(x)  # one compiled forward pass per length (Keras' predict retraced, and warned)
         strategy = "greedy" if beam_width <= 1 else "beam_search"
         decoded, _ = ops.ctc_decode(logits, lengths, strategy=strategy, beam_width=int(max(beam_width, 1)),
                                     top_paths=1, mask_index=0)

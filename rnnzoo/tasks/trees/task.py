@@ -35,17 +35,28 @@ class TreeClassifierTask(LabelTask):
     example_batch = staticmethod(example_batch)
 
     def evaluate_saved(self, trained, data, **options):
-        """Accuracy on a TSV of `expression<TAB>label` lines, per tree height and overall."""
+        """Accuracy on trees (a `TreeData`, e.g. from `arithmetic_trees`) or a TSV of `expression<TAB>label` lines,
+        per tree height and overall."""
+        import os
+
         from rnnzoo.datasets.files import load_pairs_tsv
         from rnnzoo.tasks.trees.data import classify, depth, parse
 
-        pairs = load_pairs_tsv(data)
-        predicted = [r["label"] for r in classify(trained, list(pairs.sources))]
-        right = [p == t for p, t in zip(predicted, pairs.targets)]
-        heights = [depth(parse(text)) for text in pairs.sources]
+        if isinstance(data, (str, os.PathLike)):
+            pairs = load_pairs_tsv(data)
+            sources, targets, described = list(pairs.sources), list(pairs.targets), os.fspath(data)
+        elif hasattr(data, "texts") and hasattr(data, "labels") and hasattr(data, "label_names"):
+            sources, targets = list(data.texts()), [data.label_names[y] for y in data.labels]
+            described = "the trees given"
+        else:
+            raise TypeError(f"A tree classifier evaluates on trees (rnnzoo.tasks.trees.data.arithmetic_trees(...)) or "
+                            f"a TSV file of 'expression<TAB>label' lines; got {type(data).__name__}.")
+        predicted = [r["label"] for r in classify(trained, sources)]
+        right = [p == t for p, t in zip(predicted, targets)]
+        heights = [depth(parse(text)) for text in sources]
         by_height = {str(h): sum(r for r, g in zip(right, heights) if g == h) / heights.count(h)
                      for h in sorted(set(heights))}
-        return {"evaluated_on": f"all of {data} ({len(right)} expressions)", "examples": len(right),
+        return {"evaluated_on": f"all of {described} ({len(right)} expressions)", "examples": len(right),
                 "accuracy": sum(right) / len(right), "accuracy_by_height": by_height}
 
     def verbs(self):
