@@ -79,3 +79,7 @@ step = TFLiteModel(os.path.join(work, "captioner", "decoder_step.tflite"))
 words = result.trained.target_encoder
 ids, _ = greedy_translate(encoder, step, fresh.images[0], 12)
 print("TFLite:", words.decode(ids[:-1]), "| Keras:", caption(result.model, fresh.images[:1])[0])
+
+# %% [markdown]
+# The loop an app runs over the two files writes the same caption as Keras for this scene (the line above
+# puts them side by side).

@@ -123,3 +123,7 @@ chars = rnnzoo.TrainedModel.of(lm).encoder
 ids = greedy_lm(lm_step, chars.encode("to be")[0], 40)
 print("TFLite:", repr("to be" + chars.decode(ids[5:])))
 print("Keras: ", repr(rnnzoo.generate(lm, "to be", max_length=40, sampler="greedy")))
+
+# %% [markdown]
+# Both lines are the same text: the app's loop over `step.tflite` computes what `rnnzoo.generate` computes. (This
+# tiny model, trained for one epoch, stops soon after the prompt; the point is the equality.)

@@ -110,6 +110,10 @@ for r in speed["rows"]:
           f"[{r['train_ratio_range'][0]:.2f}–{r['train_ratio_range'][1]:.2f}]  inference {r['infer_ratio']:.2f}×  "
           f"{r['parameters']:,} parameters")
 
+# %% [markdown]
+# Each row gives a cell's training speed as a multiple of PyTorch's LSTM in the same run, with its range over the
+# turns; below 1 is slower than the peer, and the inference column compares the forward pass the same way.
+
 # %%
 # the newest time-to-quality run (three turns, after the fused gates and scan), else the first one
 latest = os.path.join(RESULTS, "parallel_lm_fused.json")
@@ -153,6 +157,10 @@ run = rnnzoo.train("char_mingru_language_model", corpus, epochs=1 if QUICK else 
 print({k: round(v, 3) for k, v in run.metrics.items() if isinstance(v, float)})
 print(rnnzoo.generate(run.model, "ROMEO:", max_length=120, sampler="greedy"))
 
+# %% [markdown]
+# Four epochs on 300,000 characters give a weak model: its greedy text repeats a few words. The quality
+# comparison is `benchmarks/parallel_rnn.py` (the table above); this model is here to be exported.
+
 # %%
 import tempfile
 from rnnzoo.export import TFLiteModel, export
@@ -166,3 +174,7 @@ ids = greedy_lm(step, encoder.encode("ROMEO:", add_start=True)[0], 60)
 tflite_text = "ROMEO:" + encoder.decode(ids[1 + len("ROMEO:"):])
 keras_text = rnnzoo.generate(run.model, "ROMEO:", max_length=60, sampler="greedy")
 print(tflite_text); print("TFLite greedy == Keras greedy:", tflite_text == keras_text)
+
+# %% [markdown]
+# The step file carries one small state per layer (the sizes printed), and the text it writes equals Keras'
+# greedy text (the last line).

@@ -131,3 +131,6 @@ lite = TFLiteModel(os.path.join(work, "sunspots_export", "model.tflite"))
 window, _ = forecaster.inputs(sunspots.values[None, -22:])
 print("TFLite:", lite(**{forecaster.model.inputs[0].name: window})["output"].ravel(),
       "Keras:", forecaster.model.predict(window, verbose=0).ravel())
+
+# %% [markdown]
+# The exported file gives Keras' forecast to float precision (the last two numbers).

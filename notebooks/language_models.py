@@ -13,6 +13,7 @@
 #     name: python3
 # ---
 
+# %%
 
 # %% [markdown]
 # # Language models with rnnzoo: score sentences, generate text
@@ -55,6 +56,10 @@ plays = datasets.load("shakespeare")
 lines = datasets.load("shakespeare_lines")
 print(len(plays), "plays,", sum(map(len, plays.texts)), "characters;", len(lines), "spoken lines")
 print(plays.texts[0][:300])
+
+# %% [markdown]
+# Running text with speaker names, line breaks and punctuation: that layout is what the character model learns
+# to reproduce.
 
 # %%
 from rnnzoo.text import TextEncoder
@@ -152,7 +157,9 @@ for t in temperatures:
     perplexities.append(rnnzoo.score(char_lm, text)["perplexity"])
     print(f"--- temperature {t}: perplexity {perplexities[-1]:.2f} per character under the model\n{text[:200]}\n")
 plt.plot(temperatures, perplexities, marker="o"); plt.xlabel("sampling temperature")
-plt.ylabel("perplexity per character"); plt.title("generated text: surprise rises with temperature"); plt.show()
+plt.ylabel("perplexity per character")
+plt.title(f"perplexity of the generated text: {perplexities[0]:.2f} at temperature {temperatures[0]}, "
+          f"{perplexities[-1]:.2f} at {temperatures[-1]}"); plt.show()
 
 # %% [markdown]
 # The perplexity rises with the temperature: at 0.3 the model writes what it finds least surprising (and
@@ -162,3 +169,7 @@ plt.ylabel("perplexity per character"); plt.title("generated text: surprise rise
 
 # %%
 print(rnnzoo.generate(word_lm, ["the king", "my lord"], max_length=20, sampler="top_p", p=0.9, seed=3))
+
+# %% [markdown]
+# The word model writes word sequences in Shakespeare's vocabulary that read locally like his lines and drift
+# over a sentence: it knows the words and their neighbours, not the verse.

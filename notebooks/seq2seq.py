@@ -13,6 +13,7 @@
 #     name: python3
 # ---
 
+# %%
 
 # %% [markdown]
 # # Seq2seq with attention: dates and grapheme-to-phoneme
@@ -192,3 +193,7 @@ for system, wer, per in dict.fromkeys(rows):
     print(f"{system:58s} {wer:7.2%} {per:7.2%}")
 print("\nliterature, 2007 split: Sequitur 24.5% WER; Yao & Zweig 2015 Bi-LSTM 23.55% / 5.45%;"
       " Toshniwal 2016 attention 21.7%, ensemble 20.24% / 4.69%")
+
+# %% [markdown]
+# On the same split, the seed-2 preset has a lower WER than Phonetisaurus (the rows above), and the three-model
+# ensemble gains about half a point more.
