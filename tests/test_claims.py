@@ -30,11 +30,11 @@ def _copy_with(tmp_path, document, old, new):
 
 
 def test_a_figure_changed_without_its_json_fails(tmp_path):
-    text = open(os.path.join(ROOT, "docs", "other-tasks.md"), encoding="utf-8").read()
+    text = open(os.path.join(ROOT, "docs", "forecasting.md"), encoding="utf-8").read()
     table_row = next(line for line in text.split("\n") if line.startswith("| sunspots"))
     figure = re.search(r"\*\*(\d\.\d{3})\*\*", table_row).group(1)
     changed = f"{float(figure) - 0.1:.3f}"
-    document = _copy_with(tmp_path, "docs/other-tasks.md", table_row, table_row.replace(figure, changed))
+    document = _copy_with(tmp_path, "docs/forecasting.md", table_row, table_row.replace(figure, changed))
     problems = claims.check(document, root=str(tmp_path))
     assert len(problems) == 1 and repr(changed) in problems[0], problems
 
