@@ -1,6 +1,6 @@
 """Fast CPU training kernels for rnnzoo's LSTM and GRU layers (same weights as `keras.layers.LSTM/GRU`).
 
-On a GPU Keras already runs cuDNN. On a CPU it runs a generic loop that multiplies every step's input by the
+On a TensorFlow GPU Keras runs cuDNN itself. On a CPU it runs a generic loop that multiplies every step's input by the
 input kernel inside the loop and lets autodiff accumulate the weight gradients one step at a time. These kernels
 do what cuDNN and PyTorch do instead:
 
@@ -11,13 +11,14 @@ do what cuDNN and PyTorch do instead:
   a contiguous block (`_gate_major`), the form XLA's CPU fusions run fast, so the kernels also serve the XLA
   training step `fit` compiles in float32 on a CPU (`rnnzoo.xla.xla_training`).
 - PyTorch backend (LSTM and GRU): the layer calls PyTorch's own fused `torch.lstm` / `torch.gru` (oneDNN on
-  CPU) with the Keras weights (transposed, GRU gates reordered), so training runs PyTorch's kernel.
+  CPU, cuDNN on CUDA) with the Keras weights (transposed, GRU gates reordered), so training runs PyTorch's
+  kernel; Keras' own torch path refuses masks, so on a GPU this is what brings token models to cuDNN.
 
 They are used only where they compute exactly what Keras computes: on TensorFlow, training calls, and inference
 calls through a forward-only loop (`tf_forward_sequence`; `rnnzoo.config.set(fast_inference=False)` turns it off,
 and every export traces with it off, keeping Keras' own graph), on PyTorch every call; the
 cuDNN-eligible configuration (tanh/sigmoid, `recurrent_dropout=0`, `use_bias`, no `unroll`, GRU
-`reset_after=True`); no GPU. On TensorFlow any mask is handled in the kernel (states carried through masked
+`reset_after=True`); on TensorFlow, no GPU. On TensorFlow any mask is handled in the kernel (states carried through masked
 steps, outputs as Keras gives them), so padded batches train fast too; on PyTorch right-padded batches run the
 fused kernel over the whole padded length and take each row's outputs and final h up to its length (forward and
 `go_backwards`); an LSTM that returns its final cell state runs them as a packed sequence; other masks take Keras'
@@ -298,8 +299,9 @@ def _tf_loop(layer, cell_kind, sequences, initial_state, mask, training):
     import tensorflow as tf
 
     if tf.config.list_logical_devices("GPU"):
-        return None  # Keras runs cuDNN there
+        return None  # Keras runs CudnnRNNV3 there (right-padded masks; rnnzoo.cudnn)
     cell = layer.cell
+    layer.kernel_name = "rnnzoo kernel (tensorflow)"
     x = tf.transpose(_dropped(layer, sequences, training), [1, 0, 2])
     ms = None if mask is None else tf.transpose(tf.cast(mask, x.dtype))[:, :, None]  # (time, batch, 1)
     if layer.go_backwards:
@@ -324,11 +326,16 @@ def _tf_loop(layer, cell_kind, sequences, initial_state, mask, training):
 # ---------------------------------------------------------------------------------------------- PyTorch
 
 
+def _device_type(tensor):
+    return tensor.device.type
+
+
 def _torch_loop(layer, cell_kind, sequences, initial_state, mask, training):
+    """PyTorch's own fused kernel, on any device: oneDNN on a CPU, cuDNN on CUDA. Keras' torch `lstm`/`gru` refuse
+    any mask, and token models always have one, so without this route every token model ran Keras' per-step loop
+    on a GPU too."""
     import torch
 
-    if sequences.device.type != "cpu":
-        return None  # Keras runs cuDNN there
     lengths, packed = None, False
     if mask is not None and not bool(torch.all(mask)):
         # Right padding (every row valid up to its length) runs on the fused kernel: outputs at valid steps do not
@@ -342,6 +349,8 @@ def _torch_loop(layer, cell_kind, sequences, initial_state, mask, training):
         if not bool(torch.equal(valid, mask.bool())) or (packed and not bool(torch.all(lengths > 0))):
             return None
     cell = layer.cell
+    layer.kernel_name = (f"rnnzoo kernel (torch.{cell_kind}: "
+                         f"{'cuDNN' if _device_type(sequences) == 'cuda' else 'oneDNN'})")
     x = _dropped(layer, sequences, training)
     if layer.go_backwards:  # Keras flips the padded rows (padding first); reversing each valid part is the same
         x = torch.flip(x, [1]) if lengths is None else _take_steps(x, torch.where(valid, lengths[:, None] - 1 - steps,

@@ -19,7 +19,9 @@ class _FastCPUTraining:
     """Runs the loop through `rnnzoo.layers.kernels` where a fast kernel applies, else Keras' own.
 
     `fast_kernel`: None follows `rnnzoo.config.settings.fast_kernels`; True/False decides for this layer.
-    `loop_used` says which loop the layer's last call (or trace) ran: "rnnzoo kernel (<backend>)" or "keras"."""
+    `loop_used` says which loop the layer's last call (or trace) ran: "rnnzoo kernel (tensorflow)", "rnnzoo kernel
+    (torch.lstm: oneDNN)" / "(torch.lstm: cuDNN)" (torch.gru likewise), or "keras" (Keras' own path: its generic
+    loop, or on a TensorFlow GPU its CudnnRNNV3 where the mask allows)."""
 
     _cell_kind = None
 
@@ -29,8 +31,9 @@ class _FastCPUTraining:
         self.loop_used = None
 
     def inner_loop(self, sequences, initial_state, mask, training=False):
+        self.kernel_name = None
         out = kernels.fast_inner_loop(self, self._cell_kind, sequences, initial_state, mask, training)
-        self.loop_used = "keras" if out is None else f"rnnzoo kernel ({keras.backend.backend()})"
+        self.loop_used = "keras" if out is None else self.kernel_name or f"rnnzoo kernel ({keras.backend.backend()})"
         return out if out is not None else super().inner_loop(sequences, initial_state, mask, training=training)
 
     def get_config(self):
