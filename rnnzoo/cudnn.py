@@ -17,6 +17,8 @@ sigmoid recurrent activation, `recurrent_dropout=0`, `unroll=False`, `use_bias=T
 
 import keras
 
+from rnnzoo import config
+
 _REQUIREMENTS = (
     ("activation", lambda c: c.activation in (keras.activations.tanh, keras.ops.tanh), "activation must be tanh"),
     ("recurrent_activation", lambda c: c.recurrent_activation in (keras.activations.sigmoid, keras.ops.sigmoid),
@@ -32,6 +34,12 @@ def _recurrent_layers(model):
             continue  # its forward and backward layers are visited on their own
         if isinstance(layer, keras.layers.RNN):
             yield layer
+
+
+def enabled(layer):
+    """Whether `layer` may use one of rnnzoo's fast kernels: its own `fast_kernel` argument, else `rnnzoo.config`."""
+    own = getattr(layer, "fast_kernel", None)
+    return config.settings.fast_kernels if own is None else bool(own)
 
 
 def argument_reasons(layer):
@@ -109,11 +117,7 @@ def kernel_for(layer, backend, device, masked, enabled=True):
 def layer_report(layer, backend=None, device=None, masked=False):
     """The verdict for one Keras recurrent layer: `{"layer", "cell", "cudnn", "kernel", "why", "reasons"}`:
     `cudnn` whether it runs cuDNN on a GPU with `backend`, `kernel` what runs on `device`."""
-    import keras as _keras
-
-    from rnnzoo.layers.kernels import enabled
-
-    backend = backend or _keras.backend.backend()
+    backend = backend or keras.backend.backend()
     device = device or _machine_device()
     kind = type(layer).__name__
     name = layer.path if hasattr(layer, "path") else layer.name

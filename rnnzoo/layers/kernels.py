@@ -29,13 +29,7 @@ Keras' loop; each layer records which loop its last traced or eager call took in
 import keras
 
 from rnnzoo import config
-from rnnzoo.cudnn import argument_reasons
-
-
-def enabled(layer):
-    """Whether `layer` may use a fast kernel: its own `fast_kernel` argument, else `rnnzoo.config`."""
-    own = getattr(layer, "fast_kernel", None)
-    return config.settings.fast_kernels if own is None else bool(own)
+from rnnzoo.cudnn import argument_reasons, enabled
 
 
 def eligible(layer):
