@@ -63,6 +63,13 @@ def convert(fn, input_specs, quantization="float32", representative=None):
     Returns:
         bytes: the .tflite file content. Raises RuntimeError if the converter needs ops outside the builtins.
     """
+    # TensorFlow's notes while freezing, writing and converting the temporary SavedModel ("Assets written to", the
+    # table-initializer serialization warning) concern rnnzoo's intermediate file, not the user's
+    with tensorflow_log_level():
+        return _convert(fn, input_specs, quantization, representative)
+
+
+def _convert(fn, input_specs, quantization, representative):
     import tempfile
 
     import tensorflow as tf
@@ -89,8 +96,7 @@ def convert(fn, input_specs, quantization="float32", representative=None):
     module = tf.Module()
     module.fn = tf.function(named, input_signature=list(input_specs))
     with tempfile.TemporaryDirectory(prefix="rnnzoo-tflite-") as path:
-        with tensorflow_log_level():
-            tf.saved_model.save(module, path, signatures={"serving_default": module.fn})
+        tf.saved_model.save(module, path, signatures={"serving_default": module.fn})
         if quantization == "int8":
             content = _convert_in_child(path, representative)
         else:
