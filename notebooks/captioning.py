@@ -28,7 +28,7 @@
 # - **Environment:** `make lab` in a clone of the repository installs the project with its `notebooks` extra
 #   (JupyterLab and the notebook runner) and starts JupyterLab in it: the "Python 3" kernel is the project's `.venv`.
 #   Elsewhere: `pip install "rnnzoo[notebooks]"` and open this notebook with that Python.
-# - **Time:** about 2 minutes on 2 CPU cores; no GPU needed.
+# - **Time:** about 1 minute on 2 CPU cores; no GPU needed.
 # - **Needs:** the export extra's LiteRT interpreter (`make lab` installs it); the scenes are drawn in code and the
 #   captioner trains here in about a minute (the preset `scenes_lstm_captioner` is the same model, trained longer).
 

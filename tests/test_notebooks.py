@@ -35,7 +35,7 @@ def plot_cells_without_images(nb):
     missing = []
     for i, cell in enumerate(nb.cells):
         if cell.cell_type != "code" or not ("plt.show()" in cell.source or "plots." in cell.source or
-                                            "plot_" in cell.source):
+                                            re.search(r"\bplot_\w+\(", cell.source)):
             continue
         if not any("image/png" in output.get("data", {}) for output in cell.get("outputs", [])):
             missing.append(i)
@@ -97,7 +97,7 @@ def test_committed_outputs_are_current_clean_and_show_every_figure(path):
     assert any("image/png" in o.get("data", {}) for c in nb.cells if c.cell_type == "code"
                for o in c.get("outputs", []))
     run_it = [c for c in nb.cells[:4] if c.cell_type == "markdown" and c.source.startswith("## Run it")]
-    assert run_it and re.search(r"about \d+ minutes", run_it[0].source) and "make lab" in run_it[0].source
+    assert run_it and re.search(r"about \d+ minutes?", run_it[0].source) and "make lab" in run_it[0].source
     for i, cell in enumerate(nb.cells):
         for output in cell.get("outputs", []):
             assert not (output.get("output_type") == "stream" and output.get("name") == "stderr"), \
@@ -106,7 +106,8 @@ def test_committed_outputs_are_current_clean_and_show_every_figure(path):
             text = output.get("text", "") or output.get("data", {}).get("text/plain", "")
             match = LOG_LINE.search(text if isinstance(text, str) else "".join(text))
             assert match is None, (i, text[max(0, match.start() - 100):match.end() + 100])
-        assert "shared" not in cell.source.replace("shared_", ""), i
+        if cell.cell_type == "code":  # nothing from ../shared, which a fresh clone does not have
+            assert not re.search(r"\.\./shared|[\"']shared[\"']", cell.source), i
 
 
 def test_the_log_check_catches_the_lines_notebooks_used_to_show():
