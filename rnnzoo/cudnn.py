@@ -137,10 +137,10 @@ def layer_report(layer, backend=None, device=None, masked=False):
     if reasons:
         return {"layer": name, "cell": kind, "cudnn": False, "needs_cudnn": True, "kernel": "Keras generic loop",
                 "why": "; ".join(reasons), **where, "reasons": reasons}
-    on_gpu, _ = kernel_for(layer, backend, "gpu", masked, enabled(layer))
+    on_gpu, why_on_gpu = kernel_for(layer, backend, "gpu", masked, enabled(layer))
     kernel, why = kernel_for(layer, backend, device, masked, enabled(layer))
     if on_gpu != "cuDNN":
-        reasons.append(kernel_for(layer, backend, "gpu", masked, enabled(layer))[1])
+        reasons.append(why_on_gpu)
     return {"layer": name, "cell": kind, "cudnn": on_gpu == "cuDNN", "needs_cudnn": True, "kernel": kernel,
             "why": why, **where, "reasons": reasons}
 

@@ -410,9 +410,11 @@ def _walker(model: Any, ctx: _Context, names: dict) -> Any:
     return value
 
 
-def _output(g: _Graph, name: str, value: str, shape: list) -> None:
+def _output(g: _Graph, name: str, value: str, shape: list, at: int | None = None) -> None:
+    """Declares graph output `name` (float32, `shape`) holding `value`, appended or inserted at position `at`."""
     g.nodes.append(g.helper.make_node("Identity", [value], [name]))
-    g.outputs.append(g.helper.make_tensor_value_info(name, g.TensorProto.FLOAT, shape))
+    info = g.helper.make_tensor_value_info(name, g.TensorProto.FLOAT, shape)
+    g.outputs.insert(len(g.outputs) if at is None else at, info)
 
 
 def _finish(g: _Graph, name: str, opset: int) -> Any:
@@ -457,8 +459,7 @@ def to_onnx(model: Any, step: bool = False, opset: int = OPSET) -> Any:
     results = [value(t) for t in model.outputs]
     for i, (tensor, name) in enumerate(zip(model.outputs, results)):
         shape = ["batch"] + (["time"] if len(tensor.shape) == 3 else []) + [int(tensor.shape[-1])]
-        _output(g, "output" if len(results) == 1 else f"output_{i}", name, shape)
-    g.outputs = g.outputs[len(g.outputs) - len(results):] + g.outputs[:len(g.outputs) - len(results)]
+        _output(g, "output" if len(results) == 1 else f"output_{i}", name, shape, at=i)  # before any step states
     return _finish(g, f"{model.name}{'_step' if step else ''}", opset)
 
 

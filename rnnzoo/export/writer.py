@@ -170,7 +170,8 @@ def _onnx_files(trained, directory, quantize):
 
     model = trained.model
     report = {}
-    if getattr(trained.task, "decoder", False):  # encoder–decoders: the pair OnnxDecoder steps
+    decoder = getattr(trained.task, "decoder", False)
+    if decoder:  # encoder–decoders: the pair OnnxDecoder steps
         try:
             encoder, step = onnx_export.seq2seq_to_onnx(model)
         except onnx_export.OnnxExportError as e:
@@ -181,8 +182,6 @@ def _onnx_files(trained, directory, quantize):
         difference = onnx_export.teacher_forced_difference(model, encoder, step, x, y)
         units = [("encoder.onnx", encoder, "float32", lambda p: difference),
                  ("decoder_step.onnx", step, "float32", lambda p: difference)]
-        quantize = ()  # the step's states feed back every step: the pair stays float32
-        proto = None
     else:
         try:
             proto = onnx_export.to_onnx(model)
@@ -197,7 +196,7 @@ def _onnx_files(trained, directory, quantize):
                           lambda p: onnx_export.step_difference(model, p, x)))
         except onnx_export.OnnxExportError as e:
             report["step.onnx"] = {"error": str(e), "quantization": "float32", "format": "onnx"}
-    if "dynamic" in quantize:
+    if "dynamic" in quantize and not decoder:  # the pair's states feed back every step: it stays float32
         units.append(("model_dynamic.onnx", onnx_export.dynamic_int8(proto), "dynamic",
                       lambda p: onnx_export.max_valid_difference(model, p, x)))
     for file, content, quantization, measure in units:
